@@ -297,6 +297,8 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
     `--secure-port=${apiPort}`,
     "--bind-address=127.0.0.1",
     "--advertise-address=127.0.0.1",
+    // Loopback may not be advertised through the kubernetes Service endpoints; nothing here needs them.
+    "--endpoint-reconciler-type=none",
     "--service-cluster-ip-range=10.0.0.0/24",
     "--allow-privileged=true",
     // No controller-manager runs, so nothing would create the ServiceAccounts this plugin demands.
