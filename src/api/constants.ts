@@ -1,0 +1,47 @@
+/**
+ * Names and limits of the EcsInstanceAttributes API (design.md "The API", contract).
+ * Everything here is a plain constant so the reconciler, the CRD generator and the docs agree.
+ */
+
+/** API group of every resource this project defines. */
+export const GROUP = "ecs.alicloud.dev";
+/** The only served (and storage) version. */
+export const VERSION = "v1alpha1";
+/** `apiVersion` field value of an EcsInstanceAttributes object. */
+export const API_VERSION = `${GROUP}/${VERSION}`;
+export const KIND = "EcsInstanceAttributes";
+export const LIST_KIND = "EcsInstanceAttributesList";
+export const PLURAL = "ecsinstanceattributes";
+export const SINGULAR = "ecsinstanceattributes";
+export const SHORT_NAMES = ["ecsattrs", "eia"] as const;
+/** `metadata.name` of the CustomResourceDefinition. */
+export const CRD_NAME = `${PLURAL}.${GROUP}`;
+
+/** Annotation that stops every ECS call for one resource while its value is exactly "true". */
+export const PAUSED_ANNOTATION = `${GROUP}/paused`;
+
+/**
+ * Upper bound on `spec.securityGroupIds` (admission time).
+ *
+ * Source: ecs-api.md §2 (`SecurityGroupIds.N`): "N is capped by the per-instance/ENI quota, 5 by default,
+ * raisable to 10 or 16 by ticket (`JoinedGroupLimitExceed` beyond it)". 16 is the largest documented
+ * value, so admission accepts up to 16; an account still on a smaller quota gets ECS's
+ * `JoinedGroupLimitExceed`, which the controller reports as a terminal error.
+ */
+export const MAX_SECURITY_GROUPS_PER_INSTANCE = 16;
+/** The default per-instance security-group quota (same source); informational, not enforced. */
+export const DEFAULT_SECURITY_GROUPS_QUOTA = 5;
+
+/**
+ * Largest raw (decoded) user data ECS accepts: 32 KB before Base64 encoding.
+ * Source: ecs-api.md §2 `UserData` (SDK doc and the current API page; the 2021 docs said 16 KB).
+ */
+export const MAX_USER_DATA_BYTES = 32 * 1024;
+/** Longest Base64 text that can decode to at most MAX_USER_DATA_BYTES (padded encoding). */
+export const MAX_USER_DATA_BASE64_LENGTH = Math.ceil(MAX_USER_DATA_BYTES / 3) * 4;
+
+/** Value of `spec.managementPolicy` when omitted. */
+export const DEFAULT_MANAGEMENT_POLICY = "Apply";
+
+/** Field manager name the controller uses for status writes (server-side apply / patches). */
+export const FIELD_MANAGER = "ecs-attributes-controller";

@@ -1,0 +1,11 @@
+/**
+ * The EcsInstanceAttributes API (group ecs.alicloud.dev, version v1alpha1): schemas and inferred
+ * types, value rules, condition helpers, constants and the CRD builder.
+ */
+export * from "./constants.js";
+export * from "./rules.js";
+export * from "./spec.js";
+export * from "./status.js";
+export * from "./conditions.js";
+export * from "./validate.js";
+export { buildCrd, buildOpenApiSchema, renderCrdYaml, toStructural, zodToOpenApi, assertRe2Compatible, CRD_YAML_HEADER, type SchemaNode } from "./crd.js";
