@@ -1,0 +1,164 @@
+/**
+ * Controller configuration: command-line flags, each also read from `ECS_ATTRS_<FLAG>` (flags win),
+ * validated with zod. The flag set is a contract (design.md "Controller CLI"); the Helm chart and
+ * README list the same flags.
+ */
+import { parseArgs } from "node:util";
+import { z } from "zod";
+
+/** Parses "300ms", "10s", "10m", "1h", "1h30m" (Go duration style) or a bare number of seconds. */
+export function parseDuration(text: string): number {
+  const trimmed = text.trim();
+  if (/^\d+(\.\d+)?$/.test(trimmed)) return Number(trimmed) * 1000;
+  const unit: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+  let total = 0;
+  let rest = trimmed;
+  const part = /^(\d+(?:\.\d+)?)(ms|s|m|h)/;
+  if (!part.test(rest)) throw new Error(`"${text}" is not a duration (use e.g. 500ms, 30s, 10m, 1h)`);
+  while (rest.length > 0) {
+    const m = part.exec(rest);
+    if (!m) throw new Error(`"${text}" is not a duration (use e.g. 500ms, 30s, 10m, 1h)`);
+    total += Number(m[1]) * unit[m[2]!]!;
+    rest = rest.slice(m[0].length);
+  }
+  return total;
+}
+
+const duration = z.string().transform((s, ctx) => {
+  try {
+    return parseDuration(s);
+  } catch (e) {
+    ctx.addIssue({ code: "custom", message: (e as Error).message });
+    return z.NEVER;
+  }
+});
+
+const bool = z
+  .union([z.boolean(), z.enum(["true", "false", "1", "0", "yes", "no"])])
+  .transform((v) => v === true || v === "true" || v === "1" || v === "yes");
+
+const intFromString = (min: number) => z.coerce.number().int().min(min);
+const numFromString = (min: number) => z.coerce.number().gt(min);
+
+/** "host:port", ":port" or "0" (disabled). */
+const bindAddress = z
+  .string()
+  .regex(/^(0|(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]*):\d{1,5})$/, 'must be "host:port", ":port" or "0" to disable');
+
+/** "ModifyInstanceAttribute=5,DescribeInstances=20" → { ModifyInstanceAttribute: 5, ... }. */
+const actionQps = z.string().transform((s, ctx) => {
+  const out: Record<string, number> = {};
+  for (const item of s.split(",").map((x) => x.trim()).filter(Boolean)) {
+    const m = /^([A-Za-z]+)=(\d+(?:\.\d+)?)$/.exec(item);
+    if (!m || Number(m[2]) <= 0) {
+      ctx.addIssue({ code: "custom", message: `"${item}" must look like Action=QPS with QPS > 0` });
+      return z.NEVER;
+    }
+    out[m[1]!] = Number(m[2]);
+  }
+  return out;
+});
+
+export const configSchema = z.object({
+  kubeconfig: z.string().optional(),
+  namespace: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, "must be a namespace name").optional(),
+  ecsEndpoint: z.string().url("must be a URL like http://127.0.0.1:18080 or https://ecs.cn-hangzhou.aliyuncs.com").optional(),
+  region: z.string().regex(/^[a-z]{2}(-[a-z0-9]+)+$/, "must be a region id like cn-hangzhou").optional(),
+  concurrency: intFromString(1).default(4),
+  ecsQps: numFromString(0).default(10),
+  ecsBurst: intFromString(1).default(10),
+  ecsActionQps: actionQps.default({}),
+  resyncPeriod: duration.default(10 * 60_000),
+  leaderElect: bool.default(false),
+  leaderElectionNamespace: z.string().optional(),
+  leaderElectionId: z.string().min(1).default("ecs-attributes-controller"),
+  metricsBindAddress: bindAddress.default(":8080"),
+  healthProbeBindAddress: bindAddress.default(":8081"),
+  logLevel: z.enum(["trace", "debug", "info", "warn", "error", "fatal"]).default("info"),
+  logFormat: z.enum(["json", "pretty"]).default("json"),
+  shutdownTimeout: duration.default(30_000),
+  kubeQps: numFromString(0).default(50),
+  kubeBurst: intFromString(1).default(100),
+});
+
+export type Config = z.output<typeof configSchema>;
+
+interface FlagSpec {
+  key: keyof z.input<typeof configSchema>;
+  type: "string" | "boolean";
+  help: string;
+}
+
+/** Flag name → schema key and help text. Order is the --help order. */
+export const flags: Record<string, FlagSpec> = {
+  kubeconfig: { key: "kubeconfig", type: "string", help: "Path to a kubeconfig (default: in-cluster, then $KUBECONFIG, then ~/.kube/config)" },
+  namespace: { key: "namespace", type: "string", help: "Watch only this namespace (default: all namespaces)" },
+  "ecs-endpoint": { key: "ecsEndpoint", type: "string", help: "ECS API endpoint URL, e.g. http://127.0.0.1:18080 for the emulator (default: derived from each resource's region)" },
+  region: { key: "region", type: "string", help: "Default region, used for the endpoint when --ecs-endpoint is not set" },
+  concurrency: { key: "concurrency", type: "string", help: "Resources reconciled in parallel (default 4)" },
+  "ecs-qps": { key: "ecsQps", type: "string", help: "ECS calls per second per (account, region, action) (default 10)" },
+  "ecs-burst": { key: "ecsBurst", type: "string", help: "Token-bucket burst per (account, region, action) (default 10)" },
+  "ecs-action-qps": { key: "ecsActionQps", type: "string", help: "Per-action overrides, e.g. ModifyInstanceAttribute=5,DescribeInstances=20" },
+  "resync-period": { key: "resyncPeriod", type: "string", help: "Re-read every resource from ECS this often, jittered ±10% (default 10m)" },
+  "leader-elect": { key: "leaderElect", type: "boolean", help: "Use a Lease so only one replica reconciles (default false)" },
+  "leader-election-namespace": { key: "leaderElectionNamespace", type: "string", help: "Namespace of the Lease (default: the pod's namespace)" },
+  "leader-election-id": { key: "leaderElectionId", type: "string", help: "Name of the Lease (default ecs-attributes-controller)" },
+  "metrics-bind-address": { key: "metricsBindAddress", type: "string", help: 'Prometheus /metrics address, "0" disables (default :8080)' },
+  "health-probe-bind-address": { key: "healthProbeBindAddress", type: "string", help: 'Address of /healthz and /readyz, "0" disables (default :8081)' },
+  "log-level": { key: "logLevel", type: "string", help: "trace|debug|info|warn|error|fatal (default info)" },
+  "log-format": { key: "logFormat", type: "string", help: "json|pretty (default json)" },
+  "shutdown-timeout": { key: "shutdownTimeout", type: "string", help: "How long in-flight reconciles may finish after SIGTERM (default 30s)" },
+  "kube-qps": { key: "kubeQps", type: "string", help: "Client-side QPS limit for Kubernetes API calls (default 50)" },
+  "kube-burst": { key: "kubeBurst", type: "string", help: "Client-side burst for Kubernetes API calls (default 100)" },
+};
+
+export function envName(flag: string): string {
+  return `ECS_ATTRS_${flag.toUpperCase().replaceAll("-", "_")}`;
+}
+
+export function helpText(): string {
+  const lines = [
+    "Usage: ecs-attributes-controller [flags]",
+    "",
+    "Keeps Alibaba Cloud ECS instance attributes equal to EcsInstanceAttributes resources.",
+    "Every flag can also be set with the environment variable shown; flags win.",
+    "Cloud credentials come from the standard ALIBABA_CLOUD_* variables (or RRSA / RAM role).",
+    "",
+  ];
+  for (const [name, spec] of Object.entries(flags)) {
+    lines.push(`  --${name}${spec.type === "string" ? " VALUE" : ""}`.padEnd(36) + `${spec.help} [${envName(name)}]`);
+  }
+  lines.push("  --help".padEnd(36) + "Show this help");
+  return lines.join("\n");
+}
+
+export class ConfigError extends Error {}
+
+/** Reads flags (argv) over env and validates them; throws ConfigError with a one-line reason. */
+export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env): Config | "help" {
+  const options: Record<string, { type: "string" | "boolean" }> = { help: { type: "boolean" } };
+  for (const [name, spec] of Object.entries(flags)) options[name] = { type: spec.type };
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options, strict: true, allowPositionals: false, allowNegative: true });
+  } catch (e) {
+    throw new ConfigError((e as Error).message);
+  }
+  if (parsed.values["help"]) return "help";
+
+  const raw: Record<string, unknown> = {};
+  for (const [name, spec] of Object.entries(flags)) {
+    const fromFlag = parsed.values[name];
+    const fromEnv = env[envName(name)];
+    const value = fromFlag ?? (fromEnv === undefined || fromEnv === "" ? undefined : fromEnv);
+    if (value !== undefined) raw[spec.key] = value;
+  }
+  const result = configSchema.safeParse(raw);
+  if (!result.success) {
+    const byKey = new Map(Object.entries(flags).map(([name, spec]) => [spec.key as string, name]));
+    const issue = result.error.issues[0]!;
+    const flag = byKey.get(String(issue.path[0])) ?? String(issue.path[0]);
+    throw new ConfigError(`--${flag}: ${issue.message}`);
+  }
+  return result.data;
+}
