@@ -1,0 +1,64 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, envName, flags, helpText, loadConfig, parseDuration } from "../../../src/config.js";
+
+describe("parseDuration", () => {
+  it.each([
+    ["500ms", 500],
+    ["30s", 30_000],
+    ["10m", 600_000],
+    ["1h30m", 5_400_000],
+    ["15", 15_000],
+  ])("%s → %d ms", (text, ms) => expect(parseDuration(text)).toBe(ms));
+
+  it.each(["", "10x", "m10", "1h-5m"])("rejects %j", (text) => expect(() => parseDuration(text)).toThrow(/not a duration/));
+});
+
+describe("loadConfig", () => {
+  it("applies defaults", () => {
+    const c = loadConfig([], {});
+    expect(c).toMatchObject({
+      concurrency: 4,
+      resyncPeriod: 600_000,
+      leaderElect: false,
+      metricsBindAddress: ":8080",
+      healthProbeBindAddress: ":8081",
+      logFormat: "json",
+      shutdownTimeout: 30_000,
+      ecsActionQps: {},
+    });
+  });
+
+  it("reads env and lets flags win", () => {
+    const env = { ECS_ATTRS_CONCURRENCY: "8", ECS_ATTRS_RESYNC_PERIOD: "2m", ECS_ATTRS_LEADER_ELECT: "true" };
+    expect(loadConfig([], env)).toMatchObject({ concurrency: 8, resyncPeriod: 120_000, leaderElect: true });
+    expect(loadConfig(["--concurrency", "2", "--no-leader-elect"], env)).toMatchObject({ concurrency: 2, leaderElect: false });
+  });
+
+  it("parses per-action QPS", () => {
+    expect(loadConfig(["--ecs-action-qps", "ModifyInstanceAttribute=5, DescribeInstances=20"], {})).toMatchObject({
+      ecsActionQps: { ModifyInstanceAttribute: 5, DescribeInstances: 20 },
+    });
+  });
+
+  it.each([
+    [["--concurrency", "0"], /--concurrency/],
+    [["--resync-period", "soon"], /--resync-period: "soon" is not a duration/],
+    [["--log-format", "xml"], /--log-format/],
+    [["--ecs-endpoint", "not a url"], /--ecs-endpoint/],
+    [["--ecs-action-qps", "Modify"], /--ecs-action-qps: "Modify" must look like Action=QPS/],
+    [["--metrics-bind-address", "eighty"], /--metrics-bind-address/],
+    [["--bogus"], /bogus/],
+  ])("rejects %j with a one-line reason naming the flag", (argv, message) => {
+    expect(() => loadConfig(argv, {})).toThrow(ConfigError);
+    expect(() => loadConfig(argv, {})).toThrow(message);
+  });
+
+  it("returns help for --help and documents every flag with its env var", () => {
+    expect(loadConfig(["--help"], {})).toBe("help");
+    const help = helpText();
+    for (const name of Object.keys(flags)) {
+      expect(help).toContain(`--${name}`);
+      expect(help).toContain(envName(name));
+    }
+  });
+});
