@@ -1,0 +1,210 @@
+// SDK clients for ECS: one `@alicloud/ecs20140526` client per (credentials identity, region,
+// endpoint), created on first use and reused (the SDK keeps HTTP keep-alive agents per client).
+//
+// - Timeouts are explicit (the SDK's 3000 ms defaults fail on a slow but healthy answer).
+// - SDK retries stay OFF (no `retryOptions`): retries are ours (retry.ts + the work queue).
+// - Endpoint: `--ecs-endpoint` (e.g. `http://127.0.0.1:18080` → protocol http, host:port) for all
+//   regions, else the SDK derives `ecs[-vpc].<region>.aliyuncs.com` from the region over HTTPS.
+// - Credentials: the `@alicloud/credentials` default chain (ALIBABA_CLOUD_* env, RRSA OIDC, CLI
+//   profile, profile file, ECS RAM role, credentials URI), or an explicit AccessKey (+ STS token)
+//   that the reconciler read from a per-resource Secret.
+// - User agent: `ecs-attributes-controller/<version> pid/<pid> [instance/<id>]` so the emulator's
+//   call log (and ActionTrail) can tell writers apart.
+
+import { createHash } from "node:crypto";
+import EcsModule from "@alicloud/ecs20140526";
+import CredentialsModule from "@alicloud/credentials";
+import { $OpenApiUtil } from "@alicloud/openapi-core";
+
+const EcsClient = EcsModule.default;
+const Credential = CredentialsModule.default;
+
+/** The SDK client type. */
+export type EcsSdkClient = InstanceType<typeof EcsClient>;
+
+/** The subset of the SDK client this package calls (fakes implement just this). */
+export type EcsApi = Pick<
+  EcsSdkClient,
+  | "describeInstances"
+  | "describeInstanceAttribute"
+  | "describeUserData"
+  | "describeNetworkInterfaces"
+  | "modifyInstanceAttribute"
+>;
+
+/** Credentials for one ECS target. */
+export type EcsCredentials =
+  /** The controller's default chain (env, RRSA, CLI profile, RAM role …). */
+  | { readonly type: "default" }
+  /** An explicit AccessKey pair, optionally an STS token (e.g. from a per-resource Secret). */
+  | {
+      readonly type: "accessKey";
+      readonly accessKeyId: string;
+      readonly accessKeySecret: string;
+      readonly securityToken?: string | undefined;
+    };
+
+export const DEFAULT_CREDENTIALS: EcsCredentials = Object.freeze({ type: "default" });
+
+/**
+ * Non-secret identity of credentials, used for rate-limit buckets, metrics-free logs and cache
+ * keys: `default` or `ak:<AccessKeyId>`. (ECS limits are per account; several keys of one account
+ * get separate buckets, which errs on the side of more requests — the server still throttles.)
+ */
+export function credentialsIdentity(c: EcsCredentials): string {
+  return c.type === "default" ? "default" : `ak:${c.accessKeyId}`;
+}
+
+/**
+ * Distinguishes credential sets including their secret parts, without containing them: a rotated
+ * secret under the same AccessKeyId gets a new client. Holds only a truncated SHA-256 of the
+ * secret material, never the value; used for in-memory map keys only.
+ */
+export function credentialsCacheId(c: EcsCredentials): string {
+  if (c.type === "default") return "default";
+  const h = createHash("sha256").update(`${c.accessKeySecret}\u0000${c.securityToken ?? ""}`).digest("hex").slice(0, 16);
+  return `ak:${c.accessKeyId}:${h}`;
+}
+
+/** The secret values inside credentials (for scrubbing error text). */
+export function credentialSecrets(c: EcsCredentials): string[] {
+  if (c.type === "default") return [];
+  return [c.accessKeySecret, c.securityToken].filter((s): s is string => !!s);
+}
+
+export interface ParsedEndpoint {
+  /** `host[:port]` without scheme, as the SDK wants it. */
+  host: string;
+  protocol: "http" | "https";
+}
+
+/**
+ * Parses `--ecs-endpoint`: `http://127.0.0.1:18080`, `https://ecs.cn-hangzhou.aliyuncs.com` or a
+ * bare `host[:port]` (HTTPS). Paths other than `/` are rejected.
+ */
+export function parseEndpoint(raw: string): ParsedEndpoint {
+  const s = raw.trim();
+  if (!s) throw new Error("ECS endpoint is empty");
+  const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(s) ? s : `https://${s}`;
+  let u: URL;
+  try {
+    u = new URL(withScheme);
+  } catch {
+    throw new Error(`ECS endpoint ${JSON.stringify(raw)} is not a URL or host[:port]`);
+  }
+  const protocol = u.protocol.replace(/:$/, "");
+  if (protocol !== "http" && protocol !== "https") throw new Error(`ECS endpoint scheme must be http or https, got ${protocol}`);
+  if (u.pathname !== "/" && u.pathname !== "") throw new Error("ECS endpoint must not have a path");
+  if (u.search || u.hash || u.username || u.password) throw new Error("ECS endpoint must be scheme://host[:port] only");
+  return { host: u.host, protocol };
+}
+
+export interface ClientPoolOptions {
+  /** `--ecs-endpoint`; unset → derived from the region (HTTPS). */
+  endpoint?: string | undefined;
+  /** TCP connect (and socket idle) timeout, ms. Default 5000. */
+  connectTimeoutMs?: number | undefined;
+  /** Read timeout, ms. Default 10000. */
+  readTimeoutMs?: number | undefined;
+  /** `network: 'vpc'` → `ecs-vpc.<region>.aliyuncs.com` (ignored with an explicit endpoint). */
+  network?: "vpc" | undefined;
+  /** Controller version for the user agent. */
+  version?: string | undefined;
+  /** An instance identity for the user agent (e.g. the pod name); default none. */
+  instanceId?: string | undefined;
+  /** Replace the whole user agent suffix. */
+  userAgent?: string | undefined;
+  /** Max cached clients; the least recently used is dropped beyond it. Default 256. */
+  maxClients?: number | undefined;
+  /** Factory for the default-chain credential (tests inject one). Default `new Credential()`. */
+  defaultCredential?: (() => InstanceType<typeof Credential>) | undefined;
+  /** Factory for the SDK client (tests may wrap it). */
+  createClient?: ((config: $OpenApiUtil.Config) => EcsApi) | undefined;
+}
+
+export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
+export const DEFAULT_READ_TIMEOUT_MS = 10_000;
+
+export function buildUserAgent(opts: Pick<ClientPoolOptions, "version" | "instanceId" | "userAgent">): string {
+  if (opts.userAgent) return opts.userAgent;
+  const parts = [`ecs-attributes-controller/${opts.version ?? "dev"}`, `pid/${process.pid}`];
+  if (opts.instanceId) parts.push(`instance/${opts.instanceId.replace(/\s+/g, "_")}`);
+  return parts.join(" ");
+}
+
+/** Caches SDK clients per (credentials identity, region, endpoint). */
+export class EcsClientPool {
+  private readonly clients = new Map<string, EcsApi>();
+  private readonly endpoint: ParsedEndpoint | undefined;
+  private readonly userAgent: string;
+  private readonly connectTimeoutMs: number;
+  private readonly readTimeoutMs: number;
+  private readonly maxClients: number;
+  private defaultCredential: InstanceType<typeof Credential> | undefined;
+  /** Clients created so far (tests assert reuse). */
+  created = 0;
+
+  constructor(private readonly opts: ClientPoolOptions = {}) {
+    this.endpoint = opts.endpoint ? parseEndpoint(opts.endpoint) : undefined;
+    this.userAgent = buildUserAgent(opts);
+    this.connectTimeoutMs = opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+    this.readTimeoutMs = opts.readTimeoutMs ?? DEFAULT_READ_TIMEOUT_MS;
+    this.maxClients = opts.maxClients ?? 256;
+  }
+
+  /** The user agent suffix sent with every request. */
+  get agent(): string {
+    return this.userAgent;
+  }
+
+  get(credentials: EcsCredentials, regionId: string): EcsApi {
+    if (!regionId) throw new Error("regionId is required");
+    const key = this.cacheKey(credentials, regionId);
+    const hit = this.clients.get(key);
+    if (hit) {
+      // LRU: move to the end.
+      this.clients.delete(key);
+      this.clients.set(key, hit);
+      return hit;
+    }
+    const client = this.create(credentials, regionId);
+    this.clients.set(key, client);
+    this.created += 1;
+    while (this.clients.size > this.maxClients) {
+      const oldest = this.clients.keys().next().value;
+      if (oldest === undefined) break;
+      this.clients.delete(oldest);
+    }
+    return client;
+  }
+
+  private cacheKey(c: EcsCredentials, regionId: string): string {
+    const ep = this.endpoint ? `${this.endpoint.protocol}://${this.endpoint.host}` : "region";
+    return `${credentialsCacheId(c)}|${regionId}|${ep}`;
+  }
+
+  private create(c: EcsCredentials, regionId: string): EcsApi {
+    const config = new $OpenApiUtil.Config({
+      regionId,
+      connectTimeout: this.connectTimeoutMs,
+      readTimeout: this.readTimeoutMs,
+      userAgent: this.userAgent,
+      // No retryOptions: SDK retries stay off.
+    });
+    if (this.endpoint) {
+      config.endpoint = this.endpoint.host;
+      config.protocol = this.endpoint.protocol;
+    } else if (this.opts.network) {
+      config.network = this.opts.network;
+    }
+    if (c.type === "accessKey") {
+      config.accessKeyId = c.accessKeyId;
+      config.accessKeySecret = c.accessKeySecret;
+      if (c.securityToken) config.securityToken = c.securityToken;
+    } else {
+      this.defaultCredential ??= this.opts.defaultCredential ? this.opts.defaultCredential() : new Credential();
+      config.credential = this.defaultCredential;
+    }
+    return this.opts.createClient ? this.opts.createClient(config) : new EcsClient(config);
+  }
+}

@@ -1,0 +1,268 @@
+// The facade the reconciler uses: batched, rate-limited, retried, measured ECS access.
+//
+//   const ecs = new EcsCloud({ endpoint, registry, logger });
+//   const inst = await ecs.getInstance({ credentials, regionId }, "i-…", { nicQueue: true }, signal);
+//   const { requestId } = await ecs.modifyInstanceAttribute(target, { instanceId, instanceName }, signal);
+//
+// Every request: client-side token bucket per (account, region, action) → SDK call (SDK retries
+// off, explicit timeouts) → metrics → errors converted to EcsError (classified, secrets scrubbed)
+// → on Throttling* the bucket pauses → in-reconcile retry (transient / waitForState, short budget)
+// → the last EcsError is thrown for the work queue.
+
+import type { Logger } from "pino";
+import type { Registry } from "prom-client";
+import {
+  DescribeInstanceAttributeRequest,
+  DescribeInstancesRequest,
+  DescribeNetworkInterfacesRequest,
+  DescribeUserDataRequest,
+  ModifyInstanceAttributeRequest,
+  ModifyInstanceAttributeRequestCpuOptions,
+  ModifyInstanceAttributeRequestPrivateDnsNameOptions,
+} from "@alicloud/ecs20140526";
+import { Batcher, collectPages } from "./batcher.js";
+import {
+  credentialSecrets,
+  credentialsCacheId,
+  credentialsIdentity,
+  EcsClientPool,
+  type ClientPoolOptions,
+  type EcsApi,
+  type EcsCredentials,
+} from "./client.js";
+import { EcsError, SyntheticCode, toEcsError } from "./errors.js";
+import { createEcsMetrics, type EcsMetrics } from "./metrics.js";
+import {
+  jumboFrameFrom,
+  modifyFields,
+  modifySecrets,
+  normaliseInstance,
+  primaryQueueNumberFrom,
+  type ModifyRequest,
+  type ObservedInstance,
+  type RawInstance,
+  type ReadExtras,
+} from "./model.js";
+import { RateLimiter, RateLimitWaitError, type BucketKey, type RateLimiterOptions, type RateSpec } from "./rate-limit.js";
+import { DEFAULT_RETRY_POLICY, withRetry, type RetryPolicy } from "./retry.js";
+
+/** Where to send a call: which credentials, which region. */
+export interface EcsTarget {
+  credentials: EcsCredentials;
+  regionId: string;
+}
+
+export const DEFAULT_RATE: RateSpec = Object.freeze({ qps: 10, burst: 20 });
+
+export interface EcsCloudOptions extends ClientPoolOptions {
+  /** Token bucket per (account, region, action). Default 10 QPS, burst 20 for every action. */
+  rateLimit?: Partial<Omit<RateLimiterOptions, "default">> & { default?: RateSpec | undefined };
+  /** DescribeInstances collection window (ms). Default 5. */
+  batchWindowMs?: number | undefined;
+  /** IDs per DescribeInstances call (≤ 100). Default 100. */
+  maxBatch?: number | undefined;
+  /** In-reconcile retry policy (see retry.ts). */
+  retry?: Partial<RetryPolicy> | undefined;
+  /** Prometheus registry for ecs_api_* metrics; unset → no metrics. */
+  registry?: Registry | undefined;
+  logger?: Logger | undefined;
+  /** Inject a client pool (tests). */
+  pool?: EcsClientPool | undefined;
+}
+
+export class EcsCloud {
+  readonly pool: EcsClientPool;
+  readonly limiter: RateLimiter;
+  private readonly batcher: Batcher<EcsTarget, ObservedInstance>;
+  private readonly metrics: EcsMetrics;
+  private readonly retryPolicy: RetryPolicy;
+  private readonly log: Logger | undefined;
+  private readonly shutdown = new AbortController();
+  private readonly maxBatch: number;
+
+  constructor(opts: EcsCloudOptions = {}) {
+    this.pool = opts.pool ?? new EcsClientPool(opts);
+    this.limiter = new RateLimiter({ ...opts.rateLimit, default: opts.rateLimit?.default ?? DEFAULT_RATE });
+    this.metrics = createEcsMetrics(opts.registry);
+    this.retryPolicy = { ...DEFAULT_RETRY_POLICY, ...opts.retry };
+    this.log = opts.logger;
+    this.maxBatch = Math.min(100, opts.maxBatch ?? 100);
+    this.batcher = new Batcher<EcsTarget, ObservedInstance>({
+      windowMs: opts.batchWindowMs ?? 5,
+      maxBatch: this.maxBatch,
+      groupKey: (t) => `${credentialsCacheId(t.credentials)}|${t.regionId}`,
+      fetch: (t, ids) => this.describeInstances(t, ids, this.shutdown.signal),
+    });
+  }
+
+  /**
+   * Reads one instance; concurrent calls for the same (credentials, region) are coalesced into
+   * DescribeInstances calls of up to 100 IDs. Returns null when the instance does not exist (or
+   * is invisible to these credentials). `extras` add single-instance reads only when asked.
+   */
+  async getInstance(target: EcsTarget, instanceId: string, extras: ReadExtras = {}, signal?: AbortSignal): Promise<ObservedInstance | null> {
+    const base = await this.batcher.get(target, instanceId, signal);
+    if (!base) return null;
+    const out: ObservedInstance = { ...base };
+    try {
+      await Promise.all([
+        extras.jumboFrame
+          ? this.run(target, "DescribeInstanceAttribute", [], signal, (c) =>
+              c.describeInstanceAttribute(new DescribeInstanceAttributeRequest({ instanceId })),
+            ).then((r) => {
+              out.enableJumboFrame = jumboFrameFrom(r.body);
+            })
+          : undefined,
+        extras.userData
+          ? this.run(target, "DescribeUserData", [], signal, (c) =>
+              c.describeUserData(new DescribeUserDataRequest({ regionId: target.regionId, instanceId })),
+            ).then((r) => {
+              out.userData = r.body?.userData ?? "";
+            })
+          : undefined,
+        extras.nicQueue
+          ? this.run(target, "DescribeNetworkInterfaces", [], signal, (c) =>
+              c.describeNetworkInterfaces(
+                new DescribeNetworkInterfacesRequest({ regionId: target.regionId, instanceId, type: "Primary" }),
+              ),
+            ).then((r) => {
+              out.networkInterfaceQueueNumber = primaryQueueNumberFrom(r.body?.networkInterfaceSets?.networkInterfaceSet ?? []);
+            })
+          : undefined,
+      ]);
+    } catch (err) {
+      // Deleted between the batched read and the extra read.
+      if (err instanceof EcsError && err.errorClass === "notFound") return null;
+      throw err;
+    }
+    return out;
+  }
+
+  /**
+   * One ModifyInstanceAttribute call with exactly the fields set in `request`.
+   * Password and user data never appear in logs or error messages.
+   */
+  async modifyInstanceAttribute(target: EcsTarget, request: ModifyRequest, signal?: AbortSignal): Promise<{ requestId: string }> {
+    const sdkRequest = toSdkModifyRequest(request);
+    const res = await this.run(target, "ModifyInstanceAttribute", modifySecrets(request), signal, (c) =>
+      c.modifyInstanceAttribute(sdkRequest),
+    );
+    const requestId = res.body?.requestId ?? "";
+    this.log?.debug({ action: "ModifyInstanceAttribute", instanceId: request.instanceId, regionId: target.regionId, fields: modifyFields(request), requestId }, "ECS instance modified");
+    return { requestId };
+  }
+
+  /** Rejects waiters and stops retries (shutdown). */
+  close(): void {
+    this.shutdown.abort(new Error("ECS client closed"));
+    this.limiter.close();
+  }
+
+  // ---- internals -------------------------------------------------------------------------------
+
+  /** Batch fetch: up to 100 IDs, NextToken paging (each page limited and retried on its own). */
+  private async describeInstances(target: EcsTarget, ids: readonly string[], signal: AbortSignal): Promise<Map<string, ObservedInstance>> {
+    const wanted = new Set(ids);
+    const items = await collectPages<RawInstance>(async (nextToken) => {
+      const r = await this.run(target, "DescribeInstances", [], signal, (c) =>
+        c.describeInstances(
+          new DescribeInstancesRequest({
+            regionId: target.regionId,
+            instanceIds: JSON.stringify(ids),
+            maxResults: this.maxBatch,
+            ...(nextToken ? { nextToken } : {}),
+          }),
+        ),
+      );
+      return { items: r.body?.instances?.instance ?? [], nextToken: r.body?.nextToken };
+    });
+    const out = new Map<string, ObservedInstance>();
+    for (const raw of items) {
+      if (raw.instanceId && wanted.has(raw.instanceId)) out.set(raw.instanceId, normaliseInstance(raw, target.regionId));
+    }
+    return out;
+  }
+
+  /** Rate limit + call + metrics + classification, inside the retry policy. */
+  private run<T>(target: EcsTarget, action: string, secrets: readonly string[], signal: AbortSignal | undefined, fn: (c: EcsApi) => Promise<T>): Promise<T> {
+    return withRetry(() => this.once(target, action, secrets, signal, fn), {
+      policy: this.retryPolicy,
+      signal,
+      action,
+      onRetry: ({ error, attempt, delayMs }) =>
+        this.log?.debug(
+          { action, regionId: target.regionId, code: error.code, errorClass: error.errorClass, requestId: error.requestId, attempt, delayMs },
+          "ECS call failed, retrying",
+        ),
+    });
+  }
+
+  private async once<T>(target: EcsTarget, action: string, secrets: readonly string[], signal: AbortSignal | undefined, fn: (c: EcsApi) => Promise<T>): Promise<T> {
+    const key: BucketKey = { account: credentialsIdentity(target.credentials), region: target.regionId, action };
+    try {
+      await this.limiter.acquire(key, signal);
+    } catch (err) {
+      if (err instanceof RateLimitWaitError) {
+        throw new EcsError({
+          code: SyntheticCode.ClientThrottled,
+          message: `client-side rate limit: ${action} in ${target.regionId} is paused or saturated after throttling`,
+          action,
+          retryAfterMs: Math.ceil(err.waitMs),
+        });
+      }
+      throw err;
+    }
+    const client = this.pool.get(target.credentials, target.regionId);
+    const t0 = performance.now();
+    try {
+      const res = await fn(client);
+      this.metrics.observe(action, target.regionId, "Success", (performance.now() - t0) / 1000);
+      this.limiter.onSuccess(key);
+      return res;
+    } catch (raw) {
+      const err = toEcsError(raw, action, [...secrets, ...credentialSecrets(target.credentials)]);
+      this.metrics.observe(action, target.regionId, err.code, (performance.now() - t0) / 1000);
+      if (err.throttled) {
+        const pausedMs = this.limiter.onThrottled(key, err.retryAfterMs);
+        this.log?.warn({ action, regionId: target.regionId, account: key.account, code: err.code, requestId: err.requestId, pausedMs }, "ECS throttled; pausing this action");
+        if (err.retryAfterMs === undefined) throw err.withRetryAfter(pausedMs);
+      }
+      throw err;
+    }
+  }
+}
+
+/** ModifyRequest → SDK model (only the fields that are set). */
+export function toSdkModifyRequest(r: ModifyRequest): ModifyInstanceAttributeRequest {
+  const m = new ModifyInstanceAttributeRequest({ instanceId: r.instanceId });
+  if (r.instanceName !== undefined) m.instanceName = r.instanceName;
+  if (r.description !== undefined) m.description = r.description;
+  if (r.hostName !== undefined) m.hostName = r.hostName;
+  if (r.password !== undefined) m.password = r.password;
+  if (r.userData !== undefined) m.userData = r.userData;
+  if (r.securityGroupIds !== undefined) m.securityGroupIds = [...r.securityGroupIds];
+  if (r.deletionProtection !== undefined) m.deletionProtection = r.deletionProtection;
+  if (r.creditSpecification !== undefined) m.creditSpecification = r.creditSpecification;
+  if (r.networkInterfaceQueueNumber !== undefined) m.networkInterfaceQueueNumber = r.networkInterfaceQueueNumber;
+  if (r.enableJumboFrame !== undefined) m.enableJumboFrame = r.enableJumboFrame;
+  if (r.cpuOptions && Object.values(r.cpuOptions).some((v) => v !== undefined)) {
+    const c = new ModifyInstanceAttributeRequestCpuOptions({});
+    if (r.cpuOptions.core !== undefined) c.core = r.cpuOptions.core;
+    if (r.cpuOptions.threadsPerCore !== undefined) c.threadsPerCore = r.cpuOptions.threadsPerCore;
+    if (r.cpuOptions.topologyType !== undefined) c.topologyType = r.cpuOptions.topologyType;
+    m.cpuOptions = c;
+  }
+  if (r.privateDnsNameOptions && Object.values(r.privateDnsNameOptions).some((v) => v !== undefined)) {
+    const p = new ModifyInstanceAttributeRequestPrivateDnsNameOptions({});
+    const o = r.privateDnsNameOptions;
+    if (o.hostnameType !== undefined) p.hostnameType = o.hostnameType;
+    if (o.enableInstanceIdDnsARecord !== undefined) p.enableInstanceIdDnsARecord = o.enableInstanceIdDnsARecord;
+    if (o.enableInstanceIdDnsAAAARecord !== undefined) p.enableInstanceIdDnsAAAARecord = o.enableInstanceIdDnsAAAARecord;
+    if (o.enableIpDnsARecord !== undefined) p.enableIpDnsARecord = o.enableIpDnsARecord;
+    if (o.enableIpDnsPtrRecord !== undefined) p.enableIpDnsPtrRecord = o.enableIpDnsPtrRecord;
+    m.privateDnsNameOptions = p;
+  }
+  return m;
+}
+
+export { EcsError, toEcsError };
