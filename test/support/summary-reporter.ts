@@ -17,7 +17,7 @@ export default class SummaryReporter implements Reporter {
         else skipped++;
       }
       // A file that failed to load (syntax error, failing beforeAll) has no test results of its own.
-      if (mod.state() === "failed" && !mod.children.allTests().some((t) => t.result().state === "failed")) failed++;
+      if (mod.state() === "failed" && ![...mod.children.allTests()].some((t) => t.result().state === "failed")) failed++;
     }
     failed += unhandledErrors.length;
     process.stdout.write(`\n${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ""}\n`);

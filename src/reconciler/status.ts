@@ -1,0 +1,124 @@
+/**
+ * Builds the next `status` from the previous one and a reconcile's outcome, and decides whether it
+ * is worth writing. Pure.
+ *
+ * Hot-loop guards (controller-practices.md §3): conditions keep their lastTransitionTime unless the
+ * status flips; messages carry no RequestIds or attempt counters; `lastSyncTime` alone changing
+ * does not trigger a write until it is older than `lastSyncRefreshMs`.
+ */
+import {
+  type AppliedSource,
+  type AtProvider,
+  type Condition,
+  ConditionType,
+  type EcsErrorStatus,
+  type EcsInstanceAttributesStatus,
+  setCondition,
+  toRfc3339,
+} from "../api/index.js";
+import type { ObservedInstance } from "../cloud/model.js";
+
+export interface ConditionOutcome {
+  status: "True" | "False" | "Unknown";
+  reason: string;
+  message: string;
+}
+
+export interface StatusOutcome {
+  generation: number;
+  now: Date;
+  ready: ConditionOutcome;
+  synced: ConditionOutcome;
+  /** Undefined keeps the previous RestartRequired condition as it is. */
+  restartRequired?: ConditionOutcome | undefined;
+  /** The instance as read in this reconcile (undefined when it was not read). */
+  observed?: ObservedInstance | undefined;
+  /** Differences now; undefined keeps the previous list (e.g. when ECS could not be read). */
+  pendingChanges?: string[] | undefined;
+  /** null clears status.error; undefined keeps it. */
+  error?: EcsErrorStatus | null | undefined;
+  /** Sources applied in this reconcile (merged into appliedSecretVersions). */
+  applied?: { password?: AppliedSource | undefined; userData?: AppliedSource | undefined } | undefined;
+}
+
+export function atProviderFrom(o: ObservedInstance): AtProvider {
+  const at: AtProvider = {
+    instanceName: o.instanceName,
+    description: o.description,
+    hostName: o.hostName,
+    status: o.status,
+    osType: o.osType,
+    instanceType: o.instanceType,
+    zoneId: o.zoneId,
+    instanceChargeType: o.instanceChargeType,
+    securityGroupIds: [...o.securityGroupIds],
+    deletionProtection: o.deletionProtection,
+    creditSpecification: o.creditSpecification,
+    cpuOptions: {
+      ...(o.cpuOptions.core !== undefined ? { core: o.cpuOptions.core } : {}),
+      ...(o.cpuOptions.threadsPerCore !== undefined ? { threadsPerCore: o.cpuOptions.threadsPerCore } : {}),
+      topologyType: o.cpuOptions.topologyType,
+    },
+    privateDnsNameOptions: { ...o.privateDnsNameOptions },
+    lockReasons: [...o.operationLocks],
+  };
+  if (o.enableJumboFrame !== undefined) at.enableJumboFrame = o.enableJumboFrame;
+  if (o.networkInterfaceQueueNumber !== undefined) at.networkInterfaceQueueNumber = o.networkInterfaceQueueNumber;
+  // Only presence: user data may hold secrets and never goes into status.
+  if (o.userData !== undefined) at.userDataPresent = o.userData !== "";
+  return at;
+}
+
+export function nextStatus(prev: EcsInstanceAttributesStatus | undefined, out: StatusOutcome): EcsInstanceAttributesStatus {
+  const now = out.now;
+  let conditions: Condition[] | undefined = prev?.conditions;
+  const set = (type: string, c: ConditionOutcome) => {
+    conditions = setCondition(conditions, { type, ...c, observedGeneration: out.generation }, now);
+  };
+  set(ConditionType.Ready, out.ready);
+  set(ConditionType.Synced, out.synced);
+  if (out.restartRequired) set(ConditionType.RestartRequired, out.restartRequired);
+
+  const next: EcsInstanceAttributesStatus = { ...prev, observedGeneration: out.generation, conditions };
+  if (out.observed) {
+    next.atProvider = atProviderFrom(out.observed);
+    next.lastSyncTime = toRfc3339(now);
+  }
+  if (out.pendingChanges !== undefined) next.pendingChanges = out.pendingChanges;
+  if (out.error === null) delete next.error;
+  else if (out.error !== undefined) {
+    // Keep the previous lastTime when the same error repeats, so status does not churn per attempt.
+    const same = prev?.error && prev.error.code === out.error.code && prev.error.message === out.error.message;
+    next.error = same ? { ...out.error, lastTime: prev.error!.lastTime } : out.error;
+  }
+  if (out.applied?.password || out.applied?.userData) {
+    next.appliedSecretVersions = {
+      ...prev?.appliedSecretVersions,
+      ...(out.applied.password ? { password: out.applied.password } : {}),
+      ...(out.applied.userData ? { userData: out.applied.userData } : {}),
+    };
+  }
+  return next;
+}
+
+/** Canonical JSON (sorted keys) for comparisons that ignore key order. */
+function canonical(v: unknown): string {
+  return JSON.stringify(v, (_k, val: unknown) =>
+    val && typeof val === "object" && !Array.isArray(val)
+      ? Object.fromEntries(Object.entries(val as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b)))
+      : val,
+  );
+}
+
+/**
+ * True when `next` should be written. A change in `lastSyncTime` alone is written only once the
+ * previous value is older than `lastSyncRefreshMs`, bounding status writes to one per resync.
+ */
+export function statusNeedsWrite(prev: EcsInstanceAttributesStatus | undefined, next: EcsInstanceAttributesStatus, now: Date, lastSyncRefreshMs: number): boolean {
+  const { lastSyncTime: prevSync, ...prevRest } = prev ?? {};
+  const { lastSyncTime: nextSync, ...nextRest } = next;
+  if (canonical(prevRest) !== canonical(nextRest)) return true;
+  if (nextSync === undefined || nextSync === prevSync) return false;
+  if (prevSync === undefined) return true;
+  return now.getTime() - Date.parse(prevSync) >= lastSyncRefreshMs;
+}
