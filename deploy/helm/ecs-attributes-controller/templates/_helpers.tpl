@@ -1,0 +1,92 @@
+{{/* Chart name, truncated to the 63 characters a label value allows. */}}
+{{- define "eac.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* Full name: release-chart unless the release name already contains the chart name. */}}
+{{- define "eac.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default .Chart.Name .Values.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{- define "eac.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{- define "eac.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "eac.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end }}
+
+{{- define "eac.labels" -}}
+helm.sh/chart: {{ include "eac.chart" . }}
+{{ include "eac.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/component: controller
+app.kubernetes.io/part-of: ecs-attributes-controller
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+{{- end }}
+
+{{- define "eac.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create }}
+{{- default (include "eac.fullname" .) .Values.serviceAccount.name }}
+{{- else }}
+{{- default "default" .Values.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
+{{/* Namespace holding the leader-election Lease. */}}
+{{- define "eac.leaseNamespace" -}}
+{{- default .Release.Namespace .Values.leaderElection.namespace }}
+{{- end }}
+
+{{- define "eac.image" -}}
+{{- if .Values.image.digest }}
+{{- printf "%s@%s" .Values.image.repository .Values.image.digest }}
+{{- else }}
+{{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) }}
+{{- end }}
+{{- end }}
+
+{{/* terminationGracePeriodSeconds: explicit, or shutdown timeout + 15 s for the process to exit. */}}
+{{- define "eac.terminationGracePeriodSeconds" -}}
+{{- $shutdown := int .Values.controller.shutdownTimeoutSeconds }}
+{{- $grace := int .Values.terminationGracePeriodSeconds }}
+{{- if eq $grace 0 }}
+{{- $grace = add $shutdown 15 }}
+{{- end }}
+{{- if le $grace $shutdown }}
+{{- fail (printf "terminationGracePeriodSeconds (%d) must be greater than controller.shutdownTimeoutSeconds (%d), or the kubelet kills the controller mid-shutdown" $grace $shutdown) }}
+{{- end }}
+{{- $grace }}
+{{- end }}
+
+{{/* "ModifyInstanceAttribute=5,DescribeInstances=20" from the ecs.actionQps map (sorted keys). */}}
+{{- define "eac.actionQps" -}}
+{{- $items := list }}
+{{- range $action, $qps := .Values.ecs.actionQps }}
+{{- $items = append $items (printf "%s=%v" $action $qps) }}
+{{- end }}
+{{- join "," $items }}
+{{- end }}
+
+{{/* Fails with a clear message on combinations the schema cannot express. */}}
+{{- define "eac.validate" -}}
+{{- if and (gt (int .Values.replicaCount) 1) (not .Values.leaderElection.enabled) }}
+{{- fail (printf "replicaCount is %d but leaderElection.enabled is false: every replica would write to ECS at once. Enable leader election or set replicaCount: 1" (int .Values.replicaCount)) }}
+{{- end }}
+{{- if and .Values.metrics.serviceMonitor.enabled (not (and .Values.metrics.enabled .Values.metrics.service.enabled)) }}
+{{- fail "metrics.serviceMonitor.enabled needs metrics.enabled and metrics.service.enabled" }}
+{{- end }}
+{{- if and .Values.credentials.existingSecret (or (not .Values.credentials.accessKeyIdKey) (not .Values.credentials.accessKeySecretKey)) }}
+{{- fail "credentials.existingSecret is set: credentials.accessKeyIdKey and credentials.accessKeySecretKey must name keys in it" }}
+{{- end }}
+{{- end }}
