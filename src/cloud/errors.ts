@@ -386,7 +386,7 @@ export function toEcsError(err: unknown, action: string, secrets: readonly (stri
   });
 }
 
-/** The SDK's message reads "code: 403, <Message> request id: <id>"; keep only <Message>. */
+/** The SDK's message reads "<Code>: code: 403, <Message> request id: <id>"; keep only <Message>. */
 function stripSdkDecoration(msg: string): string {
-  return msg.replace(/^code: \d+, /, "").replace(/ request id: \S*$/, "");
+  return msg.replace(/^(?:\S+: )?code: \d+, /, "").replace(/ request id: \S*$/, "");
 }
