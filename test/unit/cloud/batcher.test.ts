@@ -134,21 +134,21 @@ describe("collectPages", () => {
       t2: { items: [5] },
     };
     const seen: (string | undefined)[] = [];
-    const out = await collectPages(async (token) => {
+    const out = await collectPages((token) => {
       seen.push(token);
-      return pages[token ?? ""]!;
+      return Promise.resolve(pages[token ?? ""]!);
     });
     expect(out).toEqual([1, 2, 3, 4, 5]);
     expect(seen).toEqual([undefined, "t1", "t2"]);
   });
 
   it("stops on a repeated token instead of looping", async () => {
-    await expect(collectPages(async () => ({ items: [1], nextToken: "same" }))).rejects.toThrow(/repeated/);
+    await expect(collectPages(() => Promise.resolve({ items: [1], nextToken: "same" }))).rejects.toThrow(/repeated/);
   });
 
   it("stops after maxPages", async () => {
     let n = 0;
-    await expect(collectPages(async () => ({ items: [], nextToken: `t${n++}` }), 5)).rejects.toThrow(/5 pages/);
+    await expect(collectPages(() => Promise.resolve({ items: [], nextToken: `t${n++}` }), 5)).rejects.toThrow(/5 pages/);
   });
 });
 

@@ -13,6 +13,7 @@ function flaky(errors: EcsError[]) {
   const times: number[] = [];
   const start = Date.now();
   const fn = async () => {
+    await Promise.resolve();
     times.push(Date.now() - start);
     const e = errors.shift();
     if (e) throw e;
@@ -141,6 +142,7 @@ describe("withRetry", () => {
   it("converts non-EcsErrors (a network error) and retries them", async () => {
     let n = 0;
     const fn = async () => {
+      await Promise.resolve();
       if (n++ === 0) throw Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" });
       return "ok";
     };
