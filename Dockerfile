@@ -1,0 +1,47 @@
+# syntax=docker/dockerfile:1
+#
+# ecs-attributes-controller image.
+#   docker build -t registry.example.com/ecs-attributes-controller:0.1.0 .
+#
+# Stages: build (all deps, compile TypeScript, pack what npm would publish) -> deps (production
+# deps only) -> runtime (distroless Node 24: no shell, no package manager, non-root).
+# test/e2e/packaging/runtime-stage.test.ts repeats the pack + `npm ci --omit=dev` + `node dist/main.js`
+# steps without Docker, so the image contents are checked even where no Docker engine runs.
+
+ARG NODE_VERSION=24.21.0
+ARG RUNTIME_IMAGE=gcr.io/distroless/nodejs24-debian12:nonroot
+
+FROM node:${NODE_VERSION}-bookworm-slim AS build
+WORKDIR /src
+ENV npm_config_fund=false npm_config_audit=false npm_config_update_notifier=false
+COPY package.json package-lock.json ./
+# No dependency needs an install script (see "allowScripts" in package.json).
+RUN npm ci --ignore-scripts
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+COPY crds ./crds
+RUN npm run build
+# Exactly the files npm would publish ("files" in package.json), plus the lockfile for npm ci.
+RUN npm pack --ignore-scripts --pack-destination /tmp \
+ && mkdir /app \
+ && tar -xzf /tmp/ecs-attributes-controller-*.tgz -C /app --strip-components=1 \
+ && cp package-lock.json /app/
+
+FROM node:${NODE_VERSION}-bookworm-slim AS deps
+WORKDIR /app
+ENV npm_config_fund=false npm_config_audit=false npm_config_update_notifier=false
+COPY --from=build /app ./
+RUN npm ci --omit=dev --ignore-scripts \
+ && npm cache clean --force \
+ # Fail the build here, not at runtime, if production deps are incomplete.
+ && node dist/main.js --help >/dev/null
+
+FROM ${RUNTIME_IMAGE} AS runtime
+WORKDIR /app
+ENV NODE_ENV=production
+COPY --from=deps --chown=65532:65532 /app ./
+# distroless "nonroot" user; numeric so runAsNonRoot can verify it.
+USER 65532:65532
+# 8080 metrics, 8081 /healthz and /readyz (the Helm chart's defaults).
+EXPOSE 8080 8081
+ENTRYPOINT ["/nodejs/bin/node", "dist/main.js"]
