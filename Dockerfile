@@ -31,15 +31,16 @@ FROM node:${NODE_VERSION}-bookworm-slim AS deps
 WORKDIR /app
 ENV npm_config_fund=false npm_config_audit=false npm_config_update_notifier=false
 COPY --from=build /app ./
+# --help loads every module: fail the build here, not at runtime, if production deps are incomplete.
 RUN npm ci --omit=dev --ignore-scripts \
  && npm cache clean --force \
- # Fail the build here, not at runtime, if production deps are incomplete.
  && node dist/main.js --help >/dev/null
 
 FROM ${RUNTIME_IMAGE} AS runtime
 WORKDIR /app
 ENV NODE_ENV=production
-COPY --from=deps --chown=65532:65532 /app ./
+# Owned by root and read-only to the controller's user.
+COPY --from=deps /app ./
 # distroless "nonroot" user; numeric so runAsNonRoot can verify it.
 USER 65532:65532
 # 8080 metrics, 8081 /healthz and /readyz (the Helm chart's defaults).
