@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { parse } from "yaml";
 import { afterAll, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { assertRe2Compatible, buildCrd, renderCrdYaml, type SchemaNode, toStructural, zodToOpenApi } from "../../../src/api/index.js";
+import { assertRe2Compatible, buildCrd, renderCrdYaml, toStructural, zodToOpenApi } from "../../../src/api/index.js";
 import { CRD_PATH, checkCrdFiles, writeCrdFiles } from "../../../scripts/gen-crd.js";
 
 type Node = Record<string, unknown>;
