@@ -1,0 +1,9 @@
+/** ModifyInstanceAttribute: every rule lives in rules.ts; writes happen only if all pass. */
+import { planModify } from "../rules.js";
+import type { ActionHandler } from "./types.js";
+
+export const modifyInstanceAttribute: ActionHandler = ({ store, params }) => {
+  const plan = planModify(store, params);
+  plan.apply();
+  return {};
+};

@@ -1,0 +1,359 @@
+/**
+ * Server-side rules of ModifyInstanceAttribute. `planModify` validates every parameter first and
+ * returns the mutations to apply; nothing is written unless every rule passes, so a rejected call
+ * changes nothing (atomic writes).
+ *
+ * The official docs list the codes but not always which violation yields which; where the
+ * mapping is our choice it is marked "(choice)" and listed in docs/emulator.md.
+ */
+import { ecsError } from "./errors.js";
+import { hashPassword } from "./password.js";
+import type { Params } from "./protocol.js";
+import type { Instance, PrivateDnsNameOptions, Store } from "./state.js";
+
+const PASSWORD_SPECIALS = "()`~!@#$%^&*-_+=|{}[]:;'<>,.?/";
+const USER_DATA_MAX_BYTES = 32 * 1024;
+const TOPOLOGY_TYPES = new Set(["ContinuousCoreToHTMapping", "DiscreteCoreToHTMapping"]);
+const HOSTNAME_TYPES = new Set(["Custom", "IpBased", "InstanceIdBased"]);
+const NESTED_VIRT = new Set(["enabled", "disabled"]);
+
+export function validInstanceName(v: string): boolean {
+  if (v.length < 2 || v.length > 128) return false;
+  if (/^https?:\/\//i.test(v)) return false;
+  if (!/^[A-Za-z\p{Script=Han}]/u.test(v)) return false;
+  return /^[A-Za-z0-9\p{Script=Han}:_.-]+$/u.test(v);
+}
+
+export function validDescription(v: string): boolean {
+  return v.length >= 2 && v.length <= 256 && !/^https?:\/\//i.test(v);
+}
+
+/** Length, charset and "three of four classes". The Windows leading-slash rule is separate. */
+export function validPassword(v: string): boolean {
+  if (v.length < 8 || v.length > 30) return false;
+  let upper = 0;
+  let lower = 0;
+  let digit = 0;
+  let special = 0;
+  for (const c of v) {
+    if (c >= "A" && c <= "Z") upper = 1;
+    else if (c >= "a" && c <= "z") lower = 1;
+    else if (c >= "0" && c <= "9") digit = 1;
+    else if (PASSWORD_SPECIALS.includes(c)) special = 1;
+    else return false;
+  }
+  return upper + lower + digit + special >= 3;
+}
+
+export function validHostName(v: string, osType: "linux" | "windows"): boolean {
+  if (osType === "windows") {
+    return (
+      v.length >= 2 &&
+      v.length <= 15 &&
+      /^[A-Za-z0-9-]+$/.test(v) &&
+      !v.startsWith("-") &&
+      !v.endsWith("-") &&
+      !v.includes("--") &&
+      !/^\d+$/.test(v)
+    );
+  }
+  return (
+    v.length >= 2 &&
+    v.length <= 64 &&
+    /^[A-Za-z0-9.-]+$/.test(v) &&
+    !v.includes("..") &&
+    !v.includes("--") &&
+    !/^[.-]/.test(v) &&
+    !/[.-]$/.test(v)
+  );
+}
+
+/** Strict Base64 (standard alphabet, padded). */
+export function isBase64(v: string): boolean {
+  return v.length % 4 === 0 && /^[A-Za-z0-9+/]*={0,2}$/.test(v);
+}
+
+type Mutation = (inst: Instance) => void;
+
+function bool(params: Params, name: string): boolean | undefined {
+  return params.bool(name);
+}
+
+/**
+ * Validates a ModifyInstanceAttribute call. Returns the instance and a function that applies
+ * every change; throws the ECS error of the first failed rule (checked in a fixed order).
+ */
+export function planModify(store: Store, params: Params): { instance: Instance; apply: () => void } {
+  const id = params.required("InstanceId");
+  const inst = store.getInstance(id);
+  if (inst.operationLocks.some((l) => l.lockReason.toLowerCase() === "security")) {
+    throw ecsError("InstanceLockedForSecurity");
+  }
+  const type = store.typeSpec(inst.instanceType);
+  const account = store.account;
+  const status = inst.status;
+  const muts: Mutation[] = [];
+
+  // InstanceName / Description
+  const name = params.str("InstanceName");
+  if (name !== undefined) {
+    if (!validInstanceName(name)) throw ecsError("InvalidInstanceName.Malformed");
+    muts.push((i) => (i.instanceName = name));
+  }
+  const description = params.str("Description");
+  if (description !== undefined) {
+    if (!validDescription(description)) throw ecsError("InvalidDescription.Malformed");
+    muts.push((i) => (i.description = description));
+  }
+
+  // Password: charset/classes → InvalidPassword.Malformed; Windows leading "/" → InvalidHostPassword.Malformed
+  // (choice); Starting → IncorrectInstanceStatus (choice of code, rule from the state matrix).
+  const password = params.str("Password");
+  if (password !== undefined) {
+    if (!validPassword(password)) throw ecsError("InvalidPassword.Malformed");
+    if (inst.osType === "windows" && password.startsWith("/")) throw ecsError("InvalidHostPassword.Malformed");
+    if (status === "Starting") throw ecsError("IncorrectInstanceStatus");
+    muts.push((i) => {
+      i.passwordHash = hashPassword(password);
+      i.passwordChangedAt = new Date().toISOString();
+      i.restartPending.password = true;
+    });
+  }
+
+  // HostName: OS-specific syntax; Pending/Starting → IncorrectInstanceStatus; a second, different
+  // hostname while the previous one still awaits a restart → InvalidInstanceStatus.NeedRestart (choice).
+  const hostName = params.str("HostName");
+  if (hostName !== undefined) {
+    if (!validHostName(hostName, inst.osType)) throw ecsError("InvalidHostName.Malformed");
+    if (status === "Pending" || status === "Starting") throw ecsError("IncorrectInstanceStatus");
+    if (inst.restartPending.hostName && hostName !== inst.hostName) throw ecsError("InvalidInstanceStatus.NeedRestart");
+    if (hostName !== inst.hostName) {
+      muts.push((i) => {
+        i.hostName = hostName;
+        i.restartPending.hostName = true;
+      });
+    }
+  }
+
+  // UserData
+  const userData = params.str("UserData");
+  if (userData !== undefined) {
+    if (!account.userDataAllowed) throw ecsError("InvalidUserData.Forbidden");
+    if (!isBase64(userData)) throw ecsError("InvalidUserData.Base64FormatInvalid");
+    if (Buffer.from(userData, "base64").length > USER_DATA_MAX_BYTES) throw ecsError("InvalidUserData.SizeExceeded");
+    if (inst.instanceNetworkType !== "vpc" || !inst.ioOptimized) throw ecsError("InvalidUserData.NotSupported");
+    if (userData !== "" && !inst.imageSupportsCloudInit) throw ecsError("ImageNotSupportCloudInit");
+    if (status !== "Stopped") throw ecsError("IncorrectInstanceStatus");
+    muts.push((i) => {
+      i.userData = userData;
+      i.restartPending.userData = true;
+    });
+  }
+
+  // Recyclable (invitation-only preview)
+  const recyclable = bool(params, "Recyclable");
+  if (recyclable !== undefined) {
+    if (!account.recycleBinAllowed) throw ecsError("InvalidParameter.RecycleBin");
+    muts.push((i) => (i.recyclable = recyclable));
+  }
+
+  // CreditSpecification: bad value → InvalidParameter.CreditSpecification; non-burstable type →
+  // Credit.NotFound (choice); overdue account → InvalidInstanceStatus.CreditSpecRestricted.
+  const credit = params.str("CreditSpecification");
+  if (credit !== undefined) {
+    if (credit !== "Standard" && credit !== "Unlimited") throw ecsError("InvalidParameter.CreditSpecification");
+    if (!type.burstable) throw ecsError("Credit.NotFound");
+    if (account.creditOverdue) throw ecsError("InvalidInstanceStatus.CreditSpecRestricted");
+    muts.push((i) => (i.creditSpecification = credit));
+  }
+
+  // DeletionProtection: enabling needs PostPaid and not spot.
+  const deletionProtection = bool(params, "DeletionProtection");
+  if (deletionProtection !== undefined) {
+    if (deletionProtection && (inst.instanceChargeType !== "PostPaid" || inst.spotStrategy !== "NoSpot")) {
+      throw ecsError("InvalidChargeType.ValueNotSupported");
+    }
+    muts.push((i) => (i.deletionProtection = deletionProtection));
+  }
+
+  // SecurityGroupIds: replaces the whole set.
+  const groups = params.list("SecurityGroupIds");
+  if (groups !== undefined) {
+    muts.push(checkSecurityGroups(store, inst, groups));
+  }
+
+  // EnableJumboFrame: enabling needs a jumbo-capable type in a VPC; Running or Stopped only.
+  const jumbo = bool(params, "EnableJumboFrame");
+  if (jumbo !== undefined) {
+    if (jumbo && (!type.jumboFrame || inst.instanceNetworkType !== "vpc")) {
+      throw ecsError("InvalidParam.NotSupportJumboFrame");
+    }
+    if (status !== "Running" && status !== "Stopped") throw ecsError("InvalidOperation.InstanceStatusNotSupport");
+    muts.push((i) => (i.enableJumboFrame = jumbo));
+  }
+
+  // EnableNetworkEncryption (invitation-only preview)
+  const encryption = bool(params, "EnableNetworkEncryption");
+  if (encryption !== undefined) {
+    if (!account.networkEncryptionAllowed) throw ecsError("InvalidOperation.UserNotSupportNetworkEncryption");
+    if (encryption && !type.networkEncryption) {
+      throw ecsError("InvalidOperation.InstanceTypeNotSupportNetworkEncryption");
+    }
+    muts.push((i) => (i.enableNetworkEncryption = encryption));
+  }
+
+  // NetworkInterfaceQueueNumber: -1 restores the type default; limits per ENI and per type; Stopped only.
+  const queueRaw = params.str("NetworkInterfaceQueueNumber");
+  if (queueRaw !== undefined) {
+    if (!/^-?\d+$/.test(queueRaw.trim())) {
+      throw ecsError("InvalidParameter.InvalidEniQueueNumber", "The specified parameter NetworkInterfaceQueueNumber is not valid.");
+    }
+    const requested = Number.parseInt(queueRaw, 10);
+    const queues = requested === -1 ? type.primaryEniQueueNumber : requested;
+    if (queues < 1) {
+      throw ecsError("InvalidParameter.InvalidEniQueueNumber", "The specified parameter NetworkInterfaceQueueNumber is not valid.");
+    }
+    if (queues > type.maxQueueNumberPerEni) {
+      throw ecsError(
+        "InvalidOperation.MaxEniQueueNumberExceeded",
+        `The maximum queue number of an ENI of instance type ${type.instanceType} is ${type.maxQueueNumberPerEni}.`,
+      );
+    }
+    const others = inst.secondaryEniQueueNumbers.reduce((a, b) => a + b, 0);
+    if (queues + others > type.totalEniQueueQuantity) {
+      throw ecsError(
+        "InvalidOperation.ExceedInstanceTypeQueueNumber",
+        `The total queue number of all ENIs of instance type ${type.instanceType} cannot exceed ${type.totalEniQueueQuantity}.`,
+      );
+    }
+    if (status !== "Stopped") throw ecsError("InvalidStatus.StoppedRequired");
+    muts.push((i) => (i.primaryEni.queueNumber = queues));
+  }
+
+  // CpuOptions
+  const core = params.int("CpuOptions.Core");
+  const threads = params.int("CpuOptions.ThreadsPerCore");
+  const topology = params.str("CpuOptions.TopologyType");
+  const nested = params.str("CpuOptions.NestedVirtualization");
+  if (core !== undefined) {
+    if (core !== type.coreCount) throw ecsError("InvalidParameter.CpuOptionsCore");
+  }
+  if (threads !== undefined) {
+    if (!type.threadsPerCoreModifiable && threads !== type.threadsPerCore) {
+      throw ecsError("InvalidInstanceType.CpuOptionsThreadsPerCoreUnsupported");
+    }
+    if (threads < 1 || threads > type.threadsPerCore) throw ecsError("InvalidParameter.CpuOptionsThreadsPerCore");
+  }
+  if (topology !== undefined && topology !== "") {
+    if (!TOPOLOGY_TYPES.has(topology)) throw ecsError("InvalidParameter.CpuOptionsTopologyType", topology);
+    if (!type.topologyTypes.includes(topology)) {
+      throw ecsError("InvalidInstanceType.NotSupportCpuOptionsTopologyType", topology);
+    }
+  }
+  if (nested !== undefined) {
+    if (!NESTED_VIRT.has(nested)) throw ecsError("InvalidParameter.CpuOptionsNestedVirtualization", nested);
+    if (nested === "enabled" && !type.nestedVirtualization) {
+      throw ecsError("InvalidInstanceType.NotSupportCpuOptionsNestedVirtualization", nested);
+    }
+  }
+  if (topology !== undefined && status !== "Stopped") throw ecsError("InvalidOperation.InstanceStatusUnsupported");
+  if ((core !== undefined || threads !== undefined || nested !== undefined) && status !== "Stopped") {
+    throw ecsError("InvalidStatus.StoppedRequired");
+  }
+  if (core !== undefined || threads !== undefined || topology !== undefined || nested !== undefined) {
+    muts.push((i) => {
+      if (core !== undefined) i.cpuOptions.core = core;
+      if (threads !== undefined) i.cpuOptions.threadsPerCore = threads;
+      if (topology !== undefined) i.cpuOptions.topologyType = topology;
+      if (nested !== undefined) i.cpuOptions.nestedVirtualization = nested;
+    });
+  }
+
+  // PrivateDnsNameOptions: enum; Windows supports only Custom → OSType.ValueNotSupported (choice).
+  if (params.hasPrefix("PrivateDnsNameOptions")) {
+    const hostnameType = params.str("PrivateDnsNameOptions.HostnameType");
+    if (hostnameType !== undefined && !HOSTNAME_TYPES.has(hostnameType)) {
+      throw ecsError("InvalidParameter", "PrivateDnsNameOptions.HostnameType");
+    }
+    if (inst.osType === "windows" && hostnameType !== undefined && hostnameType !== "Custom") {
+      throw ecsError("OSType.ValueNotSupported");
+    }
+    const patch: Partial<PrivateDnsNameOptions> = {};
+    if (hostnameType !== undefined) patch.hostnameType = hostnameType as PrivateDnsNameOptions["hostnameType"];
+    for (const k of [
+      "EnableInstanceIdDnsARecord",
+      "EnableInstanceIdDnsAAAARecord",
+      "EnableIpDnsARecord",
+      "EnableIpDnsPtrRecord",
+    ] as const) {
+      const v = bool(params, `PrivateDnsNameOptions.${k}`);
+      if (v !== undefined) patch[(k[0]!.toLowerCase() + k.slice(1)) as keyof PrivateDnsNameOptions] = v as never;
+    }
+    muts.push((i) => Object.assign(i.privateDnsNameOptions, patch));
+  }
+
+  return {
+    instance: inst,
+    apply: () => {
+      for (const m of muts) m(inst);
+    },
+  };
+}
+
+function checkSecurityGroups(store: Store, inst: Instance, groups: string[]): Mutation {
+  if (inst.instanceNetworkType === "classic") throw ecsError("InvalidNetworkType.NotSupported");
+  if (groups.length === 0) throw ecsError("InvalidParameter", "SecurityGroupIds");
+  if (new Set(groups).size !== groups.length) throw ecsError("InvalidParameter.SecurityGroupIdRepeated");
+  const quota = store.account.securityGroupQuotaPerInstance;
+  if (groups.length > quota) {
+    throw ecsError(
+      "JoinedGroupLimitExceed",
+      `The maximum number of security groups that an instance can join is ${quota}.`,
+    );
+  }
+  const sgs = groups.map((g) => {
+    const sg = store.securityGroups.get(g);
+    if (!sg) throw ecsError("InvalidSecurityGroupId.NotFound");
+    return sg;
+  });
+  for (const sg of sgs) {
+    if (sg.regionId !== inst.regionId) {
+      throw ecsError(
+        "InvalidOperation.InvalidRegion",
+        `The security group ${sg.securityGroupId} is not in the region ${inst.regionId} of the instance.`,
+      );
+    }
+  }
+  for (const sg of sgs) if (!sg.vpcId) throw ecsError("InvalidSecurityGroupType.NotSupportClassic");
+  for (const sg of sgs) if (sg.vpcId !== inst.vpcId) throw ecsError("InvalidSecurityGroupVpc.NotBelongToOneVpc");
+  const joining = sgs.filter((sg) => !inst.securityGroupIds.includes(sg.securityGroupId));
+  const leaving = inst.securityGroupIds.filter((g) => !groups.includes(g));
+  for (const sg of [...joining, ...leaving.map((g) => store.securityGroups.get(g)).filter((g) => g !== undefined)]) {
+    if (sg.serviceManaged) {
+      throw ecsError(
+        "InvalidOperation.ResourceManagedByCloudProduct",
+        `The security group ${sg.securityGroupId} is managed by a cloud product and cannot be modified.`,
+      );
+    }
+  }
+  if (new Set(sgs.map((sg) => sg.securityGroupType)).size > 1) throw ecsError("EnterpriseGroupLimited.MutliGroupType");
+  for (const sg of joining) {
+    const members = store.membersOf(sg.securityGroupId);
+    if (sg.securityGroupType === "enterprise") {
+      if (members >= (sg.capacity ?? store.account.enterpriseGroupEniLimit)) {
+        throw ecsError("InvalidOperation.EniCountExceeded");
+      }
+    } else if (members >= (sg.capacity ?? store.account.basicGroupInstanceLimit)) {
+      throw ecsError("OperationDenied");
+    }
+  }
+  const rules = sgs.reduce((n, sg) => n + sg.ruleCount, 0);
+  if (rules > store.account.aclRuleLimitPerEni) {
+    throw ecsError(
+      "AclLimitExceed",
+      `The number of security group rules of the ENI (${rules}) exceeds the limit ${store.account.aclRuleLimitPerEni}.`,
+    );
+  }
+  const next = [...groups];
+  return (i) => (i.securityGroupIds = next);
+}
