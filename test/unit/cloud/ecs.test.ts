@@ -1,0 +1,261 @@
+// The facade over a fake SDK client (pure logic: batching, paging, normalisation, extras, error
+// conversion, throttle bookkeeping, metrics). The real SDK over HTTP is covered in
+// test/integration/cloud against the emulator.
+import { describe, expect, it } from "vitest";
+import { Registry } from "prom-client";
+import { ClientError, ThrottlingError } from "@alicloud/openapi-core";
+import type { ModifyInstanceAttributeRequest } from "@alicloud/ecs20140526";
+import { EcsClientPool, type EcsApi } from "../../../src/cloud/client.js";
+import { EcsCloud, toSdkModifyRequest } from "../../../src/cloud/ecs.js";
+import { EcsError, SyntheticCode } from "../../../src/cloud/errors.js";
+
+interface FakeInstance {
+  InstanceId: string;
+  name: string;
+}
+
+/** A fake of the five SDK methods, recording every call. */
+class FakeEcs {
+  calls: { action: string; req: Record<string, unknown> }[] = [];
+  instances = new Map<string, FakeInstance>();
+  pageSize = 100;
+  modifyError: Error | undefined;
+
+  constructor(n: number) {
+    for (let i = 0; i < n; i++) this.instances.set(`i-${i}`, { InstanceId: `i-${i}`, name: `web-${i}` });
+  }
+
+  api(): EcsApi {
+    return this.sdk();
+  }
+
+  private sdk(self: FakeEcs = this): EcsApi {
+    return {
+      describeInstances(req: { instanceIds?: string; nextToken?: string; regionId?: string; maxResults?: number }) {
+        self.calls.push({ action: "DescribeInstances", req: { ...req } });
+        const ids = JSON.parse(req.instanceIds ?? "[]") as string[];
+        const found = ids.filter((id) => self.instances.has(id));
+        const start = req.nextToken ? Number(req.nextToken) : 0;
+        const page = found.slice(start, start + self.pageSize);
+        const next = start + self.pageSize < found.length ? String(start + self.pageSize) : "";
+        return Promise.resolve({
+          statusCode: 200,
+          body: {
+            requestId: "R",
+            nextToken: next,
+            instances: {
+              instance: page.map((id) => ({
+                instanceId: id,
+                regionId: req.regionId,
+                instanceName: self.instances.get(id)!.name,
+                status: "Running",
+                OSType: "Windows",
+                securityGroupIds: { securityGroupId: ["sg-b", "sg-a", "sg-b"] },
+                cpuOptions: { coreCount: 2, threadsPerCore: 1, topologyType: "" },
+                operationLocks: { lockReason: [{ lockReason: "security" }] },
+                networkInterfaces: { networkInterface: [{ type: "Secondary", networkInterfaceId: "eni-2" }, { type: "Primary", networkInterfaceId: "eni-1" }] },
+              })),
+            },
+          },
+        });
+      },
+      describeInstanceAttribute(req: { instanceId?: string }) {
+        self.calls.push({ action: "DescribeInstanceAttribute", req: { ...req } });
+        return Promise.resolve({ statusCode: 200, body: { networkOptions: { enableJumboFrame: true } } });
+      },
+      describeUserData(req: { instanceId?: string; regionId?: string }) {
+        self.calls.push({ action: "DescribeUserData", req: { ...req } });
+        return Promise.resolve({ statusCode: 200, body: { userData: "IyEvYmluL3NoCg==" } });
+      },
+      describeNetworkInterfaces(req: { instanceId?: string; type?: string }) {
+        self.calls.push({ action: "DescribeNetworkInterfaces", req: { ...req } });
+        return Promise.resolve({ statusCode: 200, body: { networkInterfaceSets: { networkInterfaceSet: [{ type: "Primary", queueNumber: 8 }] } } });
+      },
+      modifyInstanceAttribute(req: ModifyInstanceAttributeRequest) {
+        self.calls.push({ action: "ModifyInstanceAttribute", req: { ...req } });
+        if (self.modifyError) return Promise.reject(self.modifyError);
+        return Promise.resolve({ statusCode: 200, body: { requestId: "REQ-MOD" } });
+      },
+    } as unknown as EcsApi;
+  }
+
+  count(action: string): number {
+    return this.calls.filter((c) => c.action === action).length;
+  }
+}
+
+function cloud(fake: FakeEcs, extra: ConstructorParameters<typeof EcsCloud>[0] = {}) {
+  const pool = new EcsClientPool({ createClient: () => fake.api() });
+  return new EcsCloud({ pool, retry: { retries: 0 }, rateLimit: { default: { qps: 1000, burst: 1000 } }, ...extra });
+}
+
+const target = { credentials: { type: "accessKey" as const, accessKeyId: "AKID", accessKeySecret: "sekret-value" }, regionId: "cn-hangzhou" };
+
+describe("EcsCloud.getInstance", () => {
+  it("coalesces 200 concurrent reads into 2 DescribeInstances calls of 100 IDs", async () => {
+    const fake = new FakeEcs(200);
+    const ecs = cloud(fake);
+    const got = await Promise.all([...fake.instances.keys()].map((id) => ecs.getInstance(target, id)));
+    expect(fake.count("DescribeInstances")).toBe(2);
+    expect(fake.calls.map((c) => (JSON.parse(c.req.instanceIds as string) as string[]).length)).toEqual([100, 100]);
+    expect(got.every((g, i) => g?.instanceId === `i-${i}` && g.instanceName === `web-${i}`)).toBe(true);
+    ecs.close();
+  });
+
+  it("follows NextToken paging within a batch", async () => {
+    const fake = new FakeEcs(100);
+    fake.pageSize = 30;
+    const ecs = cloud(fake);
+    const got = await Promise.all([...fake.instances.keys()].map((id) => ecs.getInstance(target, id)));
+    expect(got.filter((g) => g !== null)).toHaveLength(100);
+    expect(fake.calls.map((c) => c.req.nextToken ?? "")).toEqual(["", "30", "60", "90"]);
+    ecs.close();
+  });
+
+  it("normalises the instance", async () => {
+    const fake = new FakeEcs(1);
+    const ecs = cloud(fake);
+    const inst = await ecs.getInstance(target, "i-0");
+    expect(inst).toMatchObject({
+      instanceId: "i-0",
+      regionId: "cn-hangzhou",
+      status: "Running",
+      osType: "windows",
+      securityGroupIds: ["sg-a", "sg-b"],
+      cpuOptions: { core: 2, threadsPerCore: 1, topologyType: "" },
+      operationLocks: ["security"],
+      primaryNetworkInterfaceId: "eni-1",
+    });
+    expect(inst).not.toHaveProperty("enableJumboFrame");
+    ecs.close();
+  });
+
+  it("returns null for a missing instance and makes no extra reads for it", async () => {
+    const fake = new FakeEcs(1);
+    const ecs = cloud(fake);
+    expect(await ecs.getInstance(target, "i-missing", { jumboFrame: true, userData: true, nicQueue: true })).toBeNull();
+    expect(fake.calls.map((c) => c.action)).toEqual(["DescribeInstances"]);
+    ecs.close();
+  });
+
+  it("makes the single-instance reads only when asked", async () => {
+    const fake = new FakeEcs(1);
+    const ecs = cloud(fake);
+    await ecs.getInstance(target, "i-0", {});
+    expect(fake.calls.map((c) => c.action)).toEqual(["DescribeInstances"]);
+    const inst = await ecs.getInstance(target, "i-0", { jumboFrame: true, userData: true, nicQueue: true });
+    expect(inst?.enableJumboFrame).toBe(true);
+    expect(inst?.userData).toBe("IyEvYmluL3NoCg==");
+    expect(inst?.networkInterfaceQueueNumber).toBe(8);
+    expect(fake.calls.find((c) => c.action === "DescribeNetworkInterfaces")?.req).toMatchObject({ instanceId: "i-0", type: "Primary", regionId: "cn-hangzhou" });
+    expect(fake.calls.find((c) => c.action === "DescribeUserData")?.req).toMatchObject({ instanceId: "i-0", regionId: "cn-hangzhou" });
+    ecs.close();
+  });
+});
+
+describe("EcsCloud.modifyInstanceAttribute", () => {
+  it("sends exactly the fields that are set and returns the RequestId", async () => {
+    const fake = new FakeEcs(1);
+    const ecs = cloud(fake);
+    const res = await ecs.modifyInstanceAttribute(target, {
+      instanceId: "i-0",
+      instanceName: "web-9",
+      securityGroupIds: ["sg-1", "sg-2"],
+      cpuOptions: { threadsPerCore: 1 },
+      privateDnsNameOptions: { hostnameType: "Custom" },
+    });
+    expect(res).toEqual({ requestId: "REQ-MOD" });
+    const sent = fake.calls[0]!.req;
+    expect(sent).toMatchObject({ instanceId: "i-0", instanceName: "web-9", securityGroupIds: ["sg-1", "sg-2"] });
+    expect(sent.cpuOptions).toMatchObject({ threadsPerCore: 1 });
+    expect(sent.privateDnsNameOptions).toMatchObject({ hostnameType: "Custom" });
+    for (const k of ["password", "userData", "hostName", "deletionProtection", "description"]) expect(sent[k]).toBeUndefined();
+    ecs.close();
+  });
+
+  it("scrubs the password, user data and access key secret from error messages", async () => {
+    const fake = new FakeEcs(1);
+    fake.modifyError = new ClientError({
+      statusCode: 400,
+      code: "InvalidPassword.Malformed",
+      message: "x",
+      requestId: "R1",
+      data: { Message: "bad Passw0rd!Passw0rd! / IyEvYmluL3NoCg== / sekret-value" },
+    });
+    const ecs = cloud(fake);
+    const err = await ecs.modifyInstanceAttribute(target, { instanceId: "i-0", password: "Passw0rd!Passw0rd!", userData: "IyEvYmluL3NoCg==" }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(EcsError);
+    const text = JSON.stringify(err) + String((err as Error).message);
+    expect(text).not.toMatch(/Passw0rd|IyEvYmluL3NoCg|sekret-value/);
+    expect((err as EcsError).requestId).toBe("R1");
+    ecs.close();
+  });
+
+  it("on Throttling without retry-after, pauses the action until the next minute and fails fast after", async () => {
+    const fake = new FakeEcs(1);
+    fake.modifyError = new ThrottlingError({ statusCode: 400, code: "Throttling.User", message: "x", data: { Message: "Request was denied due to user flow control." } });
+    const ecs = cloud(fake, { rateLimit: { default: { qps: 1000, burst: 1000 }, maxWaitMs: 1000 } });
+    const first = (await ecs.modifyInstanceAttribute(target, { instanceId: "i-0", instanceName: "a" }).catch((e: unknown) => e)) as EcsError;
+    expect(first.code).toBe("Throttling.User");
+    expect(first.retryAfterMs).toBeGreaterThan(0);
+    expect(first.retryAfterMs).toBeLessThanOrEqual(60_000);
+    const key = { account: "ak:AKID", region: "cn-hangzhou", action: "ModifyInstanceAttribute" };
+    expect(ecs.limiter.snapshot(key)?.mode).toBe("paused");
+
+    // While paused (longer than maxWaitMs), the next call is refused locally: no request is sent.
+    const second = (await ecs.modifyInstanceAttribute(target, { instanceId: "i-0", instanceName: "a" }).catch((e: unknown) => e)) as EcsError;
+    expect(second.code).toBe(SyntheticCode.ClientThrottled);
+    expect(second.errorClass).toBe("transient");
+    expect(fake.count("ModifyInstanceAttribute")).toBe(1);
+    // Reads are another action: not paused.
+    await expect(ecs.getInstance(target, "i-0")).resolves.not.toBeNull();
+    ecs.close();
+  });
+
+  it("counts requests by action, region and code", async () => {
+    const fake = new FakeEcs(1);
+    const registry = new Registry();
+    const ecs = cloud(fake, { registry });
+    await ecs.getInstance(target, "i-0");
+    fake.modifyError = new ClientError({ statusCode: 403, code: "IncorrectInstanceStatus", message: "x", data: {} });
+    await ecs.modifyInstanceAttribute(target, { instanceId: "i-0", hostName: "h1" }).catch(() => undefined);
+    const text = await registry.metrics();
+    expect(text).toContain('ecs_api_requests_total{action="DescribeInstances",region="cn-hangzhou",code="Success"} 1');
+    expect(text).toContain('ecs_api_requests_total{action="ModifyInstanceAttribute",region="cn-hangzhou",code="IncorrectInstanceStatus"} 1');
+    expect(text).toMatch(/ecs_api_request_duration_seconds_count\{action="DescribeInstances",region="cn-hangzhou"\} 1/);
+    // A second facade on the same registry reuses the metrics instead of throwing.
+    expect(() => cloud(fake, { registry })).not.toThrow();
+    ecs.close();
+  });
+});
+
+describe("toSdkModifyRequest", () => {
+  it("omits unset nested option objects", () => {
+    const m = toSdkModifyRequest({ instanceId: "i-1", cpuOptions: {}, privateDnsNameOptions: { hostnameType: undefined } });
+    expect(m.cpuOptions).toBeUndefined();
+    expect(m.privateDnsNameOptions).toBeUndefined();
+  });
+
+  it("keeps false and -1 values", () => {
+    const m = toSdkModifyRequest({ instanceId: "i-1", deletionProtection: false, enableJumboFrame: false, networkInterfaceQueueNumber: -1 });
+    expect(m.deletionProtection).toBe(false);
+    expect(m.enableJumboFrame).toBe(false);
+    expect(m.networkInterfaceQueueNumber).toBe(-1);
+  });
+});
+
+describe("EcsClientPool", () => {
+  it("reuses one client per (credentials, region, endpoint) and separates rotated secrets", () => {
+    const made: unknown[] = [];
+    const pool = new EcsClientPool({ endpoint: "http://127.0.0.1:18080", createClient: (cfg) => (made.push(cfg), {} as EcsApi) });
+    const a = pool.get(target.credentials, "cn-hangzhou");
+    expect(pool.get({ ...target.credentials }, "cn-hangzhou")).toBe(a);
+    pool.get(target.credentials, "eu-central-1");
+    pool.get({ ...target.credentials, accessKeySecret: "rotated" }, "cn-hangzhou");
+    expect(pool.created).toBe(3);
+    const cfg = made[0] as { endpoint: string; protocol: string; connectTimeout: number; readTimeout: number; userAgent: string; retryOptions?: unknown };
+    expect(cfg).toMatchObject({ endpoint: "127.0.0.1:18080", protocol: "http", connectTimeout: 5000, readTimeout: 10000 });
+    expect(cfg.retryOptions).toBeUndefined();
+    expect(cfg.userAgent).toMatch(new RegExp(`^ecs-attributes-controller/\\S+ pid/${process.pid}$`));
+  });
+});
