@@ -39,6 +39,8 @@ export interface EmulatorOptions {
   logLevel?: string;
   /** Randomness for fault rates and latency ranges (tests can make it deterministic). */
   random?: () => number;
+  /** Clock for signature timestamps and throttle windows (tests can shift it). Default Date.now. */
+  now?: () => number;
   /** Call-log capacity (default 10 000 records). */
   callLogCapacity?: number;
 }
@@ -83,9 +85,16 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   const log = options.logger ?? pino({ level: options.logLevel ?? "silent" }, pino.destination(2));
   const initialKeys = options.accessKeys ?? [DEFAULT_ACCESS_KEY];
   let keys: AccessKey[] = [...initialKeys];
-  const verifier = new SignatureVerifier({ keys, ...(options.maxSkewMs !== undefined ? { maxSkewMs: options.maxSkewMs } : {}) });
+  const verifier = new SignatureVerifier({
+    keys,
+    ...(options.maxSkewMs !== undefined ? { maxSkewMs: options.maxSkewMs } : {}),
+    ...(options.now ? { now: options.now } : {}),
+  });
   const store = new Store(options.delays ? { delays: options.delays } : {});
-  const faults = new FaultInjector(options.random ? { random: options.random } : {});
+  const faults = new FaultInjector({
+    ...(options.random ? { random: options.random } : {}),
+    ...(options.now ? { now: options.now } : {}),
+  });
   const calls = new CallLog(options.callLogCapacity);
   if (options.seed) store.applySeed(options.seed);
 

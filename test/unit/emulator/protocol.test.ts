@@ -1,0 +1,44 @@
+import { describe, expect, it } from "vitest";
+import { EcsError } from "../../../src/emulator/errors.js";
+import { parseRequest } from "../../../src/emulator/protocol.js";
+import { maskParams } from "../../../src/emulator/calllog.js";
+
+describe("parseRequest", () => {
+  it("merges query and form parameters and reads the action from x-acs-action or Action", () => {
+    const r = parseRequest(
+      "post",
+      "/?InstanceId=i-1&SecurityGroupIds.2=sg-b&SecurityGroupIds.1=sg-a",
+      { "content-type": "application/x-www-form-urlencoded", "x-acs-action": "ModifyInstanceAttribute" },
+      Buffer.from("CpuOptions.Core=2&PrivateDnsNameOptions.HostnameType=Custom&Description=a%20b"),
+    );
+    expect(r.action).toBe("ModifyInstanceAttribute");
+    expect(r.params.list("SecurityGroupIds")).toEqual(["sg-a", "sg-b"]);
+    expect(r.params.int("CpuOptions.Core")).toBe(2);
+    expect(r.params.str("Description")).toBe("a b");
+    expect(r.params.hasPrefix("PrivateDnsNameOptions")).toBe(true);
+    expect(parseRequest("GET", "/?Action=DescribeInstances", {}, Buffer.alloc(0)).action).toBe("DescribeInstances");
+  });
+
+  it("parses JSON-array parameters and rejects broken ones with InvalidParameter", () => {
+    const r = parseRequest("POST", `/?InstanceIds=${encodeURIComponent('["i-a","i-b"]')}&Bad=%5B1`, {}, Buffer.alloc(0));
+    expect(r.params.jsonArray("InstanceIds")).toEqual(["i-a", "i-b"]);
+    expect(() => r.params.jsonArray("Bad")).toThrow(EcsError);
+    expect(r.params.list("InstanceIds")).toEqual(["i-a", "i-b"]);
+  });
+
+  it("collects Tag.N.Key/Value pairs in index order", () => {
+    const r = parseRequest("GET", "/?Tag.2.Key=b&Tag.1.Key=a&Tag.1.Value=x", {}, Buffer.alloc(0));
+    expect(r.params.tags()).toEqual([
+      { key: "a", value: "x" },
+      { key: "b", value: undefined },
+    ]);
+  });
+
+  it("masks secrets in logged parameters", () => {
+    expect(maskParams([["Password", "Secr3t!!"], ["UserData", "ZWNobw=="], ["InstanceId", "i-1"]])).toEqual({
+      Password: "******",
+      UserData: "******",
+      InstanceId: "i-1",
+    });
+  });
+});
