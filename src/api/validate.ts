@@ -5,7 +5,8 @@
  */
 import type { V1ObjectMeta } from "@kubernetes/client-node";
 import { z } from "zod";
-import type { API_VERSION, KIND } from "./constants.js";
+import { type API_VERSION, type KIND, PAUSED_ANNOTATION } from "./constants.js";
+import { hostNameProblems, hostnameTypeProblems, type OsType } from "./rules.js";
 import { type EcsInstanceAttributesSpec, type EcsInstanceAttributesSpecInput, specSchema } from "./spec.js";
 import type { EcsInstanceAttributesStatus } from "./status.js";
 
@@ -72,4 +73,22 @@ export function validateResource(obj: unknown, maxLength = DEFAULT_VALIDATION_ME
   const spec = validateSpec(shell.data.spec, maxLength);
   if (!spec.ok) return spec;
   return { ok: true, value: { ...(obj as EcsInstanceAttributes), spec: spec.value } };
+}
+
+/** True when the resource carries `ecs.alicloud.dev/paused: "true"` (exactly "true"). */
+export function isPaused(metadata: Pick<V1ObjectMeta, "annotations"> | undefined): boolean {
+  return metadata?.annotations?.[PAUSED_ANNOTATION] === "true";
+}
+
+/**
+ * Spec problems that depend on the instance's OS type (known only after reading ECS): the Windows
+ * hostname rules and Windows' Custom-only hostnameType. Empty when fine or when the OS is unknown.
+ * Messages name the field and never contain secret values; use them for Ready=False/InvalidSpec.
+ */
+export function osSpecProblems(spec: Pick<EcsInstanceAttributesSpec, "hostName" | "privateDnsNameOptions">, osType: OsType | undefined): string[] {
+  const out: string[] = [];
+  if (spec.hostName !== undefined) out.push(...hostNameProblems(spec.hostName, osType).map((m) => `spec.${m}`));
+  const hostnameType = spec.privateDnsNameOptions?.hostnameType;
+  if (hostnameType !== undefined) out.push(...hostnameTypeProblems(hostnameType, osType).map((m) => `spec.${m}`));
+  return out;
 }

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseAllDocuments } from "yaml";
 import { describe, expect, it } from "vitest";
-import { formatIssues, KIND, specSchema, validateResource, validateSpec } from "../../../src/api/index.js";
+import { formatIssues, isPaused, KIND, osSpecProblems, specSchema, validateResource, validateSpec } from "../../../src/api/index.js";
 import { INVALID_CASES, manifest, specWith } from "./fixtures.js";
 
 const examplesDir = join(import.meta.dirname, "../../../examples");
@@ -92,5 +92,25 @@ describe("formatIssues", () => {
     expect(cut.length).toBe(40);
     expect(cut.endsWith("…")).toBe(true);
     expect(full.startsWith(cut.slice(0, 39))).toBe(true);
+  });
+});
+
+describe("isPaused and osSpecProblems", () => {
+  it("isPaused only for the exact value \"true\"", () => {
+    expect(isPaused({ annotations: { "ecs.alicloud.dev/paused": "true" } })).toBe(true);
+    expect(isPaused({ annotations: { "ecs.alicloud.dev/paused": "True" } })).toBe(false);
+    expect(isPaused({ annotations: { "ecs.alicloud.dev/paused": "false" } })).toBe(false);
+    expect(isPaused({})).toBe(false);
+    expect(isPaused(undefined)).toBe(false);
+  });
+
+  it("reports Windows-only problems with spec paths", () => {
+    const spec = { hostName: "web.internal", privateDnsNameOptions: { hostnameType: "IpBased" as const } };
+    expect(osSpecProblems(spec, "linux")).toEqual([]);
+    expect(osSpecProblems(spec, "windows")).toEqual([
+      "spec.hostName may contain only letters, digits and '-' on Windows (no '.')",
+      "spec.privateDnsNameOptions.hostnameType must be Custom on Windows",
+    ]);
+    expect(osSpecProblems({}, "windows")).toEqual([]);
   });
 });
