@@ -30,7 +30,8 @@ import {
   validateSpec,
 } from "../api/index.js";
 import { DEFAULT_CREDENTIALS, type EcsCredentials } from "../cloud/client.js";
-import { EcsError, toEcsError } from "../cloud/errors.js";
+import type { EcsError} from "../cloud/errors.js";
+import { toEcsError } from "../cloud/errors.js";
 import { modifyFields, type ModifyRequest, type ObservedInstance, type ReadExtras } from "../cloud/model.js";
 import { conflictWinner, instanceKey } from "./conflicts.js";
 import { InputError, type ObjectReader, resolveInputs } from "./inputs.js";
@@ -331,7 +332,7 @@ function applyToObserved(o: ObservedInstance, req: ModifyRequest): ObservedInsta
   if (req.enableJumboFrame !== undefined) v.enableJumboFrame = req.enableJumboFrame;
   // -1 means "the type default", which only the next read can tell.
   if (req.networkInterfaceQueueNumber !== undefined && req.networkInterfaceQueueNumber >= 0) v.networkInterfaceQueueNumber = req.networkInterfaceQueueNumber;
-  if (req.cpuOptions) v.cpuOptions = { ...o.cpuOptions, ...definedOnly(req.cpuOptions) } as ObservedInstance["cpuOptions"];
+  if (req.cpuOptions) v.cpuOptions = { ...o.cpuOptions, ...definedOnly(req.cpuOptions) };
   if (req.privateDnsNameOptions) v.privateDnsNameOptions = { ...o.privateDnsNameOptions, ...definedOnly(req.privateDnsNameOptions) };
   if (req.userData !== undefined) v.userData = req.userData;
   return v;

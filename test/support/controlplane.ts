@@ -102,7 +102,7 @@ async function openssl(args: string[], cwd: string): Promise<void> {
   try {
     await execFileP("openssl", args, { cwd });
   } catch (e) {
-    throw new Error(`openssl ${args[0]} failed (is openssl installed?): ${(e as Error).message}`);
+    throw new Error(`openssl ${args[0]} failed (is openssl installed?): ${(e as Error).message}`, { cause: e });
   }
 }
 
@@ -255,13 +255,8 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
   const etcdUrl = `http://127.0.0.1:${etcdClientPort}`;
   const server = `https://127.0.0.1:${apiPort}`;
 
-  let etcd: Proc | undefined;
-  let apiserver: Proc | undefined;
-  const recordPids = () =>
-    writeFile(pidsFile, [etcd, apiserver].map((p) => p?.child.pid).filter(Boolean).join("\n"));
-
   const peer = `http://127.0.0.1:${etcdPeerPort}`;
-  etcd = startProcess(
+  const etcd = startProcess(
     join(binDir, "etcd"),
     [
       "--name=default",
@@ -276,6 +271,9 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
     ],
     join(workDir, "etcd.log"),
   );
+  let apiserver: Proc | undefined;
+  const recordPids = () =>
+    writeFile(pidsFile, [etcd, apiserver].map((p) => p?.child.pid).filter(Boolean).join("\n"));
   await recordPids();
 
   const admin = { cert: "", key: "" };
@@ -283,7 +281,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
     await stopProcess(apiserver);
     await stopProcess(etcd);
     apiserver?.logFile.end();
-    etcd?.logFile.end();
+    etcd.logFile.end();
     reaper.kill("SIGKILL");
     await rm(workDir, { recursive: true, force: true });
   };
@@ -332,7 +330,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
       "etcd",
       timeoutMs,
       async () => {
-        if (etcd?.child.exitCode !== null) throw new Error(`etcd exited:\n${await tail(join(workDir, "etcd.log"))}`);
+        if (etcd.child.exitCode !== null) throw new Error(`etcd exited:\n${await tail(join(workDir, "etcd.log"))}`);
         const r = await fetch(`${etcdUrl}/health`).catch(() => undefined);
         return r?.ok ?? false;
       },

@@ -129,7 +129,7 @@ describe("Reconciler", () => {
     expect(w.status("a").pendingChanges).toEqual(["networkInterfaceQueueNumber"]);
     expect(cond(w.status("a"), "Ready")).toMatchObject({ status: "False", reason: "WaitingForInstanceState" });
 
-    w.ecsInstance!.status = "Stopped";
+    w.ecsInstance.status = "Stopped";
     await w.reconcile("a");
     expect(w.modifies[1]).toEqual({ instanceId: "i-bp1abc", networkInterfaceQueueNumber: 4 });
     expect(w.status("a").pendingChanges).toEqual([]);
