@@ -16,8 +16,14 @@ import EcsModule from "@alicloud/ecs20140526";
 import CredentialsModule from "@alicloud/credentials";
 import { $OpenApiUtil } from "@alicloud/openapi-core";
 
-const EcsClient = EcsModule.default;
-const Credential = CredentialsModule.default;
+// The packages are CommonJS with `exports.default = Class`. Native Node ESM gives the module object
+// as the default import (class on `.default`); bundler-style interop (vitest/vite) gives the class
+// itself. Accept both.
+function cjsDefault<T>(mod: { default: T } | T): T {
+  return typeof mod === "function" ? mod : (mod as { default: T }).default;
+}
+const EcsClient = cjsDefault(EcsModule as { default: typeof EcsModule.default } | typeof EcsModule.default);
+const Credential = cjsDefault(CredentialsModule as { default: typeof CredentialsModule.default } | typeof CredentialsModule.default);
 
 /** The SDK client type. */
 export type EcsSdkClient = InstanceType<typeof EcsClient>;
@@ -114,6 +120,11 @@ export interface ClientPoolOptions {
   instanceId?: string | undefined;
   /** Replace the whole user agent suffix. */
   userAgent?: string | undefined;
+  /**
+   * Extra (unsigned, non-secret) headers on every request, e.g. `{ "x-emulator-client": "ctrl-1" }`
+   * so the emulator's call log can attribute calls to a writer.
+   */
+  headers?: Readonly<Record<string, string>> | undefined;
   /** Max cached clients; the least recently used is dropped beyond it. Default 256. */
   maxClients?: number | undefined;
   /** Factory for the default-chain credential (tests inject one). Default `new Credential()`. */
@@ -191,6 +202,9 @@ export class EcsClientPool {
       userAgent: this.userAgent,
       // No retryOptions: SDK retries stay off.
     });
+    if (this.opts.headers && Object.keys(this.opts.headers).length > 0) {
+      config.globalParameters = new $OpenApiUtil.GlobalParameters({ headers: { ...this.opts.headers } });
+    }
     if (this.endpoint) {
       config.endpoint = this.endpoint.host;
       config.protocol = this.endpoint.protocol;
