@@ -2,6 +2,7 @@
 // Every assertion about what was sent reads the emulator's call log.
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { Registry } from "prom-client";
+import { DEFAULT_CREDENTIALS } from "../../../src/cloud/client.js";
 import { EcsCloud, type EcsCloudOptions, type EcsTarget } from "../../../src/cloud/ecs.js";
 import { EcsError, SyntheticCode } from "../../../src/cloud/errors.js";
 import { startEmulatorInProcess, TEST_ACCESS_KEY, type EmulatorHandle, type InstanceInput } from "../../support/emulator.js";
@@ -219,5 +220,47 @@ describe("error classification of real emulator answers", () => {
     expect(malformed).toMatchObject({ code: "InvalidInstanceName.Malformed", errorClass: "terminal" });
     const gone = await failure(cloud.modifyInstanceAttribute(target, { instanceId: "i-gone", instanceName: "abc" }));
     expect(gone).toMatchObject({ code: "InvalidInstanceId.NotFound", errorClass: "notFound", httpStatus: 404 });
+  });
+});
+
+describe("default credential chain (@alicloud/credentials)", () => {
+  const VARS = ["ALIBABA_CLOUD_ACCESS_KEY_ID", "ALIBABA_CLOUD_ACCESS_KEY_SECRET", "ALIBABA_CLOUD_SECURITY_TOKEN", "ALIBABA_CLOUD_CLI_PROFILE_DISABLED", "ALIBABA_CLOUD_ECS_METADATA_DISABLED"];
+  const saved: Record<string, string | undefined> = {};
+  beforeEach(() => {
+    for (const v of VARS) saved[v] = process.env[v];
+    // Keep a developer's own profile or a metadata probe out of the test.
+    process.env.ALIBABA_CLOUD_CLI_PROFILE_DISABLED = "true";
+    process.env.ALIBABA_CLOUD_ECS_METADATA_DISABLED = "true";
+    delete process.env.ALIBABA_CLOUD_SECURITY_TOKEN;
+  });
+  afterEach(() => {
+    for (const v of VARS) {
+      if (saved[v] === undefined) delete process.env[v];
+      else process.env[v] = saved[v];
+    }
+  });
+
+  it("uses ALIBABA_CLOUD_* environment variables", async () => {
+    process.env.ALIBABA_CLOUD_ACCESS_KEY_ID = TEST_ACCESS_KEY.accessKeyId;
+    process.env.ALIBABA_CLOUD_ACCESS_KEY_SECRET = TEST_ACCESS_KEY.accessKeySecret;
+    const inst = await makeCloud().getInstance({ credentials: DEFAULT_CREDENTIALS, regionId: REGION }, id(10));
+    expect(inst?.instanceId).toBe(id(10));
+    const [call] = await emu.admin.callLog({ action: "DescribeInstances" });
+    expect(call?.accessKeyId).toBe(TEST_ACCESS_KEY.accessKeyId);
+  });
+
+  it("no credentials anywhere → CredentialsUnavailable (auth), nothing sent", async () => {
+    delete process.env.ALIBABA_CLOUD_ACCESS_KEY_ID;
+    delete process.env.ALIBABA_CLOUD_ACCESS_KEY_SECRET;
+    const prevFile = process.env.ALIBABA_CLOUD_CREDENTIALS_FILE;
+    process.env.ALIBABA_CLOUD_CREDENTIALS_FILE = "/nonexistent/ecs-attrs-credentials";
+    try {
+      const err = await failure(makeCloud().getInstance({ credentials: DEFAULT_CREDENTIALS, regionId: REGION }, id(10)));
+      expect(err).toMatchObject({ code: SyntheticCode.CredentialsUnavailable, errorClass: "auth" });
+      expect(await emu.admin.callLog()).toHaveLength(0);
+    } finally {
+      if (prevFile === undefined) delete process.env.ALIBABA_CLOUD_CREDENTIALS_FILE;
+      else process.env.ALIBABA_CLOUD_CREDENTIALS_FILE = prevFile;
+    }
   });
 });
