@@ -1,11 +1,12 @@
 /**
  * Validation of EcsInstanceAttributes objects with the zod schemas, for the controller's own checks.
- * The API server has already enforced what the CRD can express; this repeats those rules (objects may
- * predate a CRD upgrade) and adds nothing OS-dependent (see rules.ts hostNameProblems & co).
+ * The API server has already enforced what the CRD can express; validateSpec/validateResource repeat
+ * those rules (objects may predate a CRD upgrade). OS-dependent rules need the instance's OS type and
+ * live in osSpecProblems; password and Secret-sourced user data checks in rules.ts.
  */
-import type { V1ObjectMeta } from "@kubernetes/client-node";
+import type { V1ListMeta, V1ObjectMeta } from "@kubernetes/client-node";
 import { z } from "zod";
-import { type API_VERSION, type KIND, PAUSED_ANNOTATION } from "./constants.js";
+import { type API_VERSION, type KIND, type LIST_KIND, PAUSED_ANNOTATION } from "./constants.js";
 import { hostNameProblems, hostnameTypeProblems, type OsType } from "./rules.js";
 import { type EcsInstanceAttributesSpec, type EcsInstanceAttributesSpecInput, specSchema } from "./spec.js";
 import type { EcsInstanceAttributesStatus } from "./status.js";
@@ -26,6 +27,14 @@ export interface EcsInstanceAttributesInput {
   metadata: V1ObjectMeta;
   spec: EcsInstanceAttributesSpecInput;
   status?: EcsInstanceAttributesStatus;
+}
+
+/** The list object returned by LIST calls. */
+export interface EcsInstanceAttributesList {
+  apiVersion: typeof API_VERSION;
+  kind: typeof LIST_KIND;
+  metadata: V1ListMeta;
+  items: EcsInstanceAttributesInput[];
 }
 
 export type ValidationResult<T> = { ok: true; value: T } | { ok: false; message: string };
