@@ -207,7 +207,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     res.end(payload);
   }
 
-  const server = createServer((req, res) => {
+  // The SDK puts every parameter in the query string: 32 KB of user data is ~60 KB of URL.
+  const server = createServer({ maxHeaderSize: 512 * 1024 }, (req, res) => {
     readBody(req)
       .then((body) => {
         if ((req.url ?? "").startsWith("/_emulator")) {

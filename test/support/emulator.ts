@@ -269,7 +269,12 @@ export async function startEmulatorProcess(options: EmulatorProcessOptions = {})
   };
 }
 
-type EcsClient = InstanceType<(typeof EcsModule)["default"]>;
+type EcsClientClass = (typeof EcsModule)["default"];
+type EcsClient = InstanceType<EcsClientClass>;
+// CommonJS interop: native Node ESM gives the module object (class on `.default`); vitest/vite
+// interop gives the class itself.
+const EcsClientCtor: EcsClientClass =
+  typeof EcsModule === "function" ? (EcsModule) : EcsModule.default;
 
 export interface EcsClientOptions {
   accessKeyId?: string;
@@ -298,5 +303,5 @@ export function ecsClient(emu: { endpoint: string }, opts: EcsClientOptions = {}
     endpoint: emu.endpoint,
     protocol: "http",
   });
-  return new EcsModule.default(config);
+  return new EcsClientCtor(config);
 }
