@@ -5,7 +5,7 @@
 // the RequestId (for Events/logs only), an optional retry-after and the handling class.
 //
 // Classify by code, never by HTTP status alone: several 404s are spec errors, several 400s are
-// state waits, and all throttling codes are 400 (ecs-api.md §4.1). HTTP status is only the
+// state waits, and all throttling codes are 400. HTTP status is only the
 // fallback for codes the table does not know (5xx → transient, anything else → terminal).
 
 /** How the controller handles an error (ecs-api.md §7). */
@@ -53,7 +53,7 @@ export const SyntheticCode = {
   Unexpected: "UnexpectedError",
 } as const;
 
-/** Where a classification rule comes from. Short names match ecs-api.md's source table. */
+/** Where a classification rule comes from (documentation page, SDK behaviour, or our policy). */
 export type RuleSource = string;
 
 export interface ClassificationRule {
@@ -66,13 +66,14 @@ export interface ClassificationRule {
   readonly note?: string;
 }
 
-const API = "ecs-api.md §4.1 (API page)";
-const COMMON = "ecs-api.md §4.2 (2021 docs, common codes)";
-const CLS = "ecs-api.md §7 (error classification)";
-const TF = "ecs-api.md §7 (terraform-provider-alicloud retry sets)";
-const SIG = "ecs-api.md §10.3 (signature verifier)";
-const OURS = "this controller (synthetic code)";
-const STS = "Alibaba Cloud STS token errors (common to all RPC APIs; not in ecs-api.md)";
+const API = "ModifyInstanceAttribute API page (alibabacloud.com)";
+const COMMON = "ECS common error codes (AlibabaCloudDocs/ecs 2021, Response results)";
+const CLS = "controller policy";
+const TF = "terraform-provider-alicloud retry sets (alicloud/errors.go, common.go)";
+const SIG = "Alibaba Cloud request-signature rules (V3 ACS3-HMAC-SHA256, V1 HMAC-SHA1)";
+const OURS = "synthetic code of this controller";
+const SDK = "SDK behaviour (@alicloud/openapi-core 1.0.8, @alicloud/ecs20140526 7.11.6)";
+const STS = "Alibaba Cloud STS token errors (common to all RPC APIs)";
 
 /**
  * The classification table. Exact rules are checked first, then prefix/suffix/contains rules in
@@ -88,9 +89,9 @@ export const CLASSIFICATION_RULES: readonly ClassificationRule[] = [
   { match: { exact: "InvalidOperation.Conflict" }, errorClass: "transient", source: `${CLS}; ${TF}` },
   { match: { exact: "LastTokenProcessing" }, errorClass: "transient", source: `${CLS}; ${COMMON}` },
   { match: { exact: "SignatureNonceUsed" }, errorClass: "transient", source: `${COMMON}; ${SIG}`, note: "nonce collision; the SDK draws a fresh nonce on every attempt" },
-  { match: { exact: SyntheticCode.Network }, errorClass: "transient", source: `${CLS} (ECONNREFUSED, ECONNRESET …); ${OURS}` },
-  { match: { exact: SyntheticCode.Timeout }, errorClass: "transient", source: `${CLS} (RequestTimeoutError); ${OURS}` },
-  { match: { exact: SyntheticCode.InvalidResponse }, errorClass: "transient", source: `${CLS} (SyntaxError on a non-JSON page); ${OURS}` },
+  { match: { exact: SyntheticCode.Network }, errorClass: "transient", source: `${SDK}: Error with code ECONNREFUSED/ECONNRESET/…; ${OURS}` },
+  { match: { exact: SyntheticCode.Timeout }, errorClass: "transient", source: `${SDK}: RequestTimeoutError; ${OURS}` },
+  { match: { exact: SyntheticCode.InvalidResponse }, errorClass: "transient", source: `${SDK}: SyntaxError when a proxy answers with a non-JSON page; ${OURS}` },
 
   // ---- wait for state --------------------------------------------------------------------------
   { match: { exact: "IncorrectInstanceStatus" }, errorClass: "waitForState", source: `${API}; ${CLS}` },
@@ -121,7 +122,7 @@ export const CLASSIFICATION_RULES: readonly ClassificationRule[] = [
   { match: { prefix: "Forbidden" }, errorClass: "auth", source: `${COMMON}; ${CLS}`, note: "Forbidden.RAM, Forbidden.Unauthorized, Forbidden.AccessKeyDisabled, Forbidden.RiskControl" },
   { match: { exact: "InvalidUser.Unauthorized" }, errorClass: "auth", source: API },
   { match: { prefix: "InvalidSecurityToken" }, errorClass: "auth", source: STS, note: "InvalidSecurityToken.Expired / .Malformed / .MismatchWithAccessKey" },
-  { match: { exact: "InvalidCredentials" }, errorClass: "auth", source: "openapi-core 1.0.8 (thrown when the client has no credential)" },
+  { match: { exact: "InvalidCredentials" }, errorClass: "auth", source: `${SDK}: thrown when the client has no credential` },
   { match: { exact: SyntheticCode.CredentialsUnavailable }, errorClass: "auth", source: `@alicloud/credentials default chain; ${OURS}` },
 
   // ---- terminal (explicit, for documentation; the default is terminal anyway) -----------------
@@ -136,7 +137,7 @@ export const CLASSIFICATION_RULES: readonly ClassificationRule[] = [
   { match: { exact: "UnsupportedParameter" }, errorClass: "terminal", source: COMMON },
   { match: { exact: "IdempotentParameterMismatch" }, errorClass: "terminal", source: COMMON },
   { match: { exact: "RealNameAuthenticationError" }, errorClass: "terminal", source: COMMON },
-  { match: { exact: "InvalidChargeType.ValueNotSupported" }, errorClass: "terminal", source: `${API}; ${CLS}`, note: "TF retries it without a stated reason (ecs-api.md §14.11)" },
+  { match: { exact: "InvalidChargeType.ValueNotSupported" }, errorClass: "terminal", source: `${API}; ${CLS}`, note: "TF retries it without a stated reason; treated as terminal" },
   { match: { exact: SyntheticCode.Unexpected }, errorClass: "terminal", source: OURS },
 ];
 

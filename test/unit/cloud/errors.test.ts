@@ -1,6 +1,8 @@
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { ClientError, ServerError, ThrottlingError } from "@alicloud/openapi-core";
 import {
+  CLASSIFICATION_RULES,
   classifyCode,
   EcsError,
   type ErrorClass,
@@ -268,5 +270,18 @@ describe("scrubSecrets", () => {
 
   it("bounds the length", () => {
     expect(scrubSecrets("x".repeat(5000)).length).toBeLessThanOrEqual(512);
+  });
+});
+
+describe("docs/cloud.md", () => {
+  it("lists every rule of the classification table with its class", () => {
+    const doc = readFileSync(new URL("../../../docs/cloud.md", import.meta.url), "utf8");
+    for (const r of CLASSIFICATION_RULES) {
+      const m = r.match;
+      const token = "exact" in m ? `\`${m.exact}\`` : "prefix" in m ? `\`${m.prefix}*\`` : "suffix" in m ? `\`*${m.suffix}\`` : `contains \`${m.contains}\``;
+      const row = doc.split("\n").find((l) => l.startsWith(`| ${token} |`));
+      expect(row, `docs/cloud.md has no row for ${token}`).toBeDefined();
+      expect(row).toContain(`**${r.messageRule ? r.messageRule.errorClass : r.errorClass}**`);
+    }
   });
 });
