@@ -7,7 +7,7 @@
 import { readFile, writeFile, mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, inject, it } from "vitest";
 import { parse as parseYaml } from "yaml";
 import {
   CHART_DIR, type K8sObject, ensureNamespace, findObject, fixture, kubectl, kubectlOk, parseObjects,
@@ -178,6 +178,29 @@ describe("helm chart", () => {
     for (const kind of ["networkpolicy", "poddisruptionbudget", "servicemonitor", "deployment", "role", "rolebinding", "service", "serviceaccount"]) {
       expect(r.stdout).toMatch(new RegExp(`^${kind}(\\.[a-z0-9.]+)?/\\S+ created \\(server dry run\\)$`, "m"));
     }
+  });
+
+  it("helm install / uninstall works against the API server and prints the NOTES", async () => {
+    const ns = uniqueName("chart-install");
+    const release = uniqueName("inst");
+    const kc = `--kubeconfig=${inject("kubeconfigPath")}`;
+    const bad = await runHelm(["install", release, CHART_DIR, kc, "-n", ns, "--create-namespace", "--set-string", "replicaCount=two"]);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/at '\/replicaCount': got string, want integer/);
+    const inst = await runHelm(["install", release, CHART_DIR, kc, "-n", ns, "--create-namespace",
+      "--set", "credentials.existingSecret=alibaba-cloud-credentials"]);
+    expect(inst.code, inst.stderr).toBe(0);
+    expect(inst.stdout).toContain("STATUS: deployed");
+    expect(inst.stdout).toContain(`kubectl -n ${ns} rollout status deployment/${release}-ecs-attributes-controller`);
+    expect(inst.stdout).toContain(`AccessKey pair from Secret ${ns}/alibaba-cloud-credentials`);
+    const dep = await kubectlOk(["get", "deployment", `${release}-ecs-attributes-controller`, "-n", ns, "-o", "jsonpath={.spec.replicas}"]);
+    expect(dep).toBe("2");
+    const un = await runHelm(["uninstall", release, kc, "-n", ns]);
+    expect(un.code, un.stderr).toBe(0);
+    const gone = await kubectl(["get", "clusterrole", `${release}-ecs-attributes-controller`]);
+    expect(gone.code).not.toBe(0);
+    // The CRD stays: Helm never deletes crds/ content, so users' resources survive an uninstall.
+    expect((await kubectl(["get", "crd", "ecsinstanceattributes.ecs.alicloud.dev"])).code).toBe(0);
   });
 
   describe("values.schema.json and template checks reject bad values with a clear message", () => {
