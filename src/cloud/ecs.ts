@@ -74,6 +74,8 @@ export class EcsCloud {
   readonly pool: EcsClientPool;
   readonly limiter: RateLimiter;
   private readonly batcher: Batcher<EcsTarget, ObservedInstance>;
+  /** Primary-ENI queue counts, batched by ENI ID (DescribeNetworkInterfaces takes 100 IDs). */
+  private readonly eniBatcher: Batcher<EcsTarget, number>;
   private readonly metrics: EcsMetrics;
   private readonly retryPolicy: RetryPolicy;
   private readonly log: Logger | undefined;
@@ -92,6 +94,12 @@ export class EcsCloud {
       maxBatch: this.maxBatch,
       groupKey: (t) => `${credentialsCacheId(t.credentials)}|${t.regionId}`,
       fetch: (t, ids) => this.describeInstances(t, ids, this.shutdown.signal),
+    });
+    this.eniBatcher = new Batcher<EcsTarget, number>({
+      windowMs: opts.batchWindowMs ?? 5,
+      maxBatch: this.maxBatch,
+      groupKey: (t) => `${credentialsCacheId(t.credentials)}|${t.regionId}`,
+      fetch: (t, ids) => this.describeEniQueues(t, ids, this.shutdown.signal),
     });
   }
 
@@ -121,12 +129,8 @@ export class EcsCloud {
             })
           : undefined,
         extras.nicQueue
-          ? this.run(target, "DescribeNetworkInterfaces", [], signal, (c) =>
-              c.describeNetworkInterfaces(
-                new DescribeNetworkInterfacesRequest({ regionId: target.regionId, instanceId, type: "Primary" }),
-              ),
-            ).then((r) => {
-              out.networkInterfaceQueueNumber = primaryQueueNumberFrom(r.body?.networkInterfaceSets?.networkInterfaceSet ?? []);
+          ? this.primaryQueueNumber(target, instanceId, base.primaryNetworkInterfaceId, signal).then((q) => {
+              out.networkInterfaceQueueNumber = q;
             })
           : undefined,
       ]);
@@ -179,6 +183,44 @@ export class EcsCloud {
     const out = new Map<string, ObservedInstance>();
     for (const raw of items) {
       if (raw.instanceId && wanted.has(raw.instanceId)) out.set(raw.instanceId, normaliseInstance(raw, target.regionId));
+    }
+    return out;
+  }
+
+  /**
+   * The primary ENI's queue count. With the ENI ID from DescribeInstances the read is batched
+   * (DescribeNetworkInterfaces with up to 100 `NetworkInterfaceId.N`); without it, one call per
+   * instance (`InstanceId`, `Type=Primary`).
+   */
+  private async primaryQueueNumber(target: EcsTarget, instanceId: string, eniId: string | undefined, signal: AbortSignal | undefined): Promise<number | undefined> {
+    if (eniId) {
+      const q = await this.eniBatcher.get(target, eniId, signal);
+      if (q !== null) return q;
+    }
+    const r = await this.run(target, "DescribeNetworkInterfaces", [], signal, (c) =>
+      c.describeNetworkInterfaces(new DescribeNetworkInterfacesRequest({ regionId: target.regionId, instanceId, type: "Primary" })),
+    );
+    return primaryQueueNumberFrom(r.body?.networkInterfaceSets?.networkInterfaceSet ?? []);
+  }
+
+  private async describeEniQueues(target: EcsTarget, ids: readonly string[], signal: AbortSignal): Promise<Map<string, number>> {
+    const wanted = new Set(ids);
+    const items = await collectPages<{ networkInterfaceId?: string | undefined; queueNumber?: number | undefined }>(async (nextToken) => {
+      const r = await this.run(target, "DescribeNetworkInterfaces", [], signal, (c) =>
+        c.describeNetworkInterfaces(
+          new DescribeNetworkInterfacesRequest({
+            regionId: target.regionId,
+            networkInterfaceId: [...ids],
+            maxResults: this.maxBatch,
+            ...(nextToken ? { nextToken } : {}),
+          }),
+        ),
+      );
+      return { items: r.body?.networkInterfaceSets?.networkInterfaceSet ?? [], nextToken: r.body?.nextToken };
+    });
+    const out = new Map<string, number>();
+    for (const e of items) {
+      if (e.networkInterfaceId && wanted.has(e.networkInterfaceId) && typeof e.queueNumber === "number") out.set(e.networkInterfaceId, e.queueNumber);
     }
     return out;
   }

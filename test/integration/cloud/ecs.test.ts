@@ -101,6 +101,18 @@ describe("batched reads", () => {
     expect(full).toMatchObject({ enableJumboFrame: true, userData: "IyEvYmluL3NoCmVjaG8gaGkK", networkInterfaceQueueNumber: 2 });
     const actions = (await emu.admin.callLog()).map((c) => c.action).sort();
     expect(actions).toEqual(["DescribeInstanceAttribute", "DescribeInstances", "DescribeInstances", "DescribeNetworkInterfaces", "DescribeUserData"]);
+    const [nic] = await emu.admin.callLog({ action: "DescribeNetworkInterfaces" });
+    expect(nic!.params["NetworkInterfaceId.1"]).toBe(full!.primaryNetworkInterfaceId);
+  });
+
+  it("200 reads with the NIC queue → 2 DescribeInstances + 2 DescribeNetworkInterfaces", async () => {
+    const cloud = makeCloud();
+    const got = await Promise.all(Array.from({ length: N }, (_, i) => cloud.getInstance(target, id(i), { nicQueue: true })));
+    // ecs.g7.large's default primary-ENI queue count in the emulator's catalog is 2.
+    expect(got.every((g) => g?.networkInterfaceQueueNumber === 2)).toBe(true);
+    const log = await emu.admin.callLog();
+    expect(log.filter((c) => c.action === "DescribeInstances")).toHaveLength(2);
+    expect(log.filter((c) => c.action === "DescribeNetworkInterfaces")).toHaveLength(2);
   });
 
   it("reports operation locks", async () => {

@@ -20,6 +20,8 @@ class FakeEcs {
   instances = new Map<string, FakeInstance>();
   pageSize = 100;
   modifyError: Error | undefined;
+  /** DescribeInstances without NetworkInterfaces (forces the per-instance ENI read). */
+  noEniIds = false;
 
   constructor(n: number) {
     for (let i = 0; i < n; i++) this.instances.set(`i-${i}`, { InstanceId: `i-${i}`, name: `web-${i}` });
@@ -53,7 +55,9 @@ class FakeEcs {
                 securityGroupIds: { securityGroupId: ["sg-b", "sg-a", "sg-b"] },
                 cpuOptions: { coreCount: 2, threadsPerCore: 1, topologyType: "" },
                 operationLocks: { lockReason: [{ lockReason: "security" }] },
-                networkInterfaces: { networkInterface: [{ type: "Secondary", networkInterfaceId: "eni-2" }, { type: "Primary", networkInterfaceId: "eni-1" }] },
+                networkInterfaces: self.noEniIds
+                  ? undefined
+                  : { networkInterface: [{ type: "Secondary", networkInterfaceId: `eni-sec-${id}` }, { type: "Primary", networkInterfaceId: `eni-${id}` }] },
               })),
             },
           },
@@ -67,9 +71,12 @@ class FakeEcs {
         self.calls.push({ action: "DescribeUserData", req: { ...req } });
         return Promise.resolve({ statusCode: 200, body: { userData: "IyEvYmluL3NoCg==" } });
       },
-      describeNetworkInterfaces(req: { instanceId?: string; type?: string }) {
+      describeNetworkInterfaces(req: { instanceId?: string; type?: string; networkInterfaceId?: string[] }) {
         self.calls.push({ action: "DescribeNetworkInterfaces", req: { ...req } });
-        return Promise.resolve({ statusCode: 200, body: { networkInterfaceSets: { networkInterfaceSet: [{ type: "Primary", queueNumber: 8 }] } } });
+        const set = req.networkInterfaceId
+          ? req.networkInterfaceId.filter((e) => self.instances.has(e.replace(/^eni-/, ""))).map((e) => ({ networkInterfaceId: e, type: "Primary", queueNumber: 8 }))
+          : [{ type: "Primary", queueNumber: 4 }];
+        return Promise.resolve({ statusCode: 200, body: { networkInterfaceSets: { networkInterfaceSet: set } } });
       },
       modifyInstanceAttribute(req: ModifyInstanceAttributeRequest) {
         self.calls.push({ action: "ModifyInstanceAttribute", req: { ...req } });
@@ -124,7 +131,7 @@ describe("EcsCloud.getInstance", () => {
       securityGroupIds: ["sg-a", "sg-b"],
       cpuOptions: { core: 2, threadsPerCore: 1, topologyType: "" },
       operationLocks: ["security"],
-      primaryNetworkInterfaceId: "eni-1",
+      primaryNetworkInterfaceId: "eni-i-0",
     });
     expect(inst).not.toHaveProperty("enableJumboFrame");
     ecs.close();
@@ -147,8 +154,30 @@ describe("EcsCloud.getInstance", () => {
     expect(inst?.enableJumboFrame).toBe(true);
     expect(inst?.userData).toBe("IyEvYmluL3NoCg==");
     expect(inst?.networkInterfaceQueueNumber).toBe(8);
-    expect(fake.calls.find((c) => c.action === "DescribeNetworkInterfaces")?.req).toMatchObject({ instanceId: "i-0", type: "Primary", regionId: "cn-hangzhou" });
+    expect(fake.calls.find((c) => c.action === "DescribeNetworkInterfaces")?.req).toMatchObject({ networkInterfaceId: ["eni-i-0"], regionId: "cn-hangzhou" });
     expect(fake.calls.find((c) => c.action === "DescribeUserData")?.req).toMatchObject({ instanceId: "i-0", regionId: "cn-hangzhou" });
+    ecs.close();
+  });
+});
+
+describe("EcsCloud NIC queue reads", () => {
+  it("batches primary-ENI queue reads by ENI ID: 150 instances → 2 DescribeNetworkInterfaces calls", async () => {
+    const fake = new FakeEcs(150);
+    const ecs = cloud(fake);
+    const got = await Promise.all([...fake.instances.keys()].map((id) => ecs.getInstance(target, id, { nicQueue: true })));
+    expect(got.every((g) => g?.networkInterfaceQueueNumber === 8)).toBe(true);
+    const nic = fake.calls.filter((c) => c.action === "DescribeNetworkInterfaces");
+    expect(nic.map((c) => (c.req.networkInterfaceId as string[]).length)).toEqual([100, 50]);
+    ecs.close();
+  });
+
+  it("falls back to InstanceId + Type=Primary when DescribeInstances names no primary ENI", async () => {
+    const fake = new FakeEcs(1);
+    fake.noEniIds = true;
+    const ecs = cloud(fake);
+    const inst = await ecs.getInstance(target, "i-0", { nicQueue: true });
+    expect(inst?.networkInterfaceQueueNumber).toBe(4);
+    expect(fake.calls.find((c) => c.action === "DescribeNetworkInterfaces")?.req).toMatchObject({ instanceId: "i-0", type: "Primary" });
     ecs.close();
   });
 });
