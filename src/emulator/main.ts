@@ -81,7 +81,20 @@ async function main(): Promise<void> {
     delays[key2] = n;
   }
 
-  let emu;
+  // Signal handlers go in before the listening line: a supervisor may send SIGTERM the moment it
+  // reads that line.
+  let emu: Awaited<ReturnType<typeof startEmulator>> | undefined;
+  let stopping = false;
+  const shutdown = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, "shutting down");
+    if (!emu) process.exit(0);
+    void emu.close().then(() => process.exit(0));
+  };
+  process.on("SIGTERM", () => shutdown("SIGTERM"));
+  process.on("SIGINT", () => shutdown("SIGINT"));
+
   try {
     emu = await startEmulator({
       port,
@@ -94,17 +107,11 @@ async function main(): Promise<void> {
   } catch (err) {
     fail(err instanceof Error ? err.message : String(err));
   }
+  if (stopping) {
+    await emu.close();
+    process.exit(0);
+  }
   process.stdout.write(`${JSON.stringify({ listening: emu.url })}\n`);
-
-  let stopping = false;
-  const shutdown = (signal: string): void => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, "shutting down");
-    void emu.close().then(() => process.exit(0));
-  };
-  process.on("SIGTERM", () => shutdown("SIGTERM"));
-  process.on("SIGINT", () => shutdown("SIGINT"));
 }
 
 void main();

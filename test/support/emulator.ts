@@ -209,6 +209,8 @@ export interface EmulatorProcessHandle extends EmulatorHandle {
   child: ChildProcess;
   /** Everything the child wrote to stderr so far (its pino logs). */
   stderr(): string;
+  /** Everything the child wrote to stdout so far (only the listening line). */
+  stdout(): string;
   /** SIGTERM and wait for exit; resolves with the exit code. */
   stop(): Promise<void>;
   exitCode(): Promise<number | null>;
@@ -233,7 +235,9 @@ export async function startEmulatorProcess(options: EmulatorProcessOptions = {})
 
   const child = spawn(process.execPath, args, { cwd: repoRoot, env: options.env ?? process.env, stdio: ["ignore", "pipe", "pipe"] });
   let stderr = "";
+  let stdout = "";
   child.stderr.setEncoding("utf8").on("data", (c: string) => (stderr += c));
+  child.stdout.setEncoding("utf8").on("data", (c: string) => (stdout += c));
   const exited = new Promise<number | null>((res) => child.once("exit", (code) => res(code)));
   void exited.then(() => tmp && rmSync(tmp, { recursive: true, force: true }));
 
@@ -261,6 +265,7 @@ export async function startEmulatorProcess(options: EmulatorProcessOptions = {})
     admin: new EmulatorAdmin(url),
     child,
     stderr: () => stderr,
+    stdout: () => stdout,
     exitCode: () => exited,
     async stop() {
       if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
