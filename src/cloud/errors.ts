@@ -335,12 +335,15 @@ export function toEcsError(err: unknown, action: string, secrets: readonly (stri
   const msg = typeof e.message === "string" ? e.message : "";
 
   // An ECS answer: the SDK's ClientError / ServerError / ThrottlingError carry statusCode and data.
-  if (statusCode !== undefined && code !== undefined) {
+  // A JSON error body without a Code (a proxy's JSON error page) gets `HttpError<status>` and is
+  // classified by the status fallback (5xx transient).
+  if (statusCode !== undefined && (code !== undefined || statusCode >= 400)) {
+    const codeOrStatus = code ?? `HttpError${statusCode}`;
     const rawMessage = str(data?.["Message"]) ?? str(data?.["message"]) ?? stripSdkDecoration(str(e.message) ?? "");
     const retryAfter = typeof e.retryAfter === "number" && Number.isFinite(e.retryAfter) && e.retryAfter >= 0 ? e.retryAfter : undefined;
-    const message = scrubSecrets(rawMessage || code, secrets);
+    const message = scrubSecrets(rawMessage || codeOrStatus, secrets);
     return new EcsError({
-      code,
+      code: codeOrStatus,
       message,
       action,
       httpStatus: statusCode,
@@ -389,5 +392,6 @@ export function toEcsError(err: unknown, action: string, secrets: readonly (stri
 
 /** The SDK's message reads "<Code>: code: 403, <Message> request id: <id>"; keep only <Message>. */
 function stripSdkDecoration(msg: string): string {
-  return msg.replace(/^(?:\S+: )?code: \d+, /, "").replace(/ request id: \S*$/, "");
+  const m = msg.replace(/^(?:\S+: )?code: \d+, /, "").replace(/ request id: \S*$/, "");
+  return m === "undefined" ? "" : m;
 }

@@ -203,6 +203,15 @@ describe("toEcsError (what the SDK 7.11.6 throws)", () => {
     expect(e.message).toBe("x");
   });
 
+  it("an error body without a Code is classified by its HTTP status", () => {
+    const five = toEcsError(new ServerError({ statusCode: 504, code: "undefined", message: "code: 504, undefined request id: undefined", data: {} }), "DescribeInstances");
+    expect(five).toMatchObject({ code: "HttpError504", errorClass: "transient", httpStatus: 504 });
+    expect(five.requestId).toBeUndefined();
+    expect(five.message).toBe("HttpError504");
+    const four = toEcsError(new ClientError({ statusCode: 418, code: "undefined", message: "x", data: {} }), "DescribeInstances");
+    expect(four).toMatchObject({ code: "HttpError418", errorClass: "terminal" });
+  });
+
   it("an HTML 502 page (SyntaxError from JSON parsing) is InvalidResponse, transient, without the page", () => {
     let parseError: unknown;
     try {
