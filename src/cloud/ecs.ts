@@ -111,7 +111,8 @@ export class EcsCloud {
   async getInstance(target: EcsTarget, instanceId: string, extras: ReadExtras = {}, signal?: AbortSignal): Promise<ObservedInstance | null> {
     const base = await this.batcher.get(target, instanceId, signal);
     if (!base) return null;
-    const out: ObservedInstance = { ...base };
+    // Callers deduplicated onto one batch entry share `base`: give each its own copy.
+    const out: ObservedInstance = structuredClone(base);
     try {
       await Promise.all([
         extras.jumboFrame
