@@ -219,6 +219,23 @@ describe("error classification of real emulator answers", () => {
     expect(await emu.admin.callLog({ action: "DescribeInstances" })).toHaveLength(2);
   });
 
+  it("STS credentials (AccessKey + security token) work; a wrong or expired token is auth", async () => {
+    await emu.admin.addAccessKey({ accessKeyId: "STS.cloudit", accessKeySecret: "sts-secret-value", securityToken: "sts-token-value" });
+    await emu.admin.addAccessKey({ accessKeyId: "STS.expired", accessKeySecret: "sts-secret-value", securityToken: "old-token-value", expiration: "2020-01-01T00:00:00Z" });
+    const cloud = makeCloud();
+    const sts = (accessKeyId: string, securityToken: string): EcsTarget => ({ regionId: REGION, credentials: { type: "accessKey", accessKeyId, accessKeySecret: "sts-secret-value", securityToken } });
+    await expect(cloud.getInstance(sts("STS.cloudit", "sts-token-value"), id(11))).resolves.toMatchObject({ instanceId: id(11) });
+    const mismatch = await failure(cloud.getInstance(sts("STS.cloudit", "another-token"), id(11)));
+    expect(mismatch).toMatchObject({ code: "InvalidSecurityToken.MismatchWithAccessKey", errorClass: "auth" });
+    const expired = await failure(cloud.getInstance(sts("STS.expired", "old-token-value"), id(11)));
+    expect(expired).toMatchObject({ code: "InvalidSecurityToken.Expired", errorClass: "auth" });
+    for (const e of [mismatch, expired]) expect(JSON.stringify(e) + e.message).not.toMatch(/sts-secret-value|token-value|another-token/);
+    const log = await emu.admin.callLog({ action: "DescribeInstances" });
+    // One request each: auth errors are not retried.
+    expect(log.map((c) => c.code)).toEqual(["OK", "InvalidSecurityToken.MismatchWithAccessKey", "InvalidSecurityToken.Expired"]);
+    expect(log[0]!.accessKeyId).toBe("STS.cloudit");
+  });
+
   it("state, lock and spec errors are classified (no retries for locked/terminal)", async () => {
     const cloud = makeCloud({ retry: { retries: 0 } });
     // ecs.g7.large in the emulator's catalog: at most 2 queues per ENI; queue changes need Stopped.
