@@ -166,3 +166,38 @@ describe("validation", () => {
     expect(() => new RateLimiter({ default: { qps: 1, burst: 1 }, perAction: { X: { qps: -1 } } })).toThrow(/X/);
   });
 });
+
+describe("token bucket invariant (property)", () => {
+  it("in any window of length T, grants ≤ burst + qps·T, and every request is eventually granted", async () => {
+    const fc = await import("fast-check");
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 20 }),
+        fc.integer({ min: 1, max: 10 }),
+        fc.array(fc.integer({ min: 0, max: 3000 }), { minLength: 1, maxLength: 40 }),
+        async (qps, burst, arrivals) => {
+          vi.setSystemTime(T0);
+          const rl = new RateLimiter({ default: { qps, burst }, maxWaitMs: 1e9 });
+          const granted: number[] = [];
+          const sorted = [...arrivals].sort((a, b) => a - b);
+          let now = 0;
+          for (const at of sorted) {
+            await vi.advanceTimersByTimeAsync(at - now);
+            now = at;
+            void rl.acquire(key()).then(() => granted.push(Date.now() - T0));
+          }
+          await vi.advanceTimersByTimeAsync(((sorted.length + 1) / qps) * 1000 + 1000);
+          expect(granted).toHaveLength(sorted.length);
+          for (let i = 0; i < granted.length; i++) {
+            for (let j = i; j < granted.length; j++) {
+              const windowMs = granted[j]! - granted[i]!;
+              // j - i + 1 grants happened within windowMs (1 ms tolerance for timer rounding).
+              expect(j - i + 1).toBeLessThanOrEqual(burst + (qps * (windowMs + 1)) / 1000 + 1e-9);
+            }
+          }
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+});
