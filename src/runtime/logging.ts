@@ -74,7 +74,7 @@ export function createLogger(cfg: LoggerConfig = {}): Logger {
     ...(cfg.base ? { base: cfg.base } : {}),
   };
   if ((cfg.format ?? "json") === "pretty") {
-    const stream = pretty({ sync: true, colorize: false, destination: (cfg.destination as NodeJS.WritableStream | undefined) ?? 1 });
+    const stream = pretty({ sync: true, colorize: false, destination: cfg.destination ?? 1 });
     return pino({ ...options, base: cfg.base ?? null }, stream);
   }
   return cfg.destination ? pino(options, cfg.destination) : pino(options);

@@ -138,12 +138,18 @@ export class WorkQueue {
 
   /** Counts a failure for `key` and queues it after its backoff delay. Returns the delay used. */
   addRateLimited(key: string): number {
-    const failures = (this.failureCounts.get(key) ?? 0) + 1;
-    this.failureCounts.set(key, failures);
-    this.metrics.retried?.();
+    const failures = this.recordFailure(key);
     const delay = backoffDelay(failures, this.backoff, this.random);
     this.addAfter(key, delay);
     return delay;
+  }
+
+  /** Counts a failure for `key` without scheduling it (for error policies that pick their own delay). */
+  recordFailure(key: string): number {
+    const failures = (this.failureCounts.get(key) ?? 0) + 1;
+    this.failureCounts.set(key, failures);
+    this.metrics.retried?.();
+    return failures;
   }
 
   /** Resets the failure count of `key` (call after a successful reconcile). */
