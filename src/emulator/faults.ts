@@ -1,7 +1,8 @@
 /**
  * Fault injection and rate limits, per action ("*" = every action):
  *  - kind "error":      fail calls with a code (next N with `count`, a fraction with `rate`, or both)
- *  - kind "latency":    delay calls by `latencyMs`, or uniformly between `latencyMs` and `latencyMaxMs`
+ *  - kind "latency":    delay calls by `latencyMs`, or uniformly between `latencyMs` and `latencyMaxMs`,
+ *                       or `latencyMs` plus an exponential tail (mean `latencyMeanMs`, capped at `latencyMaxMs`)
  *  - kind "throttle":   at most `limitPerMinute` calls per minute window and (AccessKeyId, RegionId, action);
  *                       the rest get a real `Throttling.User` (HTTP 400) with `x-acs-retry-after` (ms)
  *  - kind "badGateway": answer HTTP 502 with an HTML page (not JSON), as a broken proxy would
@@ -24,6 +25,9 @@ export const faultSchema = z.object({
   rate: z.number().gt(0).max(1).default(1),
   latencyMs: z.number().int().nonnegative().optional(),
   latencyMaxMs: z.number().int().nonnegative().optional(),
+  /** "uniform" (default): between latencyMs and latencyMaxMs; "exponential": latencyMs + Exp(mean latencyMeanMs), capped at latencyMaxMs. */
+  distribution: z.enum(["uniform", "exponential"]).default("uniform"),
+  latencyMeanMs: z.number().positive().optional(),
   limitPerMinute: z.number().int().nonnegative().optional(),
   /** Throttle windows: "minute" = whole wall-clock minutes like ECS; "first-call" = 60 s from the first call. */
   window: z.enum(["minute", "first-call"]).default("minute"),
@@ -97,8 +101,14 @@ export class FaultInjector {
     for (const f of this.faults) {
       if (f.kind !== "latency" || !this.applies(f, action) || this.random() >= f.rate) continue;
       const min = f.latencyMs ?? 0;
-      const max = Math.max(min, f.latencyMaxMs ?? min);
-      delayMs += max > min ? min + Math.floor(this.random() * (max - min + 1)) : min;
+      if (f.distribution === "exponential") {
+        const tail = -Math.log(1 - this.random()) * (f.latencyMeanMs ?? 100);
+        const cap = f.latencyMaxMs !== undefined ? Math.max(0, f.latencyMaxMs - min) : Number.POSITIVE_INFINITY;
+        delayMs += min + Math.round(Math.min(tail, cap));
+      } else {
+        const max = Math.max(min, f.latencyMaxMs ?? min);
+        delayMs += max > min ? min + Math.floor(this.random() * (max - min + 1)) : min;
+      }
       this.consume(f);
     }
     for (const f of this.faults) {

@@ -211,7 +211,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   const server = createServer({ maxHeaderSize: 512 * 1024 }, (req, res) => {
     readBody(req)
       .then((body) => {
-        if ((req.url ?? "").startsWith("/_emulator")) {
+        const url = req.url ?? "/";
+        if (url === "/_emulator" || url.startsWith("/_emulator/") || url.startsWith("/_emulator?")) {
           handleAdmin(adminDeps, req, res, body);
           return;
         }

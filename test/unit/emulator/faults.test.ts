@@ -62,6 +62,18 @@ describe("FaultInjector", () => {
     expect(f.evaluate("A", "k", "r").type).toBe("none");
   });
 
+  it("exponential latency: minimum plus an exponential tail with the given mean, capped", () => {
+    const draws = [0.5, 0.999999];
+    let n = 0;
+    const f = new FaultInjector({ random: () => draws[n++]! });
+    f.add({ action: "*", kind: "latency", distribution: "exponential", latencyMs: 10, latencyMeanMs: 100, latencyMaxMs: 500 });
+    // rate check consumes one draw (0.5 < 1), the tail the next: -ln(1 - 0.999999) * 100 ≈ 1382 → capped at 490
+    expect(f.evaluate("A", "k", "r").delayMs).toBe(500);
+    const g = new FaultInjector({ random: () => 0.5 });
+    g.add({ action: "*", kind: "latency", distribution: "exponential", latencyMs: 10, latencyMeanMs: 100 });
+    expect(g.evaluate("A", "k", "r").delayMs).toBe(10 + Math.round(Math.log(2) * 100));
+  });
+
   it("validates fault definitions and clears everything", () => {
     const f = new FaultInjector();
     expect(() => f.add({ kind: "error" })).toThrow(/needs a code/);
