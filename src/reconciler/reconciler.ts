@@ -78,7 +78,7 @@ export interface ReconcileContext {
   signal: AbortSignal;
 }
 
-const DEFAULT_STATE_WAIT_MS = 30_000;
+const DEFAULT_STATE_WAIT_MS = 15_000;
 const DEFAULT_LOCKED_WAIT_MS = 10 * 60_000;
 
 const ok = (reason: string, message: string): ConditionOutcome => ({ status: "True", reason, message });
@@ -298,6 +298,9 @@ export class Reconciler {
     if (err.errorClass === "notFound") return { requeueAfterMs: this.resyncDelay() };
     // Terminal and auth errors wait for a spec or credentials change; the resync still re-checks.
     if (!retryable) return { requeueAfterMs: this.resyncDelay() };
+    // Throttled with a known reopening time: come back then (plus jitter so a fleet does not return
+    // in one burst) instead of letting the queue's backoff probe a closed window.
+    if (err.throttled && err.retryAfterMs !== undefined) return { requeueAfterMs: Math.round(err.retryAfterMs * (1 + 0.2 * this.random())) };
     throw err;
   }
 }

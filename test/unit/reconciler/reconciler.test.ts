@@ -124,7 +124,7 @@ describe("Reconciler", () => {
     w.ecsInstance = instance({ networkInterfaceQueueNumber: 2 });
     w.ecs.getInstance = async () => ({ ...w.ecsInstance!, networkInterfaceQueueNumber: w.ecsInstance!.networkInterfaceQueueNumber });
     w.add("a", { instanceName: "new-name", networkInterfaceQueueNumber: 4 });
-    expect(await w.reconcile("a")).toEqual({ requeueAfterMs: 30_000 });
+    expect(await w.reconcile("a")).toEqual({ requeueAfterMs: 15_000 });
     expect(w.modifies).toEqual([{ instanceId: "i-bp1abc", instanceName: "new-name" }]);
     expect(w.status("a").pendingChanges).toEqual(["networkInterfaceQueueNumber"]);
     expect(cond(w.status("a"), "Ready")).toMatchObject({ status: "False", reason: "WaitingForInstanceState" });

@@ -1,0 +1,257 @@
+/**
+ * `npm run demo`: the whole product on one machine, on embedded defaults.
+ *
+ *   local kube-apiserver + etcd (built from Go modules on first use) → CRD installed
+ *   ECS emulator seeded with a small fleet (scripts/demo/seed.json)
+ *   the controller as a child process, pointed at both
+ *   examples/*.yaml + scripts/demo/extras.yaml applied with kubectl
+ *   progress until every resource settles, one error shown with its ECS code, one state wait resolved
+ *   a final `kubectl get ecsattrs -A` table
+ *
+ * Then it keeps everything running for you to explore (prints KUBECONFIG) until Ctrl-C, which removes
+ * everything. `--once` exits after the table (used by tests). `--use-current-context` runs against
+ * your current kubectl context instead of a local control plane (asks before installing the CRD).
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { once } from "node:events";
+import { createWriteStream } from "node:fs";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { createInterface } from "node:readline/promises";
+import { parseArgs } from "node:util";
+import { type ControlPlane, controlPlaneBinDir, startControlPlane } from "../test/support/controlplane.js";
+import { startEmulator } from "../src/emulator/server.js";
+
+const repo = resolve(import.meta.dirname, "..");
+const { values: args } = parseArgs({
+  options: {
+    once: { type: "boolean", default: false },
+    "use-current-context": { type: "boolean", default: false },
+    namespace: { type: "string", default: "demo" },
+    "timeout-seconds": { type: "string", default: "180" },
+  },
+});
+const ns = args.namespace;
+const timeoutMs = Number(args["timeout-seconds"]) * 1000;
+
+const tty = process.stdout.isTTY;
+const c = (code: number, s: string) => (tty ? `\x1b[${code}m${s}\x1b[0m` : s);
+const say = (s: string) => process.stdout.write(`${c(1, "demo")} ${s}\n`);
+
+interface Row {
+  name: string;
+  ready: string;
+  reason: string;
+  message: string;
+  synced: string;
+  error?: { code: string; message: string };
+  pending: string[];
+  observedGeneration?: number;
+  generation: number;
+}
+
+const cleanups: Array<() => Promise<void>> = [];
+let cleaning = false;
+async function cleanup(): Promise<void> {
+  if (cleaning) return;
+  cleaning = true;
+  for (const f of cleanups.reverse()) await f().catch(() => undefined);
+}
+process.on("SIGINT", () => {
+  say("Ctrl-C: stopping the controller, the emulator and the control plane...");
+  void cleanup().then(() => process.exit(130));
+});
+process.on("SIGTERM", () => void cleanup().then(() => process.exit(143)));
+
+async function run(cmd: string, argv: string[], input?: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  const child = spawn(cmd, argv, { stdio: ["pipe", "pipe", "pipe"] });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
+  child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+  child.stdin.end(input ?? "");
+  const [code] = (await once(child, "exit")) as [number | null];
+  return { code: code ?? -1, stdout, stderr };
+}
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  const work = await mkdtemp(join(tmpdir(), "ecs-attrs-demo-"));
+  cleanups.push(() => rm(work, { recursive: true, force: true }));
+
+  // ---- Kubernetes
+  let kubeconfig: string;
+  let kubectlBin: string;
+  let cp: ControlPlane | undefined;
+  if (args["use-current-context"]) {
+    kubectlBin = "kubectl";
+    kubeconfig = process.env["KUBECONFIG"] ?? join(process.env["HOME"] ?? "", ".kube/config");
+    const ctx = await run(kubectlBin, ["config", "current-context"]);
+    if (ctx.code !== 0) throw new Error(`kubectl has no current context: ${ctx.stderr.trim()}`);
+    const rl = createInterface({ input: process.stdin, output: process.stdout });
+    const answer = await rl.question(`Install the EcsInstanceAttributes CRD into context "${ctx.stdout.trim()}" and use namespace "${ns}"? [y/N] `);
+    rl.close();
+    if (!/^y(es)?$/i.test(answer.trim())) throw new Error("not confirmed; nothing was changed");
+    const crd = await run(kubectlBin, ["apply", "--server-side", "-f", join(repo, "crds")]);
+    if (crd.code !== 0) throw new Error(crd.stderr);
+  } else {
+    say("starting a local kube-apiserver + etcd (the first run builds them from Go modules; progress below)");
+    await controlPlaneBinDir((line) => say(c(2, line)));
+    cp = await startControlPlane({ crdsDir: "crds", log: (line) => say(c(2, line)) });
+    const plane = cp;
+    cleanups.push(() => plane.stop());
+    kubeconfig = cp.kubeconfigPath;
+    kubectlBin = join(cp.binDir, "kubectl");
+  }
+  const kubectl = (argv: string[], input?: string) => run(kubectlBin, [`--kubeconfig=${kubeconfig}`, ...argv], input);
+
+  // ---- the cloud: the ECS emulator, with the example's per-resource key accepted too
+  const seed: unknown = JSON.parse(await readFile(join(repo, "scripts/demo/seed.json"), "utf8"));
+  const emulator = await startEmulator({
+    port: 0,
+    seed: seed as never,
+    accessKeys: [
+      { accessKeyId: "demo-controller", accessKeySecret: "demo-controller-secret" },
+      // examples/full.yaml's credentialsSecretRef holds these obviously fake values.
+      { accessKeyId: "FAKEACCESSKEYIDEXAMPLE", accessKeySecret: "fake-access-key-secret-example" },
+    ],
+    logLevel: "warn",
+  });
+  cleanups.push(() => emulator.close());
+  say(`ECS emulator listening on ${emulator.url} (admin API: ${emulator.url}/_emulator/instances)`);
+
+  // ---- the controller, as its users run it
+  const logPath = join(work, "controller.log");
+  const logFile = createWriteStream(logPath);
+  const controller: ChildProcess = spawn(
+    process.execPath,
+    [
+      "--import",
+      "tsx",
+      join(repo, "src/main.ts"),
+      `--kubeconfig=${kubeconfig}`,
+      `--namespace=${ns}`,
+      `--ecs-endpoint=${emulator.url}`,
+      "--resync-period=30s",
+      "--metrics-bind-address=127.0.0.1:0",
+      "--health-probe-bind-address=127.0.0.1:0",
+      "--log-level=info",
+    ],
+    {
+      cwd: repo,
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, ALIBABA_CLOUD_ACCESS_KEY_ID: "demo-controller", ALIBABA_CLOUD_ACCESS_KEY_SECRET: "demo-controller-secret" },
+    },
+  );
+  controller.stdout?.pipe(logFile);
+  controller.stderr?.pipe(logFile);
+  const controllerExit = new Promise<number | null>((r) => controller.once("exit", (code) => r(code)));
+  cleanups.push(async () => {
+    if (controller.exitCode === null) {
+      controller.kill("SIGTERM");
+      await controllerExit;
+    }
+  });
+  say(`controller started (logs: ${logPath})`);
+
+  // ---- apply the examples
+  const nsResult = await kubectl(["create", "namespace", ns]);
+  if (nsResult.code !== 0 && !nsResult.stderr.includes("AlreadyExists")) throw new Error(nsResult.stderr);
+  for (const file of ["examples/", "scripts/demo/extras.yaml"]) {
+    const applied = await kubectl(["apply", "-n", ns, "-f", join(repo, file)]);
+    if (applied.code !== 0) throw new Error(`kubectl apply ${file} failed:\n${applied.stderr}`);
+    for (const line of applied.stdout.trim().split("\n")) say(`  ${line}`);
+  }
+
+  // ---- watch progress
+  const seen = new Map<string, string>();
+  let stoppedQueueDemo = false;
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (controller.exitCode !== null) throw new Error(`the controller exited with code ${controller.exitCode}; see ${logPath}`);
+    const rows = await listRows(kubectl);
+    for (const r of rows) {
+      const line = describeRow(r);
+      if (seen.get(r.name) !== line) {
+        seen.set(r.name, line);
+        say(line);
+      }
+    }
+    const queueDemo = rows.find((r) => r.name === "queue-demo");
+    if (!stoppedQueueDemo && queueDemo?.reason === "WaitingForInstanceState") {
+      stoppedQueueDemo = true;
+      say(c(33, "queue-demo waits for a Stopped instance; stopping i-bp1demo0000000021 through the emulator's admin API"));
+      const res = await fetch(`${emulator.url}/_emulator/instances/i-bp1demo0000000021/stop`, { method: "POST" });
+      if (!res.ok) throw new Error(`emulator stop failed: HTTP ${res.status} ${await res.text()}`);
+    }
+    if (rows.length > 0 && rows.every(settled) && stoppedQueueDemo) break;
+    if (Date.now() > deadline) {
+      say(c(31, `not every resource settled within ${timeoutMs / 1000}s; see ${logPath}`));
+      process.exitCode = 1;
+      break;
+    }
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+
+  const table = await kubectl(["get", "ecsattrs", "-A"]);
+  process.stdout.write(`\n${table.stdout}\n`);
+  const wrong = (await listRows(kubectl)).find((r) => r.name === "wrong-vpc");
+  if (wrong?.error) {
+    say(`wrong-vpc shows the ECS error in its status: status.error.code=${c(31, wrong.error.code)}`);
+    say(`  message: ${wrong.error.message}`);
+    say(`  fix the spec (securityGroupIds: [sg-bp1demo0000000001]) and it converges.`);
+  }
+  say(`converged in ${((Date.now() - started) / 1000).toFixed(1)}s`);
+
+  if (args.once) {
+    await cleanup();
+    return;
+  }
+  say("everything keeps running so you can explore. In another shell:");
+  process.stdout.write(`  export KUBECONFIG=${kubeconfig}\n  alias kubectl=${kubectlBin}\n  kubectl get ecsattrs -n ${ns} -o yaml\n  curl -s ${emulator.url}/_emulator/instances\n`);
+  say("Ctrl-C stops and removes everything.");
+  await controllerExit;
+  await cleanup();
+}
+
+async function listRows(kubectl: (argv: string[]) => Promise<{ code: number; stdout: string; stderr: string }>): Promise<Row[]> {
+  const res = await kubectl(["get", "ecsattrs", "-n", ns, "-o", "json"]);
+  if (res.code !== 0) return [];
+  const list = JSON.parse(res.stdout) as { items: Array<{ metadata: { name: string; generation: number }; status?: Record<string, unknown> }> };
+  return list.items.map((o) => {
+    const conds = (o.status?.["conditions"] ?? []) as Array<{ type: string; status: string; reason: string; message: string }>;
+    const ready = conds.find((x) => x.type === "Ready");
+    const synced = conds.find((x) => x.type === "Synced");
+    return {
+      name: o.metadata.name,
+      generation: o.metadata.generation,
+      observedGeneration: o.status?.["observedGeneration"] as number | undefined,
+      ready: ready?.status ?? "-",
+      reason: ready?.reason ?? "Pending",
+      message: ready?.message ?? "",
+      synced: synced?.status ?? "-",
+      error: o.status?.["error"] as Row["error"],
+      pending: (o.status?.["pendingChanges"] ?? []) as string[],
+    };
+  });
+}
+
+/** Ready, or stuck on something only a person can fix (the demo's deliberate error, drift under Observe). */
+function settled(r: Row): boolean {
+  if (r.observedGeneration !== r.generation) return false;
+  return r.ready === "True" || ["DriftDetected", "InvalidSpec", "Conflict", "ReferenceNotFound"].includes(r.reason) || (r.synced === "False" && r.error?.code !== undefined && !/Throttling|Internal|Unavailable/.test(r.error.code));
+}
+
+function describeRow(r: Row): string {
+  const mark = r.ready === "True" ? c(32, "✔ Ready  ") : r.reason === "Pending" ? c(2, "… pending") : c(33, "✖ waiting");
+  const pending = r.pending.length ? ` pending=[${r.pending.join(",")}]` : "";
+  const err = r.error ? ` error=${r.error.code}` : "";
+  return `${mark} ${r.name.padEnd(12)} ${r.reason}${pending}${err}${r.ready === "True" ? "" : ` — ${r.message}`}`;
+}
+
+main().catch(async (e: unknown) => {
+  process.stderr.write(`demo failed: ${(e as Error).message}\n`);
+  await cleanup();
+  process.exit(1);
+});

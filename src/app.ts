@@ -1,0 +1,117 @@
+/**
+ * Wiring: configuration → Kubernetes clients, informers, the ECS cloud layer, the reconciler, and the
+ * generic runtime (controller, leader election, events, metrics, health). `main.ts` calls
+ * `startApp` and handles process signals; tests may call it in-process.
+ */
+import { CustomObjectsApi, KubeConfig } from "@kubernetes/client-node";
+import type { Logger } from "pino";
+import { Registry } from "prom-client";
+import { type EcsInstanceAttributes, GROUP, KIND, PAUSED_ANNOTATION, PLURAL, VERSION } from "./api/index.js";
+import { EcsCloud } from "./cloud/ecs.js";
+import type { Config } from "./config.js";
+import { referencedObjects } from "./reconciler/inputs.js";
+import { sameInstanceKeys } from "./reconciler/conflicts.js";
+import { statusWriter } from "./reconciler/kube-status.js";
+import { type EventSink, Reconciler } from "./reconciler/reconciler.js";
+import { Action, Controller, type ReconcileContext } from "./runtime/controller.js";
+import { CoreResources, Informer, type KubeObject } from "./runtime/informer.js";
+import { annotationsChanged, anyOf, generationChanged, labelsChanged } from "./runtime/predicates.js";
+
+export const VERSION_STRING = "0.1.0";
+
+export interface App {
+  /** Informers synced and (if enabled) leading: workers are running. */
+  ready(): boolean;
+  stop(): Promise<void>;
+}
+
+export interface AppDeps {
+  config: Config;
+  log: Logger;
+  events: EventSink;
+  registry?: Registry;
+}
+
+function loadKubeConfig(path: string | undefined): KubeConfig {
+  const kc = new KubeConfig();
+  if (path) kc.loadFromFile(path);
+  else kc.loadFromDefault();
+  return kc;
+}
+
+/** The Secret / ConfigMap keys ("ns/name") each resource references, for re-queueing on change. */
+function referencingKeys(resources: Informer<EcsInstanceAttributes>, kind: "secrets" | "configMaps", obj: KubeObject): string[] {
+  const ns = obj.metadata?.namespace;
+  const name = obj.metadata?.name;
+  return resources
+    .list()
+    .filter((r) => r.metadata.namespace === ns && referencedObjects(r.spec)[kind].includes(name ?? ""))
+    .map((r) => `${ns}/${r.metadata.name}`);
+}
+
+export function buildApp(deps: AppDeps): { controller: Controller<EcsInstanceAttributes>; informers: Array<Informer<KubeObject>>; kubeConfig: KubeConfig } {
+  const { config, log } = deps;
+  const kubeConfig = loadKubeConfig(config.kubeconfig);
+  const namespace = config.namespace;
+
+  const resources = new Informer<EcsInstanceAttributes>({
+    kubeConfig,
+    resource: { group: GROUP, version: VERSION, plural: PLURAL, kind: KIND },
+    namespace,
+    logger: log.child({ informer: PLURAL }),
+  });
+  // Secrets and ConfigMaps are watched (not fetched per reconcile) so a rotated password re-queues
+  // exactly the resources that reference it and reconciles read them from memory.
+  const secrets = new Informer<KubeObject>({ kubeConfig, resource: CoreResources.Secret, namespace, logger: log.child({ informer: "secrets" }) });
+  const configMaps = new Informer<KubeObject>({ kubeConfig, resource: CoreResources.ConfigMap, namespace, logger: log.child({ informer: "configmaps" }) });
+
+  const cloud = new EcsCloud({
+    endpoint: config.ecsEndpoint,
+    version: VERSION_STRING,
+    instanceId: process.env["POD_NAME"] ?? `pid-${process.pid}`,
+    rateLimit: {
+      default: { qps: config.ecsQps, burst: config.ecsBurst },
+      perAction: Object.fromEntries(Object.entries(config.ecsActionQps).map(([action, qps]) => [action, { qps }])),
+    },
+    ...(deps.registry ? { registry: deps.registry } : {}),
+    logger: log.child({ component: "ecs" }),
+  });
+
+  const status = statusWriter(kubeConfig.makeApiClient(CustomObjectsApi), log);
+  const reconciler = new Reconciler({
+    resources: {
+      get: (ns, name) => status.fresh(resources.get(ns, name)),
+      list: () => resources.list(),
+    },
+    objects: {
+      getSecret: (ns, name) => secrets.get(ns, name) as never,
+      getConfigMap: (ns, name) => configMaps.get(ns, name) as never,
+    },
+    ecs: cloud,
+    events: deps.events,
+    writeStatus: status.write,
+    resyncPeriodMs: config.resyncPeriod,
+    stateWaitMs: config.statePollInterval,
+  });
+
+  const controller = new Controller<EcsInstanceAttributes>({
+    name: "ecsinstanceattributes",
+    informer: resources,
+    // Spec (generation), the paused annotation and labels matter; our own status writes do not.
+    predicate: anyOf(generationChanged, annotationsChanged((k) => k === PAUSED_ANNOTATION), labelsChanged),
+    watches: [
+      { informer: secrets, map: (s: KubeObject) => referencingKeys(resources, "secrets", s) },
+      { informer: configMaps, map: (c: KubeObject) => referencingKeys(resources, "configMaps", c) },
+      // A deleted resource may have been the oldest on its instance: re-evaluate the others.
+      { informer: resources, map: (r: EcsInstanceAttributes) => sameInstanceKeys(resources.list(), r) },
+    ],
+    concurrency: config.concurrency,
+    logger: log,
+    reconcile: async (key, ctx: ReconcileContext) => {
+      const action = await reconciler.reconcile(key.namespace ?? "", key.name, ctx);
+      return "awaitChange" in action ? Action.awaitChange() : Action.requeueAfter(action.requeueAfterMs);
+    },
+  });
+
+  return { controller, informers: [resources, secrets, configMaps] as Array<Informer<KubeObject>>, kubeConfig };
+}

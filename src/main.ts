@@ -1,0 +1,27 @@
+#!/usr/bin/env node
+/**
+ * ecs-attributes-controller entry point: flags → config → wiring → run until SIGTERM/SIGINT.
+ * Exit codes: 0 clean shutdown, 1 runtime failure, 2 bad configuration (one-line reason on stderr).
+ */
+import { ConfigError, helpText, loadConfig } from "./config.js";
+import { runController } from "./run.js";
+
+let config;
+try {
+  config = loadConfig(process.argv.slice(2));
+} catch (e) {
+  if (!(e instanceof ConfigError)) throw e;
+  process.stderr.write(`ecs-attributes-controller: ${e.message} (see --help)\n`);
+  process.exit(2);
+}
+if (config === "help") {
+  process.stdout.write(`${helpText()}\n`);
+  process.exit(0);
+}
+
+try {
+  process.exitCode = await runController(config);
+} catch (e) {
+  process.stderr.write(`ecs-attributes-controller: ${(e as Error).message}\n`);
+  process.exit(1);
+}

@@ -1,0 +1,63 @@
+/**
+ * Writes EcsInstanceAttributes status through the status subresource with a JSON merge patch that
+ * carries the resourceVersion the reconcile read: optimistic concurrency without sending the spec.
+ * A 409 means the object changed meanwhile; its watch event re-queues it, so the write is dropped.
+ */
+import { type CustomObjectsApi, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
+import type { Logger } from "pino";
+import { type EcsInstanceAttributes, type EcsInstanceAttributesStatus, GROUP, PLURAL, VERSION } from "../api/index.js";
+
+/** HTTP status of a client-node ApiException (or undefined). */
+export function httpStatusOf(e: unknown): number | undefined {
+  const code = (e as { code?: unknown } | null)?.code;
+  return typeof code === "number" ? code : undefined;
+}
+
+/**
+ * Returns the write function plus a read-your-writes view: until the watch delivers the object we
+ * just wrote, `fresh(obj)` returns our written copy instead of the cache's stale one, so a reconcile
+ * that runs right after a write never acts on the old status (e.g. re-applying a password).
+ */
+export function statusWriter(api: CustomObjectsApi, log: Logger) {
+  const mergePatch = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
+  /** key → the resourceVersion we patched against, and the object the server returned. */
+  const written = new Map<string, { staleRv: string | undefined; obj: EcsInstanceAttributes }>();
+  const keyOf = (o: EcsInstanceAttributes) => `${o.metadata.namespace}/${o.metadata.name}`;
+
+  const fresh = (obj: EcsInstanceAttributes | undefined): EcsInstanceAttributes | undefined => {
+    if (!obj) return obj;
+    const w = written.get(keyOf(obj));
+    if (!w) return obj;
+    if (obj.metadata.resourceVersion === w.staleRv) return { ...obj, status: w.obj.status };
+    written.delete(keyOf(obj));
+    return obj;
+  };
+
+  const write = async (obj: EcsInstanceAttributes, status: EcsInstanceAttributesStatus): Promise<void> => {
+    const { namespace, name, resourceVersion } = obj.metadata;
+    // Fields dropped from status must be sent as null in a merge patch, or the server keeps them.
+    const cleared = Object.fromEntries(Object.keys(obj.status ?? {}).filter((k) => !(k in status)).map((k) => [k, null]));
+    try {
+      const updated = (await api.patchNamespacedCustomObjectStatus(
+        {
+          group: GROUP,
+          version: VERSION,
+          plural: PLURAL,
+          namespace: namespace!,
+          name: name!,
+          body: { metadata: { resourceVersion }, status: { ...cleared, ...status } },
+        },
+        mergePatch,
+      )) as EcsInstanceAttributes;
+      written.set(keyOf(obj), { staleRv: resourceVersion, obj: updated });
+    } catch (e) {
+      const code = httpStatusOf(e);
+      if (code === 409 || code === 404) {
+        log.debug({ code }, "status write skipped: the object changed or was deleted; its watch event re-queues it");
+        return;
+      }
+      throw e;
+    }
+  };
+  return { write, fresh, forget: (key: string) => written.delete(key) };
+}

@@ -1,0 +1,119 @@
+/**
+ * Runs the controller as a child process exactly as users do (`src/main.ts` through tsx, flags and
+ * ALIBABA_CLOUD_* env), capturing its logs for assertions (e.g. that no secret was logged).
+ *
+ *   const ctl = await startController({ kubeconfig, ecsEndpoint: emu.url, namespace: ns, args: ["--resync-period=3s"] });
+ *   await ctl.waitForLog(/informers synced|leading/);
+ *   ctl.logs()            // everything it printed (JSON lines)
+ *   await ctl.stop();     // SIGTERM, wait for exit
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { join, resolve } from "node:path";
+import { TEST_ACCESS_KEY } from "./emulator.js";
+import { freePort } from "./controlplane.js";
+
+const repoRoot = resolve(import.meta.dirname, "../..");
+
+export interface ControllerOptions {
+  kubeconfig: string;
+  ecsEndpoint: string;
+  namespace?: string;
+  args?: string[];
+  env?: Record<string, string>;
+}
+
+export interface RunningController {
+  readonly pid: number;
+  readonly metricsUrl: string;
+  readonly healthUrl: string;
+  logs(): string;
+  /** Parsed JSON log lines (non-JSON lines are skipped). */
+  logRecords(): Array<Record<string, unknown>>;
+  waitForLog(pattern: RegExp, timeoutMs?: number): Promise<void>;
+  exited: Promise<number | null>;
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+export async function startController(opts: ControllerOptions): Promise<RunningController> {
+  const metricsPort = await freePort();
+  const healthPort = await freePort();
+  const args = [
+    "--import",
+    "tsx",
+    join(repoRoot, "src/main.ts"),
+    `--kubeconfig=${opts.kubeconfig}`,
+    `--ecs-endpoint=${opts.ecsEndpoint}`,
+    `--metrics-bind-address=127.0.0.1:${metricsPort}`,
+    `--health-probe-bind-address=127.0.0.1:${healthPort}`,
+    "--log-level=debug",
+    ...(opts.namespace ? [`--namespace=${opts.namespace}`] : []),
+    ...(opts.args ?? []),
+  ];
+  const child: ChildProcess = spawn(process.execPath, args, {
+    cwd: repoRoot,
+    stdio: ["ignore", "pipe", "pipe"],
+    env: {
+      ...process.env,
+      ALIBABA_CLOUD_ACCESS_KEY_ID: TEST_ACCESS_KEY.accessKeyId,
+      ALIBABA_CLOUD_ACCESS_KEY_SECRET: TEST_ACCESS_KEY.accessKeySecret,
+      ...opts.env,
+    },
+  });
+  let output = "";
+  const waiters = new Set<() => void>();
+  const onData = (d: string) => {
+    output += d;
+    for (const w of waiters) w();
+  };
+  child.stdout?.setEncoding("utf8").on("data", onData);
+  child.stderr?.setEncoding("utf8").on("data", onData);
+  const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
+
+  const ctl: RunningController = {
+    pid: child.pid ?? -1,
+    metricsUrl: `http://127.0.0.1:${metricsPort}/metrics`,
+    healthUrl: `http://127.0.0.1:${healthPort}`,
+    logs: () => output,
+    logRecords: () =>
+      output
+        .split("\n")
+        .filter((l) => l.startsWith("{"))
+        .flatMap((l) => {
+          try {
+            return [JSON.parse(l) as Record<string, unknown>];
+          } catch {
+            return [];
+          }
+        }),
+    waitForLog(pattern, timeoutMs = 60_000) {
+      return new Promise<void>((res, rej) => {
+        const check = () => {
+          if (pattern.test(output)) {
+            waiters.delete(check);
+            clearTimeout(timer);
+            res();
+          }
+        };
+        const timer = setTimeout(() => {
+          waiters.delete(check);
+          rej(new Error(`controller log did not match ${pattern} within ${timeoutMs} ms; last output:\n${output.slice(-3000)}`));
+        }, timeoutMs);
+        waiters.add(check);
+        void exited.then((code) => {
+          if (waiters.has(check)) {
+            waiters.delete(check);
+            clearTimeout(timer);
+            rej(new Error(`controller exited with ${code} before logging ${pattern}:\n${output.slice(-3000)}`));
+          }
+        });
+        check();
+      });
+    },
+    exited,
+    async stop(signal = "SIGTERM") {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      return exited;
+    },
+  };
+  return ctl;
+}
