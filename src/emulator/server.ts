@@ -17,6 +17,7 @@ import { FaultInjector } from "./faults.js";
 import { flattenHeaders, parseRequest } from "./protocol.js";
 import { SignatureVerifier, type AccessKey, type VerifiedCaller } from "./signature.js";
 import { Store } from "./state.js";
+import { toXml } from "./xml.js";
 import type { SeedInput, TransitionDelays } from "./seed.js";
 
 export const DEFAULT_ACCESS_KEY: AccessKey = { accessKeyId: "testid", accessKeySecret: "testsecret" };
@@ -131,7 +132,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     let caller: VerifiedCaller | undefined;
     let status = 200;
     let code = "OK";
-    let payload: string;
+    let payload: Record<string, unknown>;
+    // XML when asked for, or for V1 requests without Format (V1's documented default).
+    const format = parsed.params.str("Format");
+    const wantsXml = format !== undefined ? format.toUpperCase() === "XML" : headers["authorization"] === undefined && parsed.params.has("Signature");
     let extraHeaders: Record<string, string> = {};
     let special: "badGateway" | "reset" | undefined;
 
@@ -151,7 +155,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
         throw new EcsError(outcome.type === "badGateway" ? "BadGateway" : "ConnectionReset", 502, "");
       }
       const result = handler({ store, params: parsed.params, caller });
-      payload = JSON.stringify({ RequestId: requestId, ...result });
+      payload = { RequestId: requestId, ...result };
     } catch (err) {
       let e: EcsError;
       if (err instanceof EcsError) {
@@ -163,13 +167,13 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       status = e.status;
       code = e.code;
       extraHeaders = e.headers;
-      payload = JSON.stringify({
+      payload = {
         RequestId: requestId,
         HostId: hostId,
         Code: e.code,
         Message: e.message,
         Recommend: `https://api.aliyun.com/troubleshoot?q=${encodeURIComponent(e.code)}&product=Ecs&requestId=${requestId}`,
-      });
+      };
     }
 
     const durationMs = Math.round((performance.now() - started) * 1000) / 1000;
@@ -198,13 +202,14 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       res.end(BAD_GATEWAY_PAGE);
       return;
     }
+    const text = wantsXml ? toXml(status === 200 ? `${action}Response` : "Error", payload) : JSON.stringify(payload);
     res.writeHead(status, {
-      "content-type": "application/json;charset=utf-8",
-      "content-length": Buffer.byteLength(payload),
+      "content-type": wantsXml ? "text/xml;charset=utf-8" : "application/json;charset=utf-8",
+      "content-length": Buffer.byteLength(text),
       "x-acs-request-id": requestId,
       ...extraHeaders,
     });
-    res.end(payload);
+    res.end(text);
   }
 
   // The SDK puts every parameter in the query string: 32 KB of user data is ~60 KB of URL.

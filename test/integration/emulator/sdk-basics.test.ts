@@ -235,6 +235,35 @@ describe("signature edge cases over raw HTTP", () => {
     expect(call).toMatchObject({ action: "DescribeInstanceAttribute", signatureVersion: "v1", code: "OK" });
   });
 
+  it("V1 requests without Format (or with Format=XML) get XML, errors included", async () => {
+    const signedV1 = (extra: Array<[string, string]>, instanceId: string): string => {
+      const params: Array<[string, string]> = [
+        ["Action", "DescribeInstanceAttribute"],
+        ["Version", "2014-05-26"],
+        ["AccessKeyId", "testid"],
+        ["SignatureMethod", "HMAC-SHA1"],
+        ["SignatureVersion", "1.0"],
+        ["SignatureNonce", `xml-${instanceId}-${Date.now()}-${extra.length}`],
+        ["Timestamp", new Date().toISOString().replace(/\.\d{3}Z$/, "Z")],
+        ["InstanceId", instanceId],
+        ...extra,
+      ];
+      params.push(["Signature", v1Signature("testsecret", v1StringToSign("GET", params))]);
+      return `${emu.url}/?${new URLSearchParams(params).toString()}`;
+    };
+    const ok = await fetch(signedV1([], "i-linux"));
+    expect(ok.status).toBe(200);
+    expect(ok.headers.get("content-type")).toMatch(/^text\/xml/);
+    const xml = await ok.text();
+    expect(xml).toMatch(/^<\?xml version='1.0' encoding='UTF-8'\?><DescribeInstanceAttributeResponse><RequestId>[0-9A-F-]{36}<\/RequestId><InstanceId>i-linux<\/InstanceId>/);
+    expect(xml).toContain("<SecurityGroupIds><SecurityGroupId>sg-a</SecurityGroupId></SecurityGroupIds>");
+    const err = await fetch(signedV1([["Format", "XML"]], "i-nope"));
+    expect(err.status).toBe(404);
+    expect(await err.text()).toMatch(/<Error><RequestId>.*<\/RequestId><HostId>.*<Code>InvalidInstanceId.NotFound<\/Code><Message>The specified InstanceId does not exist.<\/Message>/);
+    const json = await fetch(signedV1([["Format", "JSON"]], "i-linux"));
+    expect(((await json.json()) as { InstanceId: string }).InstanceId).toBe("i-linux");
+  });
+
   it("a client clock one hour off is rejected with IllegalTimestamp through the SDK", async () => {
     const skewed = await startEmulatorInProcess({ now: () => Date.now() + 3_600_000 });
     try {
