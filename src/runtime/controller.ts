@@ -28,7 +28,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type { Logger } from "pino";
-import type { Informer, KubeObject } from "./informer.js";
+import type { EventSource, KubeObject } from "./informer.js";
 import { objectKey, splitKey } from "./informer.js";
 import { reconcileLogger } from "./logging.js";
 import type { RuntimeMetrics } from "./metrics.js";
@@ -75,7 +75,7 @@ export type ErrorPolicy = (error: unknown, key: ObjectKey, attempt: number) => E
 export const defaultErrorPolicy: ErrorPolicy = (error) => (error instanceof TerminalError ? Action.awaitChange() : Action.backoff());
 
 export interface SecondaryWatch<S extends KubeObject = KubeObject> {
-  informer: Informer<S>;
+  informer: EventSource<S>;
   /** Keys of the primary objects to reconcile when `obj` changes (e.g. the resources referencing a Secret). */
   map: (obj: S) => Array<ObjectKey | string>;
   /** Update filter for this watch (default: any update the informer emits). */
@@ -84,7 +84,7 @@ export interface SecondaryWatch<S extends KubeObject = KubeObject> {
 
 export interface ControllerOptions<T extends KubeObject> {
   name: string;
-  informer: Informer<T>;
+  informer: EventSource<T>;
   reconcile: ReconcileFn;
   errorPolicy?: ErrorPolicy;
   /** Update filter for the primary resource (default `specOrAnnotationsChanged()`). */

@@ -63,6 +63,14 @@ export interface InformerHandlers<T> {
   delete?(obj: T): void;
 }
 
+/** What a controller needs from an informer (Informer implements it; tests may fake it). */
+export interface EventSource<T extends KubeObject = KubeObject> {
+  addHandler(h: InformerHandlers<T>): () => void;
+  hasSynced(): boolean;
+  waitForSync(): Promise<void>;
+  keys(): string[];
+}
+
 export interface InformerStats {
   /** Completed full lists (the first one included). */
   lists: number;
@@ -178,7 +186,7 @@ interface ListBody {
   items?: KubeObject[];
 }
 
-export class Informer<T extends KubeObject = KubeObject> {
+export class Informer<T extends KubeObject = KubeObject> implements EventSource<T> {
   readonly stats: InformerStats = { lists: 0, relists: 0, watches: 0, failures: 0, stalls: 0 };
   private readonly store = new Map<string, T>();
   private readonly handlers = new Set<InformerHandlers<T>>();

@@ -120,7 +120,7 @@ describe("LeaderElector on the real API server", () => {
     const api = kc.makeApiClient(CoordinationV1Api);
     const lease = await api.readNamespacedLease({ name: "stepdown", namespace: ns });
     lease.spec!.holderIdentity = "intruder";
-    lease.spec!.renewTime = microTime() as unknown as typeof lease.spec.renewTime;
+    lease.spec!.renewTime = microTime() as unknown as Date;
     await api.replaceNamespacedLease({ name: "stepdown", namespace: ns, body: lease });
     await waitFor("solo steps down", () => !le.isLeader(), 10_000);
     expect(events).toEqual(["start", "lost"]);
