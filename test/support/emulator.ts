@@ -239,6 +239,12 @@ export async function startEmulatorProcess(options: EmulatorProcessOptions = {})
   child.stderr.setEncoding("utf8").on("data", (c: string) => (stderr += c));
   child.stdout.setEncoding("utf8").on("data", (c: string) => (stdout += c));
   const exited = new Promise<number | null>((res) => child.once("exit", (code) => res(code)));
+  // Never leave an emulator behind if the test process ends without stop().
+  const killOnExit = (): void => {
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+  };
+  process.once("exit", killOnExit);
+  void exited.then(() => process.off("exit", killOnExit));
   void exited.then(() => tmp && rmSync(tmp, { recursive: true, force: true }));
 
   const url = await new Promise<string>((resolveUrl, reject) => {
