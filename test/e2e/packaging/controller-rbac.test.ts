@@ -2,10 +2,12 @@
  * RBAC proof with the real controller: the chart's objects are applied, the controller runs as a
  * process authenticated with a real token of the chart's ServiceAccount (TokenRequest API), with
  * the flags the chart's Deployment passes, against the ECS emulator. It must reconcile a resource
- * end to end (spec → ECS → status), hold its Lease, and never hit a 403; the same identity must
- * be refused Pods and writes to ConfigMaps.
+ * end to end (spec → ECS → status), hold its Lease, serve the probe and metrics endpoints the
+ * Deployment uses, and never hit a 403; a second replica must stand by Ready without taking the
+ * Lease; the same identity must be refused Pods and writes to ConfigMaps and Deployments.
  */
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcessByStdio, spawn } from "node:child_process";
+import type { Readable } from "node:stream";
 import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
@@ -16,6 +18,13 @@ import { inject } from "vitest";
 import { parse as parseYaml } from "yaml";
 import { type EmulatorHandle, TEST_ACCESS_KEY, startEmulatorInProcess } from "../../support/emulator.js";
 import { ensureNamespace, findObject, kubectl, kubectlOk, parseObjects, renderChart, repoRoot, uniqueName } from "./support.js";
+
+interface Replica {
+  proc: ChildProcessByStdio<null, Readable, Readable>;
+  logs: string;
+  metricsPort: number;
+  healthPort: number;
+}
 
 async function freePort(): Promise<number> {
   const srv = createServer().listen(0, "127.0.0.1");
@@ -44,9 +53,10 @@ describe("controller running as the chart's ServiceAccount", () => {
   let tmp = "";
   let tokenKubeconfig = "";
   let emu: EmulatorHandle | undefined;
-  let controller: ChildProcess | undefined;
-  let logs = "";
+  let chartArgs: string[] = [];
   let leaseName = "";
+  let leader: Replica | undefined;
+  const replicas: Replica[] = [];
 
   beforeAll(async () => {
     expect(existsSync(join(repoRoot, "src/main.ts")), "src/main.ts (the controller entry point) does not exist yet").toBe(true);
@@ -78,38 +88,54 @@ describe("controller running as the chart's ServiceAccount", () => {
 
     emu = await startEmulatorInProcess({ seed: { instances: [{ instanceId, regionId: "cn-hangzhou", instanceName: "before" }] } });
 
-    // The chart's own flags, with ports on loopback and the emulator as the ECS endpoint.
-    const args = container.args.map((a) => (a.startsWith("--metrics-bind-address=") || a.startsWith("--health-probe-bind-address=") ? a.replace(/=.*/, "=") : a));
+    chartArgs = container.args;
+    leaseName = (chartArgs.find((a) => a.startsWith("--leader-election-id=")) ?? "").replace(/^[^=]*=/, "");
+    expect(chartArgs).toContain("--leader-elect");
+    leader = await startReplica(`${release}-pod-a`);
+  });
+
+  /** Starts one controller process the way the chart's pod runs it, as the ServiceAccount. */
+  async function startReplica(podName: string): Promise<Replica> {
     const metricsPort = await freePort();
     const healthPort = await freePort();
-    const finalArgs = args.map((a) =>
-      a === "--metrics-bind-address=" ? `--metrics-bind-address=127.0.0.1:${metricsPort}`
-        : a === "--health-probe-bind-address=" ? `--health-probe-bind-address=127.0.0.1:${healthPort}` : a,
+    // The chart's own flags, with ports on loopback and the emulator as the ECS endpoint.
+    const args = chartArgs.map((a) =>
+      a.startsWith("--metrics-bind-address=") ? `--metrics-bind-address=127.0.0.1:${metricsPort}`
+        : a.startsWith("--health-probe-bind-address=") ? `--health-probe-bind-address=127.0.0.1:${healthPort}` : a,
     );
-    leaseName = (finalArgs.find((a) => a.startsWith("--leader-election-id=")) ?? "").replace(/^[^=]*=/, "");
-    expect(finalArgs).toContain("--leader-elect");
     const env: NodeJS.ProcessEnv = {
       PATH: process.env["PATH"],
       HOME: process.env["HOME"],
-      POD_NAME: `${release}-test-pod`,
+      POD_NAME: podName,
       POD_NAMESPACE: ns,
       ALIBABA_CLOUD_ACCESS_KEY_ID: TEST_ACCESS_KEY.accessKeyId,
       ALIBABA_CLOUD_ACCESS_KEY_SECRET: TEST_ACCESS_KEY.accessKeySecret,
     };
-    controller = spawn(process.execPath, ["--import", "tsx", "src/main.ts", ...finalArgs,
-      `--kubeconfig=${tokenKubeconfig}`, `--ecs-endpoint=${emu.url}`], { cwd: repoRoot, env, stdio: ["ignore", "pipe", "pipe"] });
-    controller.stdout?.setEncoding("utf8").on("data", (d: string) => (logs += d));
-    controller.stderr?.setEncoding("utf8").on("data", (d: string) => (logs += d));
-  });
+    const proc = spawn(process.execPath, ["--import", "tsx", "src/main.ts", ...args,
+      `--kubeconfig=${tokenKubeconfig}`, `--ecs-endpoint=${emu!.url}`], { cwd: repoRoot, env, stdio: ["ignore", "pipe", "pipe"] });
+    const replica: Replica = { proc, logs: "", metricsPort, healthPort };
+    proc.stdout.setEncoding("utf8").on("data", (d: string) => (replica.logs += d));
+    proc.stderr.setEncoding("utf8").on("data", (d: string) => (replica.logs += d));
+    replicas.push(replica);
+    return replica;
+  }
+
+  const diag = (r: Replica | undefined) => () => `controller output:\n${(r?.logs ?? "").split("\n").slice(-40).join("\n")}`;
+
+  async function httpStatus(url: string): Promise<number | undefined> {
+    const res = await fetch(url, { signal: AbortSignal.timeout(2000) }).catch(() => undefined);
+    return res?.status;
+  }
 
   afterAll(async () => {
-    if (controller && controller.exitCode === null && controller.signalCode === null) {
-      const exited = new Promise((r) => controller!.once("exit", r));
-      controller.kill("SIGTERM");
-      const timer = setTimeout(() => controller?.kill("SIGKILL"), 40_000);
+    await Promise.all(replicas.map(async (r) => {
+      if (r.proc.exitCode !== null || r.proc.signalCode !== null) return;
+      const exited = new Promise((res) => r.proc.once("exit", res));
+      r.proc.kill("SIGTERM");
+      const timer = setTimeout(() => r.proc.kill("SIGKILL"), 40_000);
       await exited;
       clearTimeout(timer);
-    }
+    }));
     await emu?.stop();
     if (tmp) await rm(tmp, { recursive: true, force: true });
   });
@@ -121,17 +147,38 @@ describe("controller running as the chart's ServiceAccount", () => {
       spec: { instanceId, regionId: "cn-hangzhou", instanceName: "after-rbac-proof" },
     };
     await kubectlOk(["apply", "-f", "-"], { input: JSON.stringify(resource) });
-    const diag = () => `controller output:\n${logs.split("\n").slice(-40).join("\n")}`;
     await waitFor("Ready=True", 120_000, async () => {
-      if (controller?.exitCode !== null) throw new Error(`controller exited with ${controller?.exitCode}\n${diag()}`);
+      if (leader?.proc.exitCode !== null) throw new Error(`controller exited with ${leader?.proc.exitCode}\n${diag(leader)()}`);
       const r = await kubectl(["get", "ecsattrs", "rbac-proof", "-n", workNs, "-o", "jsonpath={.status.conditions[?(@.type==\"Ready\")].status}"]);
       return r.stdout === "True" ? true : undefined;
-    }, diag);
+    }, diag(leader));
     expect((await emu!.admin.getInstance(instanceId)).instanceName).toBe("after-rbac-proof");
     const holder = await kubectlOk(["get", "lease", leaseName, "-n", ns, "-o", "jsonpath={.spec.holderIdentity}"]);
-    expect(holder.length).toBeGreaterThan(0);
+    // Identity: the pod name, optionally with a per-process suffix.
+    expect(holder).toMatch(new RegExp(`^${release}-pod-a(_|$)`));
     // Nothing it did was refused: no 403 anywhere in its logs.
-    expect(logs).not.toMatch(/forbidden|\b403\b/i);
+    expect(leader!.logs).not.toMatch(/forbidden|\b403\b/i);
+  });
+
+  it("serves the probes and metrics the chart's Deployment points at", async () => {
+    const r = leader!;
+    expect(await httpStatus(`http://127.0.0.1:${r.healthPort}/healthz`)).toBe(200);
+    expect(await httpStatus(`http://127.0.0.1:${r.healthPort}/readyz`)).toBe(200);
+    const metrics = await fetch(`http://127.0.0.1:${r.metricsPort}/metrics`);
+    expect(metrics.status).toBe(200);
+    expect(await metrics.text()).toMatch(/^# HELP /m);
+  });
+
+  it("a second replica stands by Ready (so a surge rollout can finish) without taking the Lease", async () => {
+    const standby = await startReplica(`${release}-pod-b`);
+    await waitFor("standby /readyz 200", 60_000, async () => {
+      if (standby.proc.exitCode !== null) throw new Error(`standby exited with ${standby.proc.exitCode}\n${diag(standby)()}`);
+      return (await httpStatus(`http://127.0.0.1:${standby.healthPort}/readyz`)) === 200 ? true : undefined;
+    }, diag(standby));
+    const holder = await kubectlOk(["get", "lease", leaseName, "-n", ns, "-o", "jsonpath={.spec.holderIdentity}"]);
+    // Identity: the pod name, optionally with a per-process suffix.
+    expect(holder).toMatch(new RegExp(`^${release}-pod-a(_|$)`));
+    expect(standby.logs).not.toMatch(/forbidden|\b403\b/i);
   });
 
   it("the same identity cannot list Pods or write ConfigMaps", async () => {
