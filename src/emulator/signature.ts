@@ -130,6 +130,9 @@ function safeEqual(a: string, b: string): boolean {
   return ab.length === bb.length && timingSafeEqual(ab, bb);
 }
 
+/** Remembered nonces (≈ 100 bytes each); at 1000 calls/s this covers the last 100 s. */
+const MAX_NONCES = 100_000;
+
 const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
 
 /** Verifies V3 and V1 signatures against a key table, with nonce replay and timestamp checks. */
@@ -241,5 +244,10 @@ export class SignatureVerifier {
     const exp = this.nonces.get(id);
     if (exp !== undefined && exp > now) throw ecsError("SignatureNonceUsed");
     this.nonces.set(id, now + this.maxSkewMs * 2);
+    // Bounded memory under long benchmarks: forget the oldest nonces beyond the cap.
+    if (this.nonces.size > MAX_NONCES) {
+      const oldest = this.nonces.keys().next();
+      if (!oldest.done) this.nonces.delete(oldest.value);
+    }
   }
 }
