@@ -9,7 +9,7 @@ import { Registry } from "prom-client";
 import { type EcsInstanceAttributes, GROUP, KIND, PAUSED_ANNOTATION, PLURAL, VERSION } from "./api/index.js";
 import { EcsCloud } from "./cloud/ecs.js";
 import type { Config } from "./config.js";
-import { referencedObjects } from "./reconciler/inputs.js";
+import { type ConfigMapLike, referencedObjects, type SecretLike } from "./reconciler/inputs.js";
 import { sameInstanceKeys } from "./reconciler/conflicts.js";
 import { statusWriter } from "./reconciler/kube-status.js";
 import { type EventSink, Reconciler } from "./reconciler/reconciler.js";
@@ -18,12 +18,6 @@ import { CoreResources, Informer, type KubeObject } from "./runtime/informer.js"
 import { annotationsChanged, anyOf, generationChanged, labelsChanged } from "./runtime/predicates.js";
 
 export const VERSION_STRING = "0.1.0";
-
-export interface App {
-  /** Informers synced and (if enabled) leading: workers are running. */
-  ready(): boolean;
-  stop(): Promise<void>;
-}
 
 export interface AppDeps {
   config: Config;
@@ -49,7 +43,7 @@ function referencingKeys(resources: Informer<EcsInstanceAttributes>, kind: "secr
     .map((r) => `${ns}/${r.metadata.name}`);
 }
 
-export function buildApp(deps: AppDeps): { controller: Controller<EcsInstanceAttributes>; informers: Array<Informer<KubeObject>>; kubeConfig: KubeConfig } {
+export function buildApp(deps: AppDeps): { controller: Controller<EcsInstanceAttributes>; informers: Array<Informer<KubeObject>>; kubeConfig: KubeConfig; cloud: EcsCloud } {
   const { config, log } = deps;
   const kubeConfig = loadKubeConfig(config.kubeconfig);
   const namespace = config.namespace;
@@ -62,8 +56,8 @@ export function buildApp(deps: AppDeps): { controller: Controller<EcsInstanceAtt
   });
   // Secrets and ConfigMaps are watched (not fetched per reconcile) so a rotated password re-queues
   // exactly the resources that reference it and reconciles read them from memory.
-  const secrets = new Informer<KubeObject>({ kubeConfig, resource: CoreResources.Secret, namespace, logger: log.child({ informer: "secrets" }) });
-  const configMaps = new Informer<KubeObject>({ kubeConfig, resource: CoreResources.ConfigMap, namespace, logger: log.child({ informer: "configmaps" }) });
+  const secrets = new Informer<SecretLike & KubeObject>({ kubeConfig, resource: CoreResources.Secret, namespace, logger: log.child({ informer: "secrets" }) });
+  const configMaps = new Informer<ConfigMapLike & KubeObject>({ kubeConfig, resource: CoreResources.ConfigMap, namespace, logger: log.child({ informer: "configmaps" }) });
 
   const cloud = new EcsCloud({
     endpoint: config.ecsEndpoint,
@@ -84,8 +78,8 @@ export function buildApp(deps: AppDeps): { controller: Controller<EcsInstanceAtt
       list: () => resources.list(),
     },
     objects: {
-      getSecret: (ns, name) => secrets.get(ns, name) as never,
-      getConfigMap: (ns, name) => configMaps.get(ns, name) as never,
+      getSecret: (ns, name) => secrets.get(ns, name),
+      getConfigMap: (ns, name) => configMaps.get(ns, name),
     },
     ecs: cloud,
     events: deps.events,
@@ -113,5 +107,5 @@ export function buildApp(deps: AppDeps): { controller: Controller<EcsInstanceAtt
     },
   });
 
-  return { controller, informers: [resources, secrets, configMaps] as Array<Informer<KubeObject>>, kubeConfig };
+  return { controller, informers: [resources, secrets, configMaps] as Array<Informer<KubeObject>>, kubeConfig, cloud };
 }
