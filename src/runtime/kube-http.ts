@@ -12,7 +12,15 @@ import type { ClientRequest, IncomingMessage, RequestOptions } from "node:http";
 import { request as httpRequest } from "node:http";
 import { request as httpsRequest } from "node:https";
 import { createInterface } from "node:readline";
-import type { KubeConfig } from "@kubernetes/client-node";
+import { type KubeConfig, V1MicroTime } from "@kubernetes/client-node";
+
+/**
+ * Formats a time as a Kubernetes MicroTime (RFC 3339, exactly six fractional digits). Lease and
+ * events.k8s.io times need it: the API server rejects the millisecond precision of Date#toISOString.
+ */
+export function microTime(d: Date = new Date()): string {
+  return new V1MicroTime(d.getTime()).toISOString();
+}
 
 export interface KubeRequest {
   method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE";

@@ -24,9 +24,9 @@
  *
  * Defaults: leaseDuration 15 s, renewDeadline 10 s, retryPeriod 2 s (controller-runtime's).
  */
-import { type KubeConfig, V1MicroTime } from "@kubernetes/client-node";
+import type { KubeConfig } from "@kubernetes/client-node";
 import type { Logger } from "pino";
-import { KubeApiError, kubeRequest } from "./kube-http.js";
+import { KubeApiError, kubeRequest, microTime } from "./kube-http.js";
 import type { RuntimeMetrics } from "./metrics.js";
 
 export interface LeaderElectionOptions {
@@ -65,10 +65,7 @@ interface Lease {
   spec?: LeaseSpec;
 }
 
-/** Formats a time as a Kubernetes MicroTime (RFC 3339 with exactly six fractional digits). */
-export function microTime(d: Date = new Date()): string {
-  return new V1MicroTime(d.getTime()).toISOString();
-}
+export { microTime };
 
 export class LeaderElector {
   private readonly leaseDurationMs: number;
