@@ -112,7 +112,8 @@ export class EventLoopMonitor {
 function runChecks(kind: "healthz" | "readyz", checks: Record<string, Check>, verbose: boolean): { status: number; body: string } {
   const lines: string[] = [];
   let failed = false;
-  for (const [name, check] of Object.entries({ ping: () => true, ...checks })) {
+  const all: Record<string, Check> = { ping: () => true, ...checks };
+  for (const [name, check] of Object.entries(all)) {
     let r: CheckResult;
     try {
       r = check();
