@@ -3,7 +3,8 @@ import { type EventApi, EventRecorder } from "../../../src/runtime/events.js";
 
 /** Records API calls; patches of names in `gone` answer "not found". */
 function fakeApi() {
-  const calls: Array<{ op: "create" | "patch"; ns: string; name?: string; body: Record<string, any> }>; // eslint-disable-line @typescript-eslint/no-explicit-any = [];
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const calls: Array<{ op: "create" | "patch"; ns: string; name?: string; body: Record<string, any> }> = [];
   const gone = new Set<string>();
   let n = 0;
   const api: EventApi = {
