@@ -134,6 +134,7 @@ async function main(): Promise<void> {
       `--namespace=${ns}`,
       `--ecs-endpoint=${emulator.url}`,
       "--resync-period=30s",
+      "--state-poll-interval=3s",
       "--metrics-bind-address=127.0.0.1:0",
       "--health-probe-bind-address=127.0.0.1:0",
       "--log-level=info",
@@ -240,7 +241,7 @@ async function listRows(kubectl: (argv: string[]) => Promise<{ code: number; std
 /** Ready, or stuck on something only a person can fix (the demo's deliberate error, drift under Observe). */
 function settled(r: Row): boolean {
   if (r.observedGeneration !== r.generation) return false;
-  return r.ready === "True" || ["DriftDetected", "InvalidSpec", "Conflict", "ReferenceNotFound"].includes(r.reason) || (r.synced === "False" && r.error?.code !== undefined && !/Throttling|Internal|Unavailable/.test(r.error.code));
+  return r.ready === "True" || ["DriftDetected", "InvalidSpec", "Conflict", "ReferenceNotFound", "Paused"].includes(r.reason) || (r.synced === "False" && r.error?.code !== undefined && !/Throttling|Internal|Unavailable/.test(r.error.code));
 }
 
 function describeRow(r: Row): string {

@@ -1,35 +1,64 @@
 /**
- * The controller process: logger, metrics, wiring (app.ts), leader election, health and metrics
- * servers, and graceful shutdown. Resolves with the exit code once a signal has stopped everything.
+ * The controller process: logger, metrics, wiring (app.ts), leader election, Events, the metrics
+ * and probe servers, and graceful shutdown. Resolves with the exit code once a signal stopped it.
+ *
+ * Shutdown order (each step gets what is left of --shutdown-timeout): finish in-flight reconciles →
+ * release the Lease (only now, so the next leader never overlaps our writes) → stop watches →
+ * flush Events → close the ECS clients → close the HTTP servers → flush logs.
  */
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
-import { CoreV1Api } from "@kubernetes/client-node";
-import type { EcsInstanceAttributes } from "./api/index.js";
-import { buildApp } from "./app.js";
+import { buildApp, VERSION_STRING } from "./app.js";
 import type { Config } from "./config.js";
-import type { EventSink } from "./reconciler/reconciler.js";
+import { EventRecorder } from "./runtime/events.js";
+import { EventLoopMonitor, informersSynced, leaderState, startHttpServers } from "./runtime/health.js";
 import { LeaderElector } from "./runtime/leader-election.js";
 import { createLogger, flushLogger } from "./runtime/logging.js";
 import { RuntimeMetrics } from "./runtime/metrics.js";
+import { Shutdown } from "./runtime/shutdown.js";
+
+/** The namespace this pod runs in (in-cluster), for the Lease. */
+function podNamespace(): string | undefined {
+  if (process.env["POD_NAMESPACE"]) return process.env["POD_NAMESPACE"];
+  try {
+    return readFileSync("/var/run/secrets/kubernetes.io/serviceaccount/namespace", "utf8").trim();
+  } catch {
+    return undefined;
+  }
+}
 
 export async function runController(config: Config): Promise<number> {
   const log = createLogger({ level: config.logLevel, format: config.logFormat });
+  const identity = `${process.env["POD_NAME"] ?? hostname()}_${randomBytes(4).toString("hex")}`;
   const metrics = new RuntimeMetrics();
-  const events = new DeferredEvents();
-  const { controller, informers, kubeConfig, cloud } = buildApp({ config, log, events, registry: metrics.registry });
-  events.core = kubeConfig.makeApiClient(CoreV1Api);
+
+  // The recorder needs the kubeconfig the app loads; the app needs a sink: bind through a holder.
+  let recorder: EventRecorder | undefined;
+  const { controller, informers, kubeConfig, cloud } = buildApp({
+    config,
+    log,
+    registry: metrics.registry,
+    events: { record: (obj, type, reason, message) => recorder?.record(obj, type, reason, message) },
+  });
+  recorder = new EventRecorder({
+    kubeConfig,
+    reportingController: "ecs.alicloud.dev/ecs-attributes-controller",
+    reportingInstance: identity.slice(0, 128),
+    logger: log.child({ component: "events" }),
+  });
 
   // Standbys run informers too (warm caches make failover fast); only the leader runs workers.
   controller.start();
   for (const inf of informers) inf.start();
-  log.info({ namespace: config.namespace ?? "(all)", ecsEndpoint: config.ecsEndpoint ?? "(from region)", concurrency: config.concurrency, leaderElect: config.leaderElect }, "controller starting");
+  log.info(
+    { version: VERSION_STRING, identity, namespace: config.namespace ?? "(all)", ecsEndpoint: config.ecsEndpoint ?? "(from region)", concurrency: config.concurrency, leaderElect: config.leaderElect },
+    "controller starting",
+  );
   const startWorkers = () => void controller.startWorkers().then(() => log.info("informers synced; workers running"));
 
   let elector: LeaderElector | undefined;
   if (config.leaderElect) {
-    const identity = `${process.env["POD_NAME"] ?? hostname()}_${randomBytes(4).toString("hex")}`;
     elector = new LeaderElector({
       kubeConfig,
       namespace: config.leaderElectionNamespace ?? podNamespace() ?? "default",
@@ -53,51 +82,30 @@ export async function runController(config: Config): Promise<number> {
     startWorkers();
   }
 
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
-    process.once("SIGTERM", () => resolve("SIGTERM"));
-    process.once("SIGINT", () => resolve("SIGINT"));
+  const loop = new EventLoopMonitor();
+  const servers = await startHttpServers({
+    metricsBindAddress: config.metricsBindAddress,
+    healthProbeBindAddress: config.healthProbeBindAddress,
+    registry: metrics.registry,
+    liveness: { "event-loop": loop.check },
+    readiness: { informers: informersSynced(controller), "leader-election": leaderState(elector) },
+    logger: log.child({ component: "http" }),
   });
-  log.info({ signal, timeoutMs: config.shutdownTimeout }, "shutting down");
-  const abandoned = await controller.stop(config.shutdownTimeout);
-  // Release the Lease only after in-flight writes finished, so the next leader never overlaps them.
-  await elector?.stop();
-  cloud.close();
-  await Promise.all(informers.map((i) => i.stop()));
-  log.info({ abandoned }, "stopped");
+  log.info({ metrics: servers.metricsUrl, health: servers.healthUrl }, "serving metrics and probes");
+
+  const steps = [
+    { name: "drain workers", run: (left: number) => controller.stop(left) },
+    { name: "release lease", run: () => elector?.stop() },
+    { name: "stop watches", run: () => Promise.all(informers.map((i) => i.stop())) },
+    { name: "flush events", run: () => recorder?.close() },
+    { name: "close ECS clients", run: () => cloud.close() },
+    { name: "close http", run: () => servers.close() },
+    { name: "stop event-loop monitor", run: () => loop.stop() },
+  ];
+  // Resolves once a signal ran every step (a second signal exits at once with 1).
+  const code = await new Promise<number>((resolve) => {
+    new Shutdown({ logger: log, timeoutMs: config.shutdownTimeout, steps, exit: resolve }).install();
+  });
   await flushLogger(log);
-  return 0;
-}
-
-/** The namespace this pod runs in (in-cluster), for the Lease. */
-function podNamespace(): string | undefined {
-  if (process.env["POD_NAMESPACE"]) return process.env["POD_NAMESPACE"];
-  try {
-    return readFileSync("/var/run/secrets/kubernetes.io/serviceaccount/namespace", "utf8").trim();
-  } catch {
-    return undefined;
-  }
-}
-
-/** Placeholder sink replaced in the next step by the runtime's aggregating recorder. */
-class DeferredEvents implements EventSink {
-  core: CoreV1Api | undefined;
-  record(obj: EcsInstanceAttributes, type: "Normal" | "Warning", reason: string, message: string): void {
-    const ns = obj.metadata.namespace ?? "default";
-    void this.core
-      ?.createNamespacedEvent({
-        namespace: ns,
-        body: {
-          metadata: { generateName: `${obj.metadata.name}.`, namespace: ns },
-          involvedObject: { apiVersion: obj.apiVersion, kind: obj.kind, name: obj.metadata.name, namespace: ns, uid: obj.metadata.uid },
-          type,
-          reason,
-          message,
-          source: { component: "ecs-attributes-controller" },
-          firstTimestamp: new Date(),
-          lastTimestamp: new Date(),
-          count: 1,
-        },
-      })
-      .catch(() => undefined);
-  }
+  return code;
 }
