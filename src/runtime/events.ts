@@ -95,6 +95,7 @@ export class EventRecorder {
   private readonly entries = new Map<string, Entry>();
   private readonly buckets = new Map<string, Bucket>();
   private lastSweep = 0;
+  private seq = 0;
   private closed = false;
   /** Counters for tests and diagnostics. */
   readonly stats = { created: 0, patched: 0, aggregated: 0, dropped: 0, failed: 0 };
@@ -133,7 +134,8 @@ export class EventRecorder {
     const body: Record<string, unknown> = {
       apiVersion: "events.k8s.io/v1",
       kind: "Event",
-      metadata: { generateName: `${m.name ?? "object"}.`, namespace },
+      // client-go's naming: <object>.<unix nanos in hex> (generateName "x." is not a valid prefix).
+      metadata: { name: `${m.name ?? "object"}.${(BigInt(t) * 1_000_000n + BigInt(this.seq++ % 1_000_000)).toString(16)}`, namespace },
       eventTime: microTime(new Date(t)),
       reportingController: this.opts.reportingController,
       reportingInstance: this.opts.reportingInstance,

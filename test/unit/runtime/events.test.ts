@@ -47,7 +47,7 @@ describe("EventRecorder", () => {
     expect(body).toMatchObject({
       apiVersion: "events.k8s.io/v1",
       kind: "Event",
-      metadata: { generateName: "web.", namespace: "team-a" },
+      metadata: { name: `web.${(BigInt(Date.parse("2026-01-01T00:00:00Z")) * 1_000_000n).toString(16)}`, namespace: "team-a" },
       eventTime: "2026-01-01T00:00:00.000000Z",
       reportingController: "ecs.alicloud.dev/ctl",
       reportingInstance: "pod-1",
