@@ -11,7 +11,7 @@ import { EcsCloud } from "./cloud/ecs.js";
 import type { Config } from "./config.js";
 import { type ConfigMapLike, referencedObjects, type SecretLike } from "./reconciler/inputs.js";
 import { sameInstanceKeys } from "./reconciler/conflicts.js";
-import { statusWriter } from "./reconciler/kube-status.js";
+import { KubeWriteLimiter, statusWriter } from "./reconciler/kube-status.js";
 import { type EventSink, Reconciler } from "./reconciler/reconciler.js";
 import { Action, Controller, type ReconcileContext } from "./runtime/controller.js";
 import { CoreResources, Informer, type KubeObject } from "./runtime/informer.js";
@@ -71,7 +71,7 @@ export function buildApp(deps: AppDeps): { controller: Controller<EcsInstanceAtt
     logger: log.child({ component: "ecs" }),
   });
 
-  const status = statusWriter(kubeConfig.makeApiClient(CustomObjectsApi), log);
+  const status = statusWriter(kubeConfig.makeApiClient(CustomObjectsApi), log, new KubeWriteLimiter(config.kubeQps, config.kubeBurst));
   const reconciler = new Reconciler({
     resources: {
       get: (ns, name) => status.fresh(resources.get(ns, name)),

@@ -110,8 +110,8 @@ export const flags: Record<string, FlagSpec> = {
   "log-level": { key: "logLevel", type: "string", help: "trace|debug|info|warn|error|fatal (default info)" },
   "log-format": { key: "logFormat", type: "string", help: "json|pretty (default json)" },
   "shutdown-timeout": { key: "shutdownTimeout", type: "string", help: "How long in-flight reconciles may finish after SIGTERM (default 30s)" },
-  "kube-qps": { key: "kubeQps", type: "string", help: "Client-side QPS limit for Kubernetes API calls (default 50)" },
-  "kube-burst": { key: "kubeBurst", type: "string", help: "Client-side burst for Kubernetes API calls (default 100)" },
+  "kube-qps": { key: "kubeQps", type: "string", help: "Client-side QPS limit for status writes to the Kubernetes API (default 50)" },
+  "kube-burst": { key: "kubeBurst", type: "string", help: "Client-side burst for status writes to the Kubernetes API (default 100)" },
 };
 
 export function envName(flag: string): string {

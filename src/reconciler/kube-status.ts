@@ -18,7 +18,41 @@ export function httpStatusOf(e: unknown): number | undefined {
  * just wrote, `fresh(obj)` returns our written copy instead of the cache's stale one, so a reconcile
  * that runs right after a write never acts on the old status (e.g. re-applying a password).
  */
-export function statusWriter(api: CustomObjectsApi, log: Logger) {
+/**
+ * Client-side limit for our Kubernetes writes (--kube-qps / --kube-burst). client-node has no
+ * limiter of its own, so without this a fleet-wide resync could burst thousands of status patches.
+ */
+export class KubeWriteLimiter {
+  private tokens: number;
+  private last = Date.now();
+  private chain: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly qps: number,
+    private readonly burst: number,
+  ) {
+    this.tokens = burst;
+  }
+
+  /** Resolves when a write may go out; callers are served in order. */
+  acquire(): Promise<void> {
+    const next = this.chain.then(async () => {
+      const now = Date.now();
+      this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) / 1000) * this.qps);
+      this.last = now;
+      if (this.tokens < 1) {
+        await new Promise((r) => setTimeout(r, ((1 - this.tokens) / this.qps) * 1000));
+        this.tokens = 1;
+        this.last = Date.now();
+      }
+      this.tokens -= 1;
+    });
+    this.chain = next;
+    return next;
+  }
+}
+
+export function statusWriter(api: CustomObjectsApi, log: Logger, limiter?: KubeWriteLimiter) {
   const mergePatch = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
   /** key → the resourceVersion we patched against, and the object the server returned. */
   const written = new Map<string, { staleRv: string | undefined; obj: EcsInstanceAttributes }>();
@@ -37,6 +71,7 @@ export function statusWriter(api: CustomObjectsApi, log: Logger) {
     const { namespace, name, resourceVersion } = obj.metadata;
     // Fields dropped from status must be sent as null in a merge patch, or the server keeps them.
     const cleared = Object.fromEntries(Object.keys(obj.status ?? {}).filter((k) => !(k in status)).map((k) => [k, null]));
+    await limiter?.acquire();
     try {
       const updated = (await api.patchNamespacedCustomObjectStatus(
         {
