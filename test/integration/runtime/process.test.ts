@@ -39,7 +39,7 @@ async function startApp(name: string, ns: string): Promise<App> {
   });
   const lines: Array<Record<string, unknown>> = [];
   let buf = "";
-  child.stdout!.setEncoding("utf8").on("data", (d: string) => {
+  child.stdout.setEncoding("utf8").on("data", (d: string) => {
     buf += d;
     let i;
     while ((i = buf.indexOf("\n")) >= 0) {
@@ -53,7 +53,7 @@ async function startApp(name: string, ns: string): Promise<App> {
     }
   });
   let stderr = "";
-  child.stderr!.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+  child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
   const exited = once(child, "exit").then(([code]) => code as number | null);
   const app = { name, child, metricsUrl: `http://127.0.0.1:${mp}`, healthUrl: `http://127.0.0.1:${hp}`, lines, exited };
   apps.push(app);
