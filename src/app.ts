@@ -9,7 +9,9 @@ import { Registry } from "prom-client";
 import { type EcsInstanceAttributes, GROUP, KIND, PAUSED_ANNOTATION, PLURAL, VERSION } from "./api/index.js";
 import { EcsCloud } from "./cloud/ecs.js";
 import type { Config } from "./config.js";
-import { type ConfigMapLike, referencedObjects, type SecretLike } from "./reconciler/inputs.js";
+import { type ConfigMapLike, referencedObjects, resolveCredentials, type SecretLike } from "./reconciler/inputs.js";
+import { ResyncSweeper } from "./reconciler/resync.js";
+import { DEFAULT_CREDENTIALS } from "./cloud/client.js";
 import { sameInstanceKeys } from "./reconciler/conflicts.js";
 import { KubeWriteLimiter, statusWriter } from "./reconciler/kube-status.js";
 import { type EventSink, Reconciler } from "./reconciler/reconciler.js";
@@ -43,7 +45,15 @@ function referencingKeys(resources: Informer<EcsInstanceAttributes>, kind: "secr
     .map((r) => `${ns}/${r.metadata.name}`);
 }
 
-export function buildApp(deps: AppDeps): { controller: Controller<EcsInstanceAttributes>; informers: Array<Informer<KubeObject>>; kubeConfig: KubeConfig; cloud: EcsCloud } {
+export interface BuiltApp {
+  controller: Controller<EcsInstanceAttributes>;
+  informers: Array<Informer<KubeObject>>;
+  kubeConfig: KubeConfig;
+  cloud: EcsCloud;
+  sweeper: ResyncSweeper;
+}
+
+export function buildApp(deps: AppDeps): BuiltApp {
   const { config, log } = deps;
   const kubeConfig = loadKubeConfig(config.kubeconfig);
   const namespace = config.namespace;
@@ -71,20 +81,22 @@ export function buildApp(deps: AppDeps): { controller: Controller<EcsInstanceAtt
     logger: log.child({ component: "ecs" }),
   });
 
+  const objects = {
+    getSecret: (ns: string, name: string) => secrets.get(ns, name),
+    getConfigMap: (ns: string, name: string) => configMaps.get(ns, name),
+  };
   const status = statusWriter(kubeConfig.makeApiClient(CustomObjectsApi), log, new KubeWriteLimiter(config.kubeQps, config.kubeBurst));
   const reconciler = new Reconciler({
     resources: {
       get: (ns, name) => status.fresh(resources.get(ns, name)),
       list: () => resources.list(),
     },
-    objects: {
-      getSecret: (ns, name) => secrets.get(ns, name),
-      getConfigMap: (ns, name) => configMaps.get(ns, name),
-    },
+    objects,
     ecs: cloud,
     events: deps.events,
     writeStatus: status.write,
     resyncPeriodMs: config.resyncPeriod,
+    resyncBySweeper: true,
     stateWaitMs: config.statePollInterval,
   });
 
@@ -107,5 +119,21 @@ export function buildApp(deps: AppDeps): { controller: Controller<EcsInstanceAtt
     },
   });
 
-  return { controller, informers: [resources, secrets, configMaps] as Array<Informer<KubeObject>>, kubeConfig, cloud };
+  const sweeper = new ResyncSweeper({
+    periodMs: config.resyncPeriod,
+    resources: () => resources.list(),
+    targetOf: (obj) => {
+      try {
+        const ns = obj.metadata.namespace ?? "";
+        return { credentials: resolveCredentials(objects, ns, obj.spec) ?? DEFAULT_CREDENTIALS, regionId: obj.spec.regionId };
+      } catch {
+        return undefined; // the reconcile reports the missing credentials Secret
+      }
+    },
+    prefetch: (target, ids, signal) => cloud.prefetch(target, ids, signal),
+    enqueue: (key) => controller.enqueue(key),
+    log: log.child({ component: "resync" }),
+  });
+
+  return { controller, informers: [resources, secrets, configMaps] as Array<Informer<KubeObject>>, kubeConfig, cloud, sweeper };
 }

@@ -35,7 +35,7 @@ export async function runController(config: Config): Promise<number> {
 
   // The recorder needs the kubeconfig the app loads; the app needs a sink: bind through a holder.
   let recorder: EventRecorder | undefined;
-  const { controller, informers, kubeConfig, cloud } = buildApp({
+  const { controller, informers, kubeConfig, cloud, sweeper } = buildApp({
     config,
     log,
     registry: metrics.registry,
@@ -55,7 +55,15 @@ export async function runController(config: Config): Promise<number> {
     { version: VERSION_STRING, identity, namespace: config.namespace ?? "(all)", ecsEndpoint: config.ecsEndpoint ?? "(from region)", concurrency: config.concurrency, leaderElect: config.leaderElect },
     "controller starting",
   );
-  const startWorkers = () => void controller.startWorkers().then(() => log.info("informers synced; workers running"));
+  // Leader only: the first resync round reads the whole fleet in batches of 100 before the workers
+  // start, so the initial reconciles need no reads of their own.
+  const startWorkers = () =>
+    void (async () => {
+      await Promise.all(informers.map((i) => i.waitForSync()));
+      await sweeper.start();
+      await controller.startWorkers();
+      log.info("informers synced; workers running");
+    })();
 
   let elector: LeaderElector | undefined;
   if (config.leaderElect) {
@@ -94,6 +102,7 @@ export async function runController(config: Config): Promise<number> {
   log.info({ metrics: servers.metricsUrl, health: servers.healthUrl }, "serving metrics and probes");
 
   const steps = [
+    { name: "stop resync rounds", run: () => sweeper.stop() },
     { name: "drain workers", run: (left: number) => controller.stop(left) },
     { name: "release lease", run: () => elector?.stop() },
     { name: "stop watches", run: () => Promise.all(informers.map((i) => i.stop())) },

@@ -20,7 +20,7 @@ import {
   ModifyInstanceAttributeRequestCpuOptions,
   ModifyInstanceAttributeRequestPrivateDnsNameOptions,
 } from "@alicloud/ecs20140526";
-import { Batcher, collectPages } from "./batcher.js";
+import { Batcher, chunk, collectPages } from "./batcher.js";
 import {
   credentialSecrets,
   credentialsCacheId,
@@ -66,6 +66,8 @@ export interface EcsCloudOptions extends ClientPoolOptions {
   /** Prometheus registry for ecs_api_* metrics; unset → no metrics. */
   registry?: Registry | undefined;
   logger?: Logger | undefined;
+  /** How long a prefetched observation may stand in for a read (ms). Default 120 000. */
+  snapshotTtlMs?: number | undefined;
   /** Inject a client pool (tests). */
   pool?: EcsClientPool | undefined;
 }
@@ -81,6 +83,14 @@ export class EcsCloud {
   private readonly log: Logger | undefined;
   private readonly shutdown = new AbortController();
   private readonly maxBatch: number;
+  /**
+   * Observations read ahead by `prefetch` (a resync round's fleet-wide read), keyed group|id.
+   * Each is used once by the next getInstance of that instance, and only while fresh.
+   */
+  private readonly snapshots = new Map<string, { obs: ObservedInstance | null; at: number }>();
+  private readonly snapshotTtlMs: number;
+  /** When the last Modify of each instance (group|id) returned: older snapshots are stale. */
+  private readonly lastWrite = new Map<string, number>();
 
   constructor(opts: EcsCloudOptions = {}) {
     this.pool = opts.pool ?? new EcsClientPool(opts);
@@ -89,16 +99,17 @@ export class EcsCloud {
     this.retryPolicy = { ...DEFAULT_RETRY_POLICY, ...opts.retry };
     this.log = opts.logger;
     this.maxBatch = Math.min(100, opts.maxBatch ?? 100);
+    this.snapshotTtlMs = opts.snapshotTtlMs ?? 120_000;
     this.batcher = new Batcher<EcsTarget, ObservedInstance>({
       windowMs: opts.batchWindowMs ?? 5,
       maxBatch: this.maxBatch,
-      groupKey: (t) => `${credentialsCacheId(t.credentials)}|${t.regionId}`,
+      groupKey: (t) => this.groupKey(t),
       fetch: (t, ids) => this.describeInstances(t, ids, this.shutdown.signal),
     });
     this.eniBatcher = new Batcher<EcsTarget, number>({
       windowMs: opts.batchWindowMs ?? 5,
       maxBatch: this.maxBatch,
-      groupKey: (t) => `${credentialsCacheId(t.credentials)}|${t.regionId}`,
+      groupKey: (t) => this.groupKey(t),
       fetch: (t, ids) => this.describeEniQueues(t, ids, this.shutdown.signal),
     });
   }
@@ -109,7 +120,8 @@ export class EcsCloud {
    * is invisible to these credentials). `extras` add single-instance reads only when asked.
    */
   async getInstance(target: EcsTarget, instanceId: string, extras: ReadExtras = {}, signal?: AbortSignal): Promise<ObservedInstance | null> {
-    const base = await this.batcher.get(target, instanceId, signal);
+    const snap = this.takeSnapshot(target, instanceId);
+    const base = snap !== undefined ? snap : await this.batcher.get(target, instanceId, signal);
     if (!base) return null;
     // Callers deduplicated onto one batch entry share `base`: give each its own copy.
     const out: ObservedInstance = structuredClone(base);
@@ -144,6 +156,42 @@ export class EcsCloud {
   }
 
   /**
+   * Reads many instances ahead of their reconciles (a resync round): DescribeInstances in chunks of
+   * 100, the results kept for the next getInstance of each. A round of N resources thus costs
+   * ceil(N/100) DescribeInstances calls however few workers run at a time. Returns how many were read.
+   */
+  async prefetch(target: EcsTarget, instanceIds: readonly string[], signal?: AbortSignal): Promise<number> {
+    const group = this.groupKey(target);
+    const now = Date.now();
+    for (const [k, v] of this.snapshots) if (now - v.at > this.snapshotTtlMs) this.snapshots.delete(k);
+    for (const [k, t] of this.lastWrite) if (now - t > this.snapshotTtlMs) this.lastWrite.delete(k);
+    const ids = [...new Set(instanceIds)];
+    await Promise.all(
+      chunk(ids, this.maxBatch).map(async (part) => {
+        // The read's start time: a Modify that returned before it is reflected in the answer.
+        const at = Date.now();
+        const found = await this.describeInstances(target, part, signal ?? this.shutdown.signal);
+        for (const id of part) this.snapshots.set(`${group}|${id}`, { obs: found.get(id) ?? null, at });
+      }),
+    );
+    return ids.length;
+  }
+
+  /** The prefetched observation of an instance (used once), or undefined when none is fresh. */
+  private takeSnapshot(target: EcsTarget, instanceId: string): ObservedInstance | null | undefined {
+    const key = `${this.groupKey(target)}|${instanceId}`;
+    const snap = this.snapshots.get(key);
+    if (!snap) return undefined;
+    this.snapshots.delete(key);
+    const fresh = Date.now() - snap.at <= this.snapshotTtlMs && snap.at > (this.lastWrite.get(key) ?? -Infinity);
+    return fresh ? snap.obs : undefined;
+  }
+
+  private groupKey(t: EcsTarget): string {
+    return `${credentialsCacheId(t.credentials)}|${t.regionId}`;
+  }
+
+  /**
    * One ModifyInstanceAttribute call with exactly the fields set in `request`.
    * Password and user data never appear in logs or error messages.
    */
@@ -153,6 +201,9 @@ export class EcsCloud {
       c.modifyInstanceAttribute(sdkRequest),
     );
     const requestId = res.body?.requestId ?? "";
+    const writeKey = `${this.groupKey(target)}|${request.instanceId}`;
+    this.lastWrite.set(writeKey, Date.now());
+    this.snapshots.delete(writeKey);
     this.log?.debug({ action: "ModifyInstanceAttribute", instanceId: request.instanceId, regionId: target.regionId, fields: modifyFields(request), requestId }, "ECS instance modified");
     return { requestId };
   }

@@ -105,18 +105,24 @@ export function resolveInputs(reader: ObjectReader, namespace: string, spec: Ecs
     out.userData = { value: ud.inlineBase64, source: { kind: "Inline", generation } };
   }
 
+  out.credentials = resolveCredentials(reader, namespace, spec);
+  return out;
+}
+
+/** The per-resource credentials from spec.credentialsSecretRef, or undefined for the default chain. */
+export function resolveCredentials(reader: ObjectReader, namespace: string, spec: Pick<EcsInstanceAttributesSpec, "credentialsSecretRef">): EcsCredentials | undefined {
   if (spec.credentialsSecretRef) {
     const field = "spec.credentialsSecretRef";
     const secret = requireSecret(reader, namespace, field, spec.credentialsSecretRef.name);
     const token = secretValue(secret, CREDENTIAL_KEYS.securityToken);
-    out.credentials = {
+    return {
       type: "accessKey",
       accessKeyId: requireSecretKey(secret, field, CREDENTIAL_KEYS.accessKeyId).toString("utf8").trim(),
       accessKeySecret: requireSecretKey(secret, field, CREDENTIAL_KEYS.accessKeySecret).toString("utf8").trim(),
       securityToken: token?.toString("utf8").trim() || undefined,
     };
   }
-  return out;
+  return undefined;
 }
 
 /** Names of the Secrets and ConfigMaps a spec references (to re-queue it when they change). */

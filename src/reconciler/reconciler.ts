@@ -65,6 +65,8 @@ export interface ReconcilerDeps {
   /** Writes status through the status subresource (optimistic: includes resourceVersion). */
   writeStatus(obj: EcsInstanceAttributes, status: EcsInstanceAttributesStatus): Promise<void>;
   resyncPeriodMs: number;
+  /** A ResyncSweeper re-queues every resource each period (see resync()). */
+  resyncBySweeper?: boolean;
   /** Poll interval while waiting for an instance state (e.g. Stopped for NIC queues). */
   stateWaitMs?: number;
   /** Poll interval while the instance is locked. */
@@ -104,9 +106,14 @@ export class Reconciler {
     this.random = deps.random ?? Math.random;
   }
 
-  /** The resync delay, jittered ±10 % so a fleet created at once does not resync in lockstep. */
-  resyncDelay(): number {
-    return Math.round(this.deps.resyncPeriodMs * (0.9 + 0.2 * this.random()));
+  /**
+   * "Come back at the next resync". With a sweeper (the controller process) the fleet-wide round
+   * re-queues every resource after one batched read, so nothing is scheduled per key; without one
+   * (tests, embedding) the key is re-queued after the period, jittered ±10 %.
+   */
+  private resync(): ReconcileAction {
+    if (this.deps.resyncBySweeper) return { awaitChange: true };
+    return { requeueAfterMs: Math.round(this.deps.resyncPeriodMs * (0.9 + 0.2 * this.random())) };
   }
 
   async reconcile(namespace: string, name: string, ctx: ReconcileContext): Promise<ReconcileAction> {
@@ -181,7 +188,7 @@ export class Reconciler {
     if (!observed) {
       const gone = notOk(Reason.InstanceNotFound, `instance ${spec.instanceId} not found in ${spec.regionId} (or not visible to these credentials)`);
       await finish({ ready: gone, synced: gone, error: { code: "InvalidInstanceId.NotFound", message: gone.message, retryable: false, lastTime: toRfc3339(this.now()), action: "DescribeInstances" } });
-      return { requeueAfterMs: this.resyncDelay() };
+      return this.resync();
     }
 
     // ---- checks only possible once the OS type is known
@@ -217,7 +224,7 @@ export class Reconciler {
     if (spec.managementPolicy === "Observe") {
       const ready = p.differences.length === 0 ? ok(Reason.InSync, "ECS matches the spec") : notOk(Reason.DriftDetected, `differs from the spec (Observe policy, not written): ${p.differences.join(", ")}`);
       await finish({ ready, synced, restartRequired, observed, pendingChanges: p.differences, error: null });
-      return { requeueAfterMs: this.resyncDelay() };
+      return this.resync();
     }
 
     if (observed.operationLocks.length > 0) {
@@ -270,7 +277,7 @@ export class Reconciler {
       },
       restartRequired?.status === "True" && p.restartFields.length > 0,
     );
-    return { requeueAfterMs: waiting.length > 0 ? (this.deps.stateWaitMs ?? DEFAULT_STATE_WAIT_MS) : this.resyncDelay() };
+    return waiting.length > 0 ? { requeueAfterMs: this.deps.stateWaitMs ?? DEFAULT_STATE_WAIT_MS } : this.resync();
   }
 
   /** Records an ECS failure in status and Events; rethrows it when the work queue should retry. */
@@ -295,9 +302,9 @@ export class Reconciler {
     await finish({ ready, synced, error, observed, pendingChanges: differences });
     if (err.errorClass === "waitForState") return { requeueAfterMs: this.deps.stateWaitMs ?? DEFAULT_STATE_WAIT_MS };
     if (err.errorClass === "locked") return { requeueAfterMs: this.deps.lockedWaitMs ?? DEFAULT_LOCKED_WAIT_MS };
-    if (err.errorClass === "notFound") return { requeueAfterMs: this.resyncDelay() };
+    if (err.errorClass === "notFound") return this.resync();
     // Terminal and auth errors wait for a spec or credentials change; the resync still re-checks.
-    if (!retryable) return { requeueAfterMs: this.resyncDelay() };
+    if (!retryable) return this.resync();
     // Throttled with a known reopening time: come back then (plus jitter so a fleet does not return
     // in one burst) instead of letting the queue's backoff probe a closed window.
     if (err.throttled && err.retryAfterMs !== undefined) return { requeueAfterMs: Math.round(err.retryAfterMs * (1 + 0.2 * this.random())) };
