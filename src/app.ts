@@ -5,7 +5,7 @@
  */
 import { CustomObjectsApi, KubeConfig } from "@kubernetes/client-node";
 import type { Logger } from "pino";
-import { Registry } from "prom-client";
+import type { Registry } from "prom-client";
 import { type EcsInstanceAttributes, GROUP, KIND, PAUSED_ANNOTATION, PLURAL, VERSION } from "./api/index.js";
 import { EcsCloud } from "./cloud/ecs.js";
 import type { Config } from "./config.js";
@@ -23,12 +23,14 @@ export const VERSION_STRING = "0.1.0";
 
 export interface AppDeps {
   config: Config;
+  kubeConfig: KubeConfig;
   log: Logger;
   events: EventSink;
   registry?: Registry;
 }
 
-function loadKubeConfig(path: string | undefined): KubeConfig {
+/** --kubeconfig, else in-cluster / $KUBECONFIG / ~/.kube/config. */
+export function loadKubeConfig(path: string | undefined): KubeConfig {
   const kc = new KubeConfig();
   if (path) kc.loadFromFile(path);
   else kc.loadFromDefault();
@@ -48,14 +50,12 @@ function referencingKeys(resources: Informer<EcsInstanceAttributes>, kind: "secr
 export interface BuiltApp {
   controller: Controller<EcsInstanceAttributes>;
   informers: Array<Informer<KubeObject>>;
-  kubeConfig: KubeConfig;
   cloud: EcsCloud;
   sweeper: ResyncSweeper;
 }
 
 export function buildApp(deps: AppDeps): BuiltApp {
-  const { config, log } = deps;
-  const kubeConfig = loadKubeConfig(config.kubeconfig);
+  const { config, log, kubeConfig } = deps;
   const namespace = config.namespace;
 
   const resources = new Informer<EcsInstanceAttributes>({
@@ -135,5 +135,5 @@ export function buildApp(deps: AppDeps): BuiltApp {
     log: log.child({ component: "resync" }),
   });
 
-  return { controller, informers: [resources, secrets, configMaps] as Array<Informer<KubeObject>>, kubeConfig, cloud, sweeper };
+  return { controller, informers: [resources, secrets, configMaps] as Array<Informer<KubeObject>>, cloud, sweeper };
 }

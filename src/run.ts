@@ -9,7 +9,7 @@
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
-import { buildApp, VERSION_STRING } from "./app.js";
+import { buildApp, loadKubeConfig, VERSION_STRING } from "./app.js";
 import type { Config } from "./config.js";
 import { EventRecorder } from "./runtime/events.js";
 import { EventLoopMonitor, informersSynced, leaderState, startHttpServers } from "./runtime/health.js";
@@ -33,20 +33,14 @@ export async function runController(config: Config): Promise<number> {
   const identity = `${process.env["POD_NAME"] ?? hostname()}_${randomBytes(4).toString("hex")}`;
   const metrics = new RuntimeMetrics();
 
-  // The recorder needs the kubeconfig the app loads; the app needs a sink: bind through a holder.
-  let recorder: EventRecorder | undefined;
-  const { controller, informers, kubeConfig, cloud, sweeper } = buildApp({
-    config,
-    log,
-    registry: metrics.registry,
-    events: { record: (obj, type, reason, message) => recorder?.record(obj, type, reason, message) },
-  });
-  recorder = new EventRecorder({
+  const kubeConfig = loadKubeConfig(config.kubeconfig);
+  const recorder = new EventRecorder({
     kubeConfig,
     reportingController: "ecs.alicloud.dev/ecs-attributes-controller",
     reportingInstance: identity.slice(0, 128),
     logger: log.child({ component: "events" }),
   });
+  const { controller, informers, cloud, sweeper } = buildApp({ config, kubeConfig, log, registry: metrics.registry, events: recorder });
 
   // Standbys run informers too (warm caches make failover fast); only the leader runs workers.
   controller.start();
@@ -106,7 +100,7 @@ export async function runController(config: Config): Promise<number> {
     { name: "drain workers", run: (left: number) => controller.stop(left) },
     { name: "release lease", run: () => elector?.stop() },
     { name: "stop watches", run: () => Promise.all(informers.map((i) => i.stop())) },
-    { name: "flush events", run: () => recorder?.close() },
+    { name: "flush events", run: () => recorder.close() },
     { name: "close ECS clients", run: () => cloud.close() },
     { name: "close http", run: () => servers.close() },
     { name: "stop event-loop monitor", run: () => loop.stop() },

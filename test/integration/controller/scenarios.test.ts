@@ -91,7 +91,7 @@ async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>
     } catch (e) {
       last = e;
     }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ""}\ncontroller log tail:\n${ctl.logs().slice(-2000)}`);
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ""}\ncontroller log tail:\n${ctl.logs().slice(-2000)}`);
     await new Promise((r) => setTimeout(r, 250));
   }
 }
@@ -181,7 +181,7 @@ describe("controller scenarios (real API server + emulator + controller process)
       deletionProtection: true,
       enableJumboFrame: true,
     });
-    expect([...(inst.securityGroupIds as string[])].sort()).toEqual(["sg-scena1", "sg-scena2"]);
+    expect([...(inst.securityGroupIds)].sort()).toEqual(["sg-scena1", "sg-scena2"]);
     expect(await emu.admin.verifyPassword(ids.full, PASSWORD_1)).toBe(true);
     expect(await modifies(ids.full)).toHaveLength(1);
     const evs = (await events()).filter((e) => e.involvedObject.name === "full" && e.reason === "Applied");

@@ -10,7 +10,7 @@ function res(name: string, regionId: string, extra: Partial<EcsInstanceAttribute
     kind: "EcsInstanceAttributes",
     metadata: { namespace: "ns", name, ...extra },
     spec: { instanceId: `i-${name}`, regionId, managementPolicy: "Apply" },
-  } as EcsInstanceAttributes;
+  };
 }
 
 describe("ResyncSweeper", () => {
