@@ -54,6 +54,7 @@ const ids = {
   throttle1: "i-scenthr1",
   throttle2: "i-scenthr2",
   throttle3: "i-scenthr3",
+  stateErr: "i-scenstate",
 };
 
 function instance(instanceId: string, extra: Record<string, unknown> = {}) {
@@ -303,6 +304,19 @@ describe("controller scenarios (real API server + emulator + controller process)
     await waitForCondition("starting", "Ready", "True", "InSync", 30_000);
     await emu.admin.patchDelays({ startMs: 500 });
     expect((await emu.admin.getInstance(ids.starting)).hostName).toBe("starting-host");
+  });
+
+  it("waits on IncorrectInstanceStatus from ECS (beyond the in-reconcile retries) and converges", async () => {
+    // 5 attempts fit the in-reconcile budget; the 6th failure makes the reconcile report and requeue.
+    await emu.admin.addFault({ action: "ModifyInstanceAttribute", code: "IncorrectInstanceStatus", count: 6 });
+    await create("state-err", { instanceId: ids.stateErr, instanceName: "state-err-name" });
+    const waiting = await waitForCondition("state-err", "Ready", "False", "WaitingForInstanceState");
+    expect(waiting.status?.error).toMatchObject({ code: "IncorrectInstanceStatus", retryable: true });
+    await waitForCondition("state-err", "Ready", "True", "InSync");
+    const calls = await modifies(ids.stateErr);
+    expect(calls.filter((c) => c.code === "IncorrectInstanceStatus")).toHaveLength(6);
+    expect(calls.at(-1)!.code).toBe("OK");
+    expect((await get("state-err")).status?.error).toBeUndefined();
   });
 
   it("converges through Throttling.User without calling before the window reopens", async () => {
