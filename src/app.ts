@@ -9,10 +9,10 @@ import type { Registry } from "prom-client";
 import { type EcsInstanceAttributes, GROUP, KIND, PAUSED_ANNOTATION, PLURAL, VERSION } from "./api/index.js";
 import { EcsCloud } from "./cloud/ecs.js";
 import type { Config } from "./config.js";
-import { type ConfigMapLike, referencedObjects, resolveCredentials, type SecretLike } from "./reconciler/inputs.js";
+import { ResourceIndexes } from "./reconciler/indexes.js";
+import { type ConfigMapLike, resolveCredentials, type SecretLike } from "./reconciler/inputs.js";
 import { ResyncSweeper } from "./reconciler/resync.js";
 import { DEFAULT_CREDENTIALS } from "./cloud/client.js";
-import { sameInstanceKeys } from "./reconciler/conflicts.js";
 import { KubeWriteLimiter, statusWriter } from "./reconciler/kube-status.js";
 import { type EventSink, Reconciler } from "./reconciler/reconciler.js";
 import { Action, Controller, type ReconcileContext } from "./runtime/controller.js";
@@ -37,16 +37,6 @@ export function loadKubeConfig(path: string | undefined): KubeConfig {
   return kc;
 }
 
-/** The Secret / ConfigMap keys ("ns/name") each resource references, for re-queueing on change. */
-function referencingKeys(resources: Informer<EcsInstanceAttributes>, kind: "secrets" | "configMaps", obj: KubeObject): string[] {
-  const ns = obj.metadata?.namespace;
-  const name = obj.metadata?.name;
-  return resources
-    .list()
-    .filter((r) => r.metadata.namespace === ns && referencedObjects(r.spec)[kind].includes(name ?? ""))
-    .map((r) => `${ns}/${r.metadata.name}`);
-}
-
 export interface BuiltApp {
   controller: Controller<EcsInstanceAttributes>;
   informers: Array<Informer<KubeObject>>;
@@ -69,6 +59,11 @@ export function buildApp(deps: AppDeps): BuiltApp {
   const secrets = new Informer<SecretLike & KubeObject>({ kubeConfig, resource: CoreResources.Secret, namespace, logger: log.child({ informer: "secrets" }) });
   const configMaps = new Informer<ConfigMapLike & KubeObject>({ kubeConfig, resource: CoreResources.ConfigMap, namespace, logger: log.child({ informer: "configmaps" }) });
 
+  // Reverse indexes (Secret → resources, instance → resources), kept current from the cache's events.
+  const indexes = new ResourceIndexes();
+  resources.addHandler({ add: (o) => indexes.upsert(o), update: (_old, cur) => indexes.upsert(cur), delete: (o) => indexes.remove(o) });
+  const objectsAt = (keys: string[]) => keys.map((k) => resources.getByKey(k)).filter((o): o is EcsInstanceAttributes => o !== undefined);
+
   const cloud = new EcsCloud({
     endpoint: config.ecsEndpoint,
     version: VERSION_STRING,
@@ -89,7 +84,7 @@ export function buildApp(deps: AppDeps): BuiltApp {
   const reconciler = new Reconciler({
     resources: {
       get: (ns, name) => status.fresh(resources.get(ns, name)),
-      list: () => resources.list(),
+      sameInstance: (obj) => objectsAt(indexes.sameInstance(obj)),
     },
     objects,
     ecs: cloud,
@@ -106,10 +101,10 @@ export function buildApp(deps: AppDeps): BuiltApp {
     // Spec (generation), the paused annotation and labels matter; our own status writes do not.
     predicate: anyOf(generationChanged, annotationsChanged((k) => k === PAUSED_ANNOTATION), labelsChanged),
     watches: [
-      { informer: secrets, map: (s: KubeObject) => referencingKeys(resources, "secrets", s) },
-      { informer: configMaps, map: (c: KubeObject) => referencingKeys(resources, "configMaps", c) },
+      { informer: secrets, map: (s: KubeObject) => indexes.referencingSecret(s.metadata?.namespace, s.metadata?.name) },
+      { informer: configMaps, map: (c: KubeObject) => indexes.referencingConfigMap(c.metadata?.namespace, c.metadata?.name) },
       // A deleted resource may have been the oldest on its instance: re-evaluate the others.
-      { informer: resources, map: (r: EcsInstanceAttributes) => sameInstanceKeys(resources.list(), r) },
+      { informer: resources, map: (r: EcsInstanceAttributes) => indexes.sameInstance(r) },
     ],
     concurrency: config.concurrency,
     logger: log,

@@ -19,19 +19,16 @@ function olderThan(a: EcsInstanceAttributes, b: EcsInstanceAttributes): boolean 
   return ta !== tb ? ta < tb : objectKey(a) < objectKey(b);
 }
 
-/** The namespace/name of the resource that owns `obj`'s instance, or undefined when `obj` does. */
-export function conflictWinner(all: readonly EcsInstanceAttributes[], obj: EcsInstanceAttributes): string | undefined {
+/**
+ * The namespace/name of the resource that owns `obj`'s instance, or undefined when `obj` does.
+ * `candidates` may be the whole fleet or just the resources on the same instance (an index lookup).
+ */
+export function conflictWinner(candidates: readonly EcsInstanceAttributes[], obj: EcsInstanceAttributes): string | undefined {
   const key = instanceKey(obj.spec);
   let winner = obj;
-  for (const other of all) {
+  for (const other of candidates) {
     if (other.metadata.uid === obj.metadata.uid || instanceKey(other.spec) !== key) continue;
     if (olderThan(other, winner)) winner = other;
   }
   return winner === obj ? undefined : objectKey(winner);
-}
-
-/** Keys of the other resources naming the same instance (to re-queue them when one goes away). */
-export function sameInstanceKeys(all: readonly EcsInstanceAttributes[], obj: { spec?: { regionId?: string; instanceId?: string }; metadata?: { uid?: string } }): string[] {
-  const key = instanceKey(obj.spec ?? {});
-  return all.filter((o) => o.metadata.uid !== obj.metadata?.uid && instanceKey(o.spec) === key).map(objectKey);
 }

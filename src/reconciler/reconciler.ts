@@ -54,7 +54,8 @@ export interface EventSink {
 
 export interface ResourceStore {
   get(namespace: string, name: string): EcsInstanceAttributes | undefined;
-  list(): readonly EcsInstanceAttributes[];
+  /** The other resources naming the same (region, instance) as `obj` (an index lookup, not a scan). */
+  sameInstance(obj: EcsInstanceAttributes): readonly EcsInstanceAttributes[];
 }
 
 export interface ReconcilerDeps {
@@ -151,7 +152,7 @@ export class Reconciler {
     }
     const spec = valid.value;
 
-    const winner = conflictWinner(this.deps.resources.list(), obj);
+    const winner = conflictWinner(this.deps.resources.sameInstance(obj), obj);
     if (winner) {
       const c = notOk(Reason.Conflict, `instance ${instanceKey(spec)} is already managed by ${winner} (the oldest resource wins); this resource is not applied`);
       await finish({ ready: c, synced: c });

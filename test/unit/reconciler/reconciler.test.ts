@@ -62,7 +62,7 @@ class World {
   reconciler = new Reconciler({
     resources: {
       get: (ns, name) => this.resources.get(`${ns}/${name}`),
-      list: () => [...this.resources.values()],
+      sameInstance: (o) => [...this.resources.values()].filter((r) => r !== o && r.spec.instanceId === o.spec.instanceId && r.spec.regionId === o.spec.regionId),
     },
     objects: {
       getSecret: (ns, name) => this.secrets.get(`${ns}/${name}`),
