@@ -166,6 +166,12 @@ export class Fleet {
     return r.items;
   }
 
+  /** Sets spec fields with one JSON patch (no read, no resourceVersion: last writer wins). */
+  async patchSpec(name: string, fields: Record<string, unknown>): Promise<Resource> {
+    const body = Object.entries(fields).map(([k, value]) => ({ op: "add", path: `/spec/${k}`, value }));
+    return (await this.custom.patchNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: this.ns, plural: PLURAL, name, body })) as Resource;
+  }
+
   /** Replaces the spec with read-modify-write, retrying 409s. */
   async updateSpec(name: string, spec: Record<string, unknown>): Promise<Resource> {
     for (let attempt = 0; ; attempt++) {
