@@ -5,6 +5,7 @@
  *   npm run bench -- [--preset quick|full] [--resources N] [--modify-qps Q] [--latency-ms L] [--json]
  *                    [--describe-qps D] [--resync-period S] [--concurrency C] [--idle-rounds R]
  *                    [--change-percent P] [--cpu-prof DIR]
+ *                    [--controller dist|tsx] [--controller-rev REV] [--controller-patch FILE]
  *
  * Parts, all real: kube-apiserver + etcd (test/support/controlplane.ts), the ECS emulator as its own
  * process (bench/emulator-process.ts) with a per-minute Throttling limit of Q·60 on
@@ -25,7 +26,8 @@
  * Figures: table on stdout (or one JSON object with --json). Not part of `npm test`.
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { createInterface } from "node:readline";
@@ -54,6 +56,8 @@ const { values: argv } = parseArgs({
     "create-concurrency": { type: "string" },
     "cpu-prof": { type: "string" },
     controller: { type: "string", default: "dist" },
+    "controller-rev": { type: "string", default: "HEAD" },
+    "controller-patch": { type: "string" },
     json: { type: "boolean", default: false },
     help: { type: "boolean", default: false },
   },
@@ -143,21 +147,44 @@ async function startEmulatorProc(): Promise<EmulatorProc> {
 // ------------------------------------------------------------------ controller process
 
 /**
- * `--controller dist` (default) compiles src/ with tsconfig.build.json into
- * node_modules/.cache/ecs-bench-dist and runs `node main.js`, i.e. what users run (`node dist/main.js`);
- * `--controller tsx` runs `node --import tsx src/main.ts` like test/support/controller.ts (adds tsx's
- * own memory and start-up time to the figures).
+ * `--controller dist` (default) compiles the committed src/ of `--controller-rev` (default HEAD; other
+ * sessions may have half-done edits in the working tree) with tsconfig.build.json under
+ * node_modules/.cache/ecs-bench/<rev>/ and runs `node dist/main.js`, i.e. what users run;
+ * `--controller tsx` runs the working tree's `node --import tsx src/main.ts` like
+ * test/support/controller.ts (adds tsx's own memory and start-up time to the figures).
+ * `--controller-patch FILE` applies a unified diff (patch -p1) to that snapshot first: how proposed
+ * fixes (bench/patches/) are measured before the lead applies them to src/.
  */
 function controllerCommand(): string[] {
   if (argv.controller === "tsx") return ["--import", "tsx", join(repoRoot, "src/main.ts")];
-  const out = join(repoRoot, "node_modules/.cache/ecs-bench-dist");
-  const tsc = spawnSync(process.execPath, [join(repoRoot, "node_modules/typescript/bin/tsc"), "-p", join(repoRoot, "tsconfig.build.json"), "--outDir", out], { cwd: repoRoot, encoding: "utf8" });
-  if (tsc.status !== 0) throw new Error(`compiling the controller failed:\n${tsc.stdout}${tsc.stderr}`);
-  return [join(out, "main.js")];
+  const rev = spawnSync("git", ["rev-parse", argv["controller-rev"]], { cwd: repoRoot, encoding: "utf8" }).stdout.trim();
+  if (!/^[0-9a-f]{40}$/.test(rev)) throw new Error(`--controller-rev ${argv["controller-rev"]}: not a git revision`);
+  controllerRev = rev;
+  const patch = argv["controller-patch"] ? readFileSync(resolve(argv["controller-patch"]), "utf8") : undefined;
+  const patchId = patch ? `-${createHash("sha256").update(patch).digest("hex").slice(0, 8)}` : "";
+  if (patch) controllerRev = `${rev} + ${argv["controller-patch"]}`;
+  // Under node_modules/ so the compiled files resolve the repository's dependencies.
+  const dir = join(repoRoot, "node_modules/.cache/ecs-bench", rev.slice(0, 12) + patchId);
+  const main = join(dir, "dist/main.js");
+  if (!existsSync(main)) {
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir, { recursive: true });
+    const tar = spawnSync("bash", ["-c", `git archive ${rev} src tsconfig.json tsconfig.build.json | tar -x -C ${JSON.stringify(dir)}`], { cwd: repoRoot, encoding: "utf8" });
+    if (tar.status !== 0) throw new Error(`git archive ${rev} failed: ${tar.stderr}`);
+    writeFileSync(join(dir, "package.json"), `${JSON.stringify({ type: "module" })}\n`);
+    if (patch) {
+      const applied = spawnSync("patch", ["-p1", "-d", dir], { input: patch, encoding: "utf8" });
+      if (applied.status !== 0) throw new Error(`--controller-patch does not apply to ${rev}:\n${applied.stdout}${applied.stderr}`);
+    }
+    const tsc = spawnSync(process.execPath, [join(repoRoot, "node_modules/typescript/bin/tsc"), "-p", join(dir, "tsconfig.build.json")], { cwd: dir, encoding: "utf8" });
+    if (tsc.status !== 0) throw new Error(`compiling the controller at ${rev} failed:\n${tsc.stdout}${tsc.stderr}`);
+  }
+  return [main];
 }
 
 interface RunningController {
   pid: number;
+  metricsUrl: string;
   logs(): string;
   logRecords(): Array<Record<string, unknown>>;
   waitForLog(pattern: RegExp, timeoutMs: number): Promise<void>;
@@ -166,14 +193,16 @@ interface RunningController {
 }
 
 let controllerCmd: string[] = [];
+let controllerRev = "working tree";
 
 async function startControllerProcess(kubeconfig: string, ecsEndpoint: string, args: string[], profDir: string | undefined): Promise<RunningController> {
+  const metricsPort = await freePort();
   const full = [
     ...(profDir ? [`--cpu-prof`, `--cpu-prof-dir=${profDir}`] : []),
     ...controllerCmd,
     `--kubeconfig=${kubeconfig}`,
     `--ecs-endpoint=${ecsEndpoint}`,
-    `--metrics-bind-address=127.0.0.1:${await freePort()}`,
+    `--metrics-bind-address=127.0.0.1:${metricsPort}`,
     `--health-probe-bind-address=127.0.0.1:${await freePort()}`,
     ...args,
   ];
@@ -189,6 +218,7 @@ async function startControllerProcess(kubeconfig: string, ecsEndpoint: string, a
   const exited = new Promise<number | null>((r) => child.once("exit", (c) => r(c)));
   return {
     pid: child.pid!,
+    metricsUrl: `http://127.0.0.1:${metricsPort}/metrics`,
     logs: () => out,
     logRecords: () =>
       out
@@ -214,6 +244,25 @@ async function startControllerProcess(kubeconfig: string, ecsEndpoint: string, a
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
       return exited;
     },
+  };
+}
+
+/** A few of the controller's own Prometheus figures (memory split, event-loop lag, reconcile time). */
+async function controllerMetrics(url: string): Promise<Record<string, number>> {
+  const text = await (await fetch(url)).text();
+  const pick = (name: string, labels = "") => {
+    const m = new RegExp(`^${name}${labels ? `\\{[^}]*${labels}[^}]*\\}` : "(?:\\{[^}]*\\})?"} (\\S+)$`, "m").exec(text);
+    return m ? Number(m[1]) : NaN;
+  };
+  const mib = (v: number) => round(v / 1048576, 1);
+  return {
+    heap_used_mib: mib(pick("nodejs_heap_size_used_bytes")),
+    heap_total_mib: mib(pick("nodejs_heap_size_total_bytes")),
+    external_mib: mib(pick("nodejs_external_memory_bytes")),
+    rss_mib: mib(pick("process_resident_memory_bytes")),
+    eventloop_lag_p99_ms: round(pick("nodejs_eventloop_lag_p99_seconds") * 1000, 1),
+    reconciles: pick("controller_runtime_reconcile_total", 'result="success"'),
+    reconcile_time_sum_s: round(pick("controller_runtime_reconcile_time_seconds_sum"), 1),
   };
 }
 
@@ -324,7 +373,7 @@ const round = (x: number, d = 2) => (Number.isFinite(x) ? Math.round(x * 10 ** d
 async function main(): Promise<Record<string, unknown>> {
   const machine = { cores: cpus().length, cpu_model: cpus()[0]?.model ?? "", node: process.version, loadavg_at_start: readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ") };
   say(`N=${N} Q=${Q}/s L=${L}ms D=${D}/s resync=${resyncS}s concurrency=${C} (${machine.cores} cores, load ${machine.loadavg_at_start})`);
-  if (argv.controller === "dist") say("compiling the controller (tsconfig.build.json) into node_modules/.cache/ecs-bench-dist");
+  if (argv.controller === "dist") say(`compiling the controller at ${argv["controller-rev"]} (git archive + tsconfig.build.json) under node_modules/.cache/ecs-bench/`);
   controllerCmd = controllerCommand();
   const cleanups: Array<() => Promise<unknown>> = [];
   let ctl: RunningController | undefined;
@@ -512,6 +561,7 @@ async function main(): Promise<Record<string, unknown>> {
 
     // ---- totals
     const mem = memoryMiB(ctlPid);
+    const ctlMetrics = await controllerMetrics(ctl.metricsUrl).catch((e: unknown) => ({ error: String(e) }));
     const cpuTotal = cpuSeconds(ctlPid);
     const apiMetrics3 = parseApiserverLatency((await cp.kubectl(["get", "--raw", "/metrics"])).stdout);
     const apiCpuTotal = cpuSeconds(apiPid) + cpuSeconds(etcdPid) - apiCpu1;
@@ -584,6 +634,7 @@ async function main(): Promise<Record<string, unknown>> {
         rss_end_mib: round(mem.rss, 1),
         cpu_s: round(cpuTotal),
         cpu_s_per_resource_converged: round(cpuConverged / N, 4),
+        metrics_at_end: ctlMetrics,
       },
       headroom: {
         emulator: {
@@ -605,6 +656,7 @@ async function main(): Promise<Record<string, unknown>> {
         },
         loadavg_at_end: readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" "),
       },
+      controller_rev: controllerRev,
       controller_command: `node ${controllerCmd.map((a) => a.replace(repoRoot + "/", "")).join(" ")}`,
       controller_args: ctlArgs,
     };
@@ -648,6 +700,7 @@ function table(r: Awaited<ReturnType<typeof main>>): string {
     [`Modify calls for the ${x.config.change_percent} % change`, `${x.change.modify_calls} (unmatched ${x.change.unmatched})`, `= ${x.change.changed}`],
     ["change → Modify p50 / p99 (ms)", `${x.change.change_to_modify_ms.p50} / ${x.change.change_to_modify_ms.p99}`, "p99 ≤ 100"],
     ["controller peak RSS (MiB)", `${x.controller.peak_rss_mib}`, "≤ 256 at 10k"],
+    ["  at end: heap used / heap total / external (MiB)", `${x.controller.metrics_at_end.heap_used_mib} / ${x.controller.metrics_at_end.heap_total_mib} / ${x.controller.metrics_at_end.external_mib}`, ""],
     ["controller CPU s (total / converge / idle / change)", `${x.controller.cpu_s} / ${x.convergence.controller_cpu_s} / ${x.idle.controller_cpu_s} / ${x.change.controller_cpu_s}`, ""],
     ["emulator calls/s (converging), CPU busy", `${x.headroom.emulator.calls_per_s_during_convergence}, ${x.headroom.emulator.cpu_busy_during_convergence}`, "busy ≪ 1"],
     ["emulator service time p50/p99 (ms, excl. L)", `${x.headroom.emulator.service_time_ms_excluding_injected_latency.p50} / ${x.headroom.emulator.service_time_ms_excluding_injected_latency.p99}`, ""],
