@@ -5,7 +5,6 @@
  */
 import { CustomObjectsApi, KubeConfig } from "@kubernetes/client-node";
 import type { Logger } from "pino";
-import type { Registry } from "prom-client";
 import { type EcsInstanceAttributes, GROUP, KIND, PAUSED_ANNOTATION, PLURAL, VERSION } from "./api/index.js";
 import { EcsCloud } from "./cloud/ecs.js";
 import type { Config } from "./config.js";
@@ -17,6 +16,7 @@ import { KubeWriteLimiter, statusWriter } from "./reconciler/kube-status.js";
 import { type EventSink, Reconciler } from "./reconciler/reconciler.js";
 import { Action, Controller, type ReconcileContext } from "./runtime/controller.js";
 import { CoreResources, Informer, type KubeObject } from "./runtime/informer.js";
+import type { RuntimeMetrics } from "./runtime/metrics.js";
 import { annotationsChanged, anyOf, generationChanged, labelsChanged } from "./runtime/predicates.js";
 
 export const VERSION_STRING = "0.1.0";
@@ -26,7 +26,8 @@ export interface AppDeps {
   kubeConfig: KubeConfig;
   log: Logger;
   events: EventSink;
-  registry?: Registry;
+  /** Runtime metrics (work queue, reconciles); its registry also takes the ecs_api_* metrics. */
+  metrics?: RuntimeMetrics;
 }
 
 /** --kubeconfig, else in-cluster / $KUBECONFIG / ~/.kube/config. */
@@ -72,7 +73,7 @@ export function buildApp(deps: AppDeps): BuiltApp {
       default: { qps: config.ecsQps, burst: config.ecsBurst },
       perAction: Object.fromEntries(Object.entries(config.ecsActionQps).map(([action, qps]) => [action, { qps }])),
     },
-    ...(deps.registry ? { registry: deps.registry } : {}),
+    ...(deps.metrics ? { registry: deps.metrics.registry } : {}),
     logger: log.child({ component: "ecs" }),
   });
 
@@ -108,6 +109,7 @@ export function buildApp(deps: AppDeps): BuiltApp {
     ],
     concurrency: config.concurrency,
     logger: log,
+    ...(deps.metrics ? { metrics: deps.metrics } : {}),
     reconcile: async (key, ctx: ReconcileContext) => {
       const action = await reconciler.reconcile(key.namespace ?? "", key.name, ctx);
       return "awaitChange" in action ? Action.awaitChange() : Action.requeueAfter(action.requeueAfterMs);

@@ -40,7 +40,7 @@ export async function runController(config: Config): Promise<number> {
     reportingInstance: identity.slice(0, 128),
     logger: log.child({ component: "events" }),
   });
-  const { controller, informers, cloud, sweeper } = buildApp({ config, kubeConfig, log, registry: metrics.registry, events: recorder });
+  const { controller, informers, cloud, sweeper } = buildApp({ config, kubeConfig, log, metrics, events: recorder });
 
   // Standbys run informers too (warm caches make failover fast); only the leader runs workers.
   controller.start();

@@ -345,13 +345,28 @@ describe("controller scenarios (real API server + emulator + controller process)
     }
   }, 240_000);
 
-  it("never puts a password, user data or the access key secret into logs, Events or status", async () => {
+  it("serves /metrics with reconcile, work-queue and ECS call metrics, and /healthz and /readyz", async () => {
+    const metrics = await (await fetch(ctl.metricsUrl)).text();
+    expect(metrics).toMatch(/controller_runtime_reconcile_total\{controller="ecsinstanceattributes",result="success"\} [1-9]/);
+    expect(metrics).toMatch(/ecs_api_requests_total\{action="ModifyInstanceAttribute",region="cn-hangzhou",code="Success"\} [1-9]/);
+    expect(metrics).toMatch(/ecs_api_requests_total\{action="ModifyInstanceAttribute",region="cn-hangzhou",code="InternalError"\} [1-9]/);
+    expect(metrics).toContain("workqueue_depth{");
+    expect(metrics).toContain("ecs_api_request_duration_seconds_bucket{");
+    const healthz = await fetch(`${ctl.healthUrl}/healthz`);
+    expect([healthz.status, await healthz.text()]).toEqual([200, "ok"]);
+    const readyz = await fetch(`${ctl.healthUrl}/readyz?verbose`);
+    expect(readyz.status).toBe(200);
+    expect(await readyz.text()).toContain("leader-election");
+  });
+
+  it("never puts a password, user data or the access key secret into logs, Events, status or metrics", async () => {
     await secret("ud", { data: USER_DATA });
     await emu.admin.setState(ids.nic, "Stopped");
     await patchSpec("nic", { userData: { secretRef: { name: "ud", key: "data" } } });
     await waitForCondition("nic", "Ready", "True", "InSync");
     const list = (await custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: ns, plural: PLURAL })) as { items: Obj[] };
-    const captured = [ctl.logs(), JSON.stringify(list.items.map((i) => i.status)), JSON.stringify(await events()), JSON.stringify(await emu.admin.callLog())].join("\n");
+    const metrics = await (await fetch(ctl.metricsUrl)).text();
+    const captured = [ctl.logs(), metrics, JSON.stringify(list.items.map((i) => i.status)), JSON.stringify(await events()), JSON.stringify(await emu.admin.callLog())].join("\n");
     for (const s of [PASSWORD_1, PASSWORD_2, "scenario-user-data-marker", Buffer.from(USER_DATA).toString("base64"), "testsecret"]) {
       expect(captured.includes(s), `leaked ${s.slice(0, 4)}…`).toBe(false);
     }
