@@ -201,6 +201,7 @@ export class Informer<T extends KubeObject = KubeObject> implements EventSource<
   private currentWatch: WatchHandle | undefined;
   private wakeSleep: (() => void) | undefined;
   private readonly stopController = new AbortController();
+  private watchDeliveredEvents = false;
 
   constructor(private readonly opts: InformerOptions) {
     this.backoff = new ResetBackoff(opts.backoff, opts.random);
@@ -280,12 +281,16 @@ export class Informer<T extends KubeObject = KubeObject> implements EventSource<
   private async run(): Promise<void> {
     let consecutiveGone = 0;
     while (this.state === "running") {
+      this.watchDeliveredEvents = false;
       try {
         if (this.rv === undefined) await this.relist();
         await this.watchOnce();
         consecutiveGone = 0;
       } catch (e) {
         if (this.state !== "running") break;
+        // A watch that delivered events (or failed for another reason) ends a run of 410s: only a
+        // 410 straight after a relist's watch is "repeated".
+        if (this.watchDeliveredEvents || !isGone(e)) consecutiveGone = 0;
         if (isGone(e)) {
           this.stats.relists++;
           this.rv = undefined;
@@ -427,14 +432,17 @@ export class Informer<T extends KubeObject = KubeObject> implements EventSource<
         },
         armWatchdog,
         Math.min(watchdogMs, 30_000),
+        (h) => {
+          this.currentWatch = h;
+          if (this.state !== "running") h.abort();
+        },
       );
     } catch (e) {
       clearTimeout(watchdog);
+      this.currentWatch = undefined;
       throw e;
     }
-    this.currentWatch = handle;
-    this.stats.lastWatchStartAt = Date.now();
-    if (this.state !== "running") handle.abort();
+    if (handle.isOpen()) this.stats.lastWatchStartAt = Date.now();
     try {
       await handle.done;
     } finally {
@@ -457,6 +465,7 @@ export class Informer<T extends KubeObject = KubeObject> implements EventSource<
       if (st.code === 410 || st.reason === "Expired" || st.reason === "Gone") throw new GoneError(st.message ?? "410 Gone");
       throw new KubeApiError(st.code ?? 500, st.reason ?? "Error", `watch ${this.describe()}: ${st.message ?? "error event"}`);
     }
+    this.watchDeliveredEvents = true;
     const obj = ev.object as T;
     const rv = obj.metadata?.resourceVersion;
     if (ev.type === "BOOKMARK") {

@@ -127,11 +127,15 @@ export interface WatchHandle {
   done: Promise<void>;
   /** Ends the stream (done resolves). */
   abort(): void;
+  /** True once the server answered 200. */
+  isOpen(): boolean;
 }
 
 /**
- * Opens a watch stream (`watch=true` added). `onEvent` is called per JSON line; `onData` on every
- * received chunk (for watchdogs). Rejects when the connection cannot be established.
+ * Opens a watch stream (`watch=true` added) and resolves once the server answered 200, or once the
+ * attempt failed (then `done` rejects). `onEvent` is called per JSON line; `onData` on every
+ * received chunk (for watchdogs); `onStart` right after the request is sent (so it can be aborted
+ * while waiting for the answer).
  */
 export async function openWatch(
   kc: KubeConfig,
@@ -140,6 +144,7 @@ export async function openWatch(
   onEvent: (ev: WatchEvent) => void,
   onData?: () => void,
   connectTimeoutMs = 30_000,
+  onStart?: (h: WatchHandle) => void,
 ): Promise<WatchHandle> {
   const url = buildUrl(kc, path, { ...query, watch: true });
   const r = await start(kc, { method: "GET", path }, url);
@@ -160,8 +165,17 @@ export async function openWatch(
     clearTimeout(connectTimer);
     finish(e);
   });
+  // Resolves once the server answered 200 (the stream is open) or the attempt failed.
+  let opened!: () => void;
+  let isOpen = false;
+  const established = new Promise<void>((resolve) => (opened = resolve));
+  void done.then(opened, opened);
   r.on("response", (res: IncomingMessage) => {
     clearTimeout(connectTimer);
+    if (res.statusCode === 200) {
+      isOpen = true;
+      opened();
+    }
     if (res.statusCode !== 200) {
       const chunks: Buffer[] = [];
       res.on("data", (c: Buffer) => chunks.push(c));
@@ -201,7 +215,7 @@ export async function openWatch(
     });
   });
   r.end();
-  return {
+  const handle: WatchHandle = {
     done,
     abort: () => {
       aborted = true;
@@ -209,5 +223,9 @@ export async function openWatch(
       r.destroy();
       finish();
     },
+    isOpen: () => isOpen,
   };
+  onStart?.(handle);
+  await established;
+  return handle;
 }

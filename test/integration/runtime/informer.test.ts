@@ -222,6 +222,20 @@ describe("Informer after a forced 410 Gone (own control plane, watch cache off, 
     // and the watch keeps working after the relist
     await putCm(core, ns, "later", "1");
     await waitFor("event after relist", () => inf.get(ns, "later"));
+
+    // A second cut-off + compaction: again a prompt relist, not a backed-off failure (a 410 after
+    // a healthy watch is not a "repeated" 410).
+    proxy.pause();
+    // Two writes, so the compacted revision is past the informer's resourceVersion + 1.
+    await core.deleteNamespacedConfigMap({ name: "keep", namespace: ns });
+    await putCm(core, ns, "added", "2");
+    await compactEtcd(cp.etcdUrl);
+    proxy.resume();
+    await waitFor("second relist", () => inf.stats.relists >= 2, 30_000);
+    await waitFor("keep removed", () => !inf.get(ns, "keep") && inf.get(ns, "added")?.data?.["v"] === "2", 30_000);
+    expect(storeView(inf)).toEqual(await serverView(core, ns));
+    const failures = records.filter((r) => r["msg"] === "list/watch failed; reconnecting after backoff").map((r) => JSON.stringify(r["err"]));
+    expect(failures.filter((f) => /too old|expired|410/i.test(f))).toEqual([]);
     await inf.stop();
   });
 });
