@@ -279,10 +279,12 @@ class Tracker {
   readonly objs = new Map<string, Tracked>();
   readyCount = 0;
   modifiedEvents = 0;
+  /** Arrival times of MODIFIED events while `recordTimes` is on (status writes during idle rounds). */
+  modifiedTimes: number[] = [];
+  recordTimes = false;
   private waiters: Array<() => void> = [];
 
   onEvent(ev: { type: string; object: unknown }): void {
-    if (ev.type === "ERROR") throw new Error(`watch error: ${JSON.stringify(ev.object)}`);
     if (ev.type === "BOOKMARK") return;
     const o = ev.object as {
       metadata: { name: string; generation?: number };
@@ -295,7 +297,10 @@ class Tracker {
       this.objs.delete(name);
       return;
     }
-    if (ev.type === "MODIFIED") this.modifiedEvents++;
+    if (ev.type === "MODIFIED") {
+      this.modifiedEvents++;
+      if (this.recordTimes) this.modifiedTimes.push(Date.now());
+    }
     const gen = o.metadata.generation ?? 0;
     const cond = o.status?.conditions?.find((c) => c.type === "Ready");
     const ready = cond?.status === "True" && o.status?.observedGeneration === gen && (cond.observedGeneration ?? gen) === gen;
@@ -407,12 +412,51 @@ async function main(): Promise<Record<string, unknown>> {
     }
     if (list0.status !== 200) throw new Error(`list ${base}: HTTP ${list0.status} ${JSON.stringify(list0.body).slice(0, 300)}`);
     const rv0 = (list0.body as { metadata: { resourceVersion: string } }).metadata.resourceVersion;
-    const closeWatch = kube.watch(
-      `${base}?watch=true&resourceVersion=${rv0}&allowWatchBookmarks=true`,
-      (ev) => tracker.onEvent(ev),
-      (e) => (watchError = e),
-    );
-    cleanups.push(async () => closeWatch());
+    // The API server may drop a watch (e.g. a slow reader under load): resume from the last seen
+    // resourceVersion, or relist when that is too old (410 → ERROR event).
+    let lastRv = rv0;
+    let closeWatch = (): void => undefined;
+    let watchStopped = false;
+    let needRelist = false;
+    let watchRestarts = 0;
+    const openBenchWatch = (): void => {
+      closeWatch = kube.watch(
+        `${base}?watch=true&resourceVersion=${lastRv}&allowWatchBookmarks=true`,
+        (ev) => {
+          if (ev.type === "ERROR") {
+            needRelist = true;
+            return;
+          }
+          tracker.onEvent(ev);
+          const rv = (ev.object as { metadata?: { resourceVersion?: string } }).metadata?.resourceVersion;
+          if (rv) lastRv = rv;
+        },
+        () => {
+          if (watchStopped) return;
+          watchRestarts++;
+          setTimeout(() => void resumeBenchWatch(), 100);
+        },
+      );
+    };
+    const resumeBenchWatch = async (): Promise<void> => {
+      if (needRelist) {
+        const l = await kube.request("GET", base);
+        if (l.status !== 200) {
+          watchError = new Error(`relist: HTTP ${l.status}`);
+          return;
+        }
+        const body = l.body as { metadata: { resourceVersion: string }; items: unknown[] };
+        for (const item of body.items) tracker.onEvent({ type: "ADDED", object: item });
+        lastRv = body.metadata.resourceVersion;
+        needRelist = false;
+      }
+      openBenchWatch();
+    };
+    openBenchWatch();
+    cleanups.push(async () => {
+      watchStopped = true;
+      closeWatch();
+    });
     const watchFailed = () => (watchError ? `bench watch failed: ${watchError.message}` : undefined);
 
     const apiMetrics0 = parseApiserverLatency((await cp.kubectl(["get", "--raw", "/metrics"])).stdout);
@@ -503,12 +547,23 @@ async function main(): Promise<Record<string, unknown>> {
     const cpuIdle0 = cpuSeconds(ctlPid);
     const emuCpuIdle0 = cpuSeconds(emuPid);
     const modEvIdle0 = tracker.modifiedEvents;
+    tracker.recordTimes = true;
     say(`idle: ${idleRounds} resync rounds (${idleMs / 1000} s)`);
     await tracker.until(() => Date.now() >= tIdle0 + idleMs, idleMs + 10_000, "idle rounds", failIf);
     const tIdle1 = Date.now();
     const cpuIdle = cpuSeconds(ctlPid) - cpuIdle0;
     const emuCpuIdle = cpuSeconds(emuPid) - emuCpuIdle0;
     const statusWritesIdle = tracker.modifiedEvents - modEvIdle0;
+    tracker.recordTimes = false;
+    // A resync round shows as a burst of status writes; its length is how long a spec change made
+    // during the round may wait behind the round's queued keys.
+    const bursts: number[][] = [];
+    for (const t of tracker.modifiedTimes) {
+      const cur = bursts.at(-1);
+      if (cur && t - cur.at(-1)! < (resyncS * 1000) / 4) cur.push(t);
+      else bursts.push([t]);
+    }
+    const burstS = bursts.filter((b) => b.length >= N / 10).map((b) => round((b.at(-1)! - b[0]!) / 1000, 1));
     await sleep(500);
     await calls.drain();
     const idleCalls = calls.between(tIdle0, tIdle1);
@@ -615,6 +670,7 @@ async function main(): Promise<Record<string, unknown>> {
         per_instance_pattern_reads_per_round: perInstanceReads,
         reads_vs_per_instance_pattern: round(describePerRound / perInstanceReads, 4),
         status_writes_per_round: round(statusWritesIdle / idleRounds, 1),
+        status_write_burst_s: burstS,
         controller_cpu_s: round(cpuIdle),
       },
       change: {
@@ -628,6 +684,7 @@ async function main(): Promise<Record<string, unknown>> {
         controller_cpu_s: round(cpuChange),
       },
       throttling_errors: throttles,
+      bench_watch_restarts: watchRestarts,
       emulator_counters: counters,
       controller: {
         peak_rss_mib: round(mem.peakRss, 1),
@@ -697,6 +754,7 @@ function table(r: Awaited<ReturnType<typeof main>>): string {
     ["reads per round vs per-instance pattern (3N)", `${x.idle.reads_per_round} / ${x.idle.per_instance_pattern_reads_per_round} = ${x.idle.reads_vs_per_instance_pattern}`, ""],
     ["Modify calls in idle rounds", `${x.idle.modify_calls}`, "0"],
     ["status writes per idle round", `${x.idle.status_writes_per_round}`, ""],
+    ["  duration of each round's write burst (s)", `${(x.idle.status_write_burst_s as number[]).join(", ")}`, ""],
     [`Modify calls for the ${x.config.change_percent} % change`, `${x.change.modify_calls} (unmatched ${x.change.unmatched})`, `= ${x.change.changed}`],
     ["change → Modify p50 / p99 (ms)", `${x.change.change_to_modify_ms.p50} / ${x.change.change_to_modify_ms.p99}`, "p99 ≤ 100"],
     ["controller peak RSS (MiB)", `${x.controller.peak_rss_mib}`, "≤ 256 at 10k"],
