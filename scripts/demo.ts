@@ -241,7 +241,7 @@ async function listRows(kubectl: (argv: string[]) => Promise<{ code: number; std
 /** Ready, or stuck on something only a person can fix (the demo's deliberate error, drift under Observe). */
 function settled(r: Row): boolean {
   if (r.observedGeneration !== r.generation) return false;
-  return r.ready === "True" || ["DriftDetected", "InvalidSpec", "Conflict", "ReferenceNotFound", "Paused"].includes(r.reason) || (r.synced === "False" && r.error?.code !== undefined && !/Throttling|Internal|Unavailable/.test(r.error.code));
+  return r.ready === "True" || ["DriftDetected", "InvalidSpec", "Conflict", "SecretNotFound", "ConfigMapNotFound", "Paused"].includes(r.reason) || (r.synced === "False" && r.error?.code !== undefined && !/Throttling|Internal|Unavailable/.test(r.error.code));
 }
 
 function describeRow(r: Row): string {

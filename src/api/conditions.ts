@@ -55,8 +55,10 @@ export const Reason = {
   WaitingForInstanceState: "WaitingForInstanceState",
   /** Another, older resource manages the same instance; this one is never applied. */
   Conflict: "Conflict",
-  /** A referenced Secret, ConfigMap or key is missing. */
-  ReferenceNotFound: "ReferenceNotFound",
+  /** A referenced Secret (password, user data, credentials) or its key is missing. */
+  SecretNotFound: "SecretNotFound",
+  /** The user-data ConfigMap or its key is missing. */
+  ConfigMapNotFound: "ConfigMapNotFound",
   /** The `ecs.alicloud.dev/paused: "true"` annotation is set; no ECS calls are made. */
   Paused: "Paused",
   // Synced=False / Unknown

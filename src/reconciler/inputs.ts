@@ -32,6 +32,8 @@ export class InputError extends Error {
   constructor(
     readonly field: string,
     message: string,
+    /** What is missing, for the condition reason. */
+    readonly kind: "Secret" | "ConfigMap" = "Secret",
   ) {
     super(message);
     this.name = "InputError";
@@ -93,11 +95,11 @@ export function resolveInputs(reader: ObjectReader, namespace: string, spec: Ecs
   } else if (ud?.configMapRef) {
     const { name, key } = ud.configMapRef;
     const cm = reader.getConfigMap(namespace, name);
-    if (!cm) throw new InputError("spec.userData.configMapRef", `spec.userData.configMapRef: ConfigMap ${namespace}/${name} not found`);
+    if (!cm) throw new InputError("spec.userData.configMapRef", `spec.userData.configMapRef: ConfigMap ${namespace}/${name} not found`, "ConfigMap");
     const text = cm.data?.[key];
     const bin = cm.binaryData?.[key];
     if (text === undefined && bin === undefined) {
-      throw new InputError("spec.userData.configMapRef", `spec.userData.configMapRef: key "${key}" not found in ConfigMap ${namespace}/${name}`);
+      throw new InputError("spec.userData.configMapRef", `spec.userData.configMapRef: key "${key}" not found in ConfigMap ${namespace}/${name}`, "ConfigMap");
     }
     const value = text !== undefined ? Buffer.from(text, "utf8").toString("base64") : bin!;
     out.userData = { value, source: sourceOf("ConfigMap", cm, key) };

@@ -164,7 +164,7 @@ export class Reconciler {
       inputs = resolveInputs(this.deps.objects, namespace, spec, generation);
     } catch (e) {
       if (!(e instanceof InputError)) throw e;
-      const missing = notOk(Reason.ReferenceNotFound, e.message);
+      const missing = notOk(e.kind === "ConfigMap" ? Reason.ConfigMapNotFound : Reason.SecretNotFound, e.message);
       await finish({ ready: missing, synced: missing });
       // The Secret/ConfigMap watch re-queues this resource when the object appears.
       return { awaitChange: true };

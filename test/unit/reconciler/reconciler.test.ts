@@ -171,10 +171,17 @@ describe("Reconciler", () => {
     const w = new World();
     w.add("a", { passwordSecretRef: { name: "pw", key: "password" } });
     expect(await w.reconcile("a")).toEqual({ awaitChange: true });
-    expect(cond(w.status("a"), "Ready")).toMatchObject({ reason: "ReferenceNotFound", message: "spec.passwordSecretRef: Secret ns/pw not found" });
+    expect(cond(w.status("a"), "Ready")).toMatchObject({ reason: "SecretNotFound", message: "spec.passwordSecretRef: Secret ns/pw not found" });
     w.secrets.set("ns/pw", { metadata: { name: "pw", namespace: "ns", uid: "s1", resourceVersion: "1" }, data: {} });
     await w.reconcile("a");
     expect(cond(w.status("a"), "Ready")!.message).toBe('spec.passwordSecretRef: key "password" not found in Secret ns/pw');
+  });
+
+  it("reports a missing user-data ConfigMap as ConfigMapNotFound", async () => {
+    const w = new World();
+    w.add("a", { userData: { configMapRef: { name: "ud", key: "init" } } });
+    await w.reconcile("a");
+    expect(cond(w.status("a"), "Ready")).toMatchObject({ reason: "ConfigMapNotFound", message: "spec.userData.configMapRef: ConfigMap ns/ud not found" });
   });
 
   it("applies a password once per Secret version, sets RestartRequired, clears it after a restart", async () => {
