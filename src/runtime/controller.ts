@@ -168,6 +168,14 @@ export class Controller<T extends KubeObject = KubeObject> {
     return this.opts.informer.hasSynced() && (this.opts.watches ?? []).every((w) => w.informer.hasSynced());
   }
 
+  /** "controller <name>", plus the informers still waiting for their first list (for /readyz). */
+  describe(): string {
+    const pending = [this.opts.informer, ...(this.opts.watches ?? []).map((w) => w.informer)]
+      .filter((s) => !s.hasSynced())
+      .map((s, i) => s.describe?.() ?? `informer ${i}`);
+    return pending.length > 0 ? `controller ${this.name} (waiting for ${[...new Set(pending)].join(", ")})` : `controller ${this.name}`;
+  }
+
   /** Begins reconciling once all informers synced (leader only). Resolves when workers run. */
   async startWorkers(): Promise<void> {
     if (this.workersStarted || this.stopping) return;

@@ -69,6 +69,8 @@ export interface EventSource<T extends KubeObject = KubeObject> {
   hasSynced(): boolean;
   waitForSync(): Promise<void>;
   keys(): string[];
+  /** For logs and readiness messages. */
+  describe?(): string;
 }
 
 export interface InformerStats {

@@ -89,8 +89,12 @@ describe("Controller", () => {
     const started = t.ctl.startWorkers();
     await tick();
     expect(t.calls).toHaveLength(0); // not synced yet
+    expect(t.ctl.hasSynced()).toBe(false);
+    expect(t.ctl.describe()).toBe("controller things (waiting for informer 0, informer 1)");
     t.src.sync();
     t.secrets.sync();
+    expect(t.ctl.hasSynced()).toBe(true);
+    expect(t.ctl.describe()).toBe("controller things");
     await started;
     await tick();
     expect(t.calls.map((c) => c.key).sort()).toEqual(["ns/a", "ns/b"]);
