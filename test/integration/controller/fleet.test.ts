@@ -69,9 +69,11 @@ describe("a 200-resource fleet", () => {
     const modifies = await emu.admin.callLog({ action: "ModifyInstanceAttribute" });
     expect(modifies.filter((c) => c.code === "OK")).toHaveLength(N);
     expect(new Set(modifies.map((c) => c.params["InstanceId"])).size).toBe(N);
-    // The initial round read all 200 in 2 calls; reconciles used those reads.
+    // Every round (the initial one included) read all 200 in 2 calls and reconciles used those reads;
+    // a slow machine may fit more than one round into the convergence, and one may be in flight.
     const describes = await emu.admin.callLog({ action: "DescribeInstances" });
-    expect(describes.length).toBeLessThanOrEqual(4);
+    expect(rounds()).toBeGreaterThanOrEqual(1);
+    expect(describes.length).toBeLessThanOrEqual(2 * (rounds() + 1));
   }, 150_000);
 
   it("reads ceil(N/100) times per idle resync round and writes nothing", async () => {
