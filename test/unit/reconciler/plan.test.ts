@@ -1,42 +1,12 @@
 import { describe, expect, it } from "vitest";
 import type { EcsInstanceAttributesSpec } from "../../../src/api/index.js";
-import type { ObservedInstance } from "../../../src/cloud/model.js";
 import { extrasFor, plan, type PlanInputs, stateAllows } from "../../../src/reconciler/plan.js";
+import { observedInstance } from "./fixtures.js";
 
-function observed(over: Partial<ObservedInstance> = {}): ObservedInstance {
-  return {
-    instanceId: "i-bp1abc",
-    regionId: "cn-hangzhou",
-    zoneId: "cn-hangzhou-g",
-    status: "Running",
-    osType: "linux",
-    instanceName: "old-name",
-    description: "old description",
-    hostName: "old-host",
-    securityGroupIds: ["sg-a", "sg-b"],
-    deletionProtection: false,
-    creditSpecification: "",
-    instanceType: "ecs.g7.large",
-    instanceChargeType: "PostPaid",
-    instanceNetworkType: "vpc",
-    vpcId: "vpc-1",
-    startTime: "2026-11-27T10:00Z",
-    operationLocks: [],
-    cpuOptions: { core: 1, threadsPerCore: 2, topologyType: "" },
-    privateDnsNameOptions: {
-      hostnameType: "Custom",
-      enableInstanceIdDnsARecord: false,
-      enableInstanceIdDnsAAAARecord: false,
-      enableIpDnsARecord: false,
-      enableIpDnsPtrRecord: false,
-    },
-    primaryNetworkInterfaceId: "eni-1",
-    enableJumboFrame: false,
-    networkInterfaceQueueNumber: 2,
-    userData: "",
-    ...over,
-  };
-}
+/** The plan tests' instance: two groups, jumbo/queue/user data read back. */
+const observed = (over: Parameters<typeof observedInstance>[0] = {}) =>
+  observedInstance({ securityGroupIds: ["sg-a", "sg-b"], startTime: "2026-11-27T10:00Z", enableJumboFrame: false, networkInterfaceQueueNumber: 2, userData: "", ...over });
+
 
 function spec(over: Partial<EcsInstanceAttributesSpec> = {}): EcsInstanceAttributesSpec {
   return { instanceId: "i-bp1abc", regionId: "cn-hangzhou", managementPolicy: "Apply", ...over };

@@ -5,34 +5,11 @@ import { EcsError } from "../../../src/cloud/errors.js";
 import type { ModifyRequest, ObservedInstance } from "../../../src/cloud/model.js";
 import type { ConfigMapLike, SecretLike } from "../../../src/reconciler/inputs.js";
 import { type EcsPort, Reconciler, restartedSince } from "../../../src/reconciler/reconciler.js";
+import { observedInstance } from "./fixtures.js";
 
 const log = pino({ level: "silent" });
 
-function instance(over: Partial<ObservedInstance> = {}): ObservedInstance {
-  return {
-    instanceId: "i-bp1abc",
-    regionId: "cn-hangzhou",
-    zoneId: "cn-hangzhou-g",
-    status: "Running",
-    osType: "linux",
-    instanceName: "old-name",
-    description: "old description",
-    hostName: "old-host",
-    securityGroupIds: ["sg-a"],
-    deletionProtection: false,
-    creditSpecification: "",
-    instanceType: "ecs.g7.large",
-    instanceChargeType: "PostPaid",
-    instanceNetworkType: "vpc",
-    vpcId: "vpc-1",
-    startTime: "2026-11-27T09:00:00Z",
-    operationLocks: [],
-    cpuOptions: { core: 1, threadsPerCore: 2, topologyType: "" },
-    privateDnsNameOptions: { hostnameType: "Custom", enableInstanceIdDnsARecord: false, enableInstanceIdDnsAAAARecord: false, enableIpDnsARecord: false, enableIpDnsPtrRecord: false },
-    primaryNetworkInterfaceId: "eni-1",
-    ...over,
-  };
-}
+const instance = observedInstance;
 
 /** A small in-memory world: one ECS instance, a resource store, Secrets, and recorders. */
 class World {
