@@ -5,7 +5,7 @@
  *   npm run bench -- [--preset quick|full] [--resources N] [--modify-qps Q] [--latency-ms L] [--json]
  *                    [--describe-qps D] [--resync-period S] [--concurrency C] [--idle-rounds R]
  *                    [--change-percent P] [--cpu-prof DIR]
- *                    [--controller dist|tsx] [--controller-rev REV] [--controller-patch FILE]
+ *                    [--controller dist|tsx] [--controller-rev REV] [--controller-patch FILE[,FILE]]
  *
  * Parts, all real: kube-apiserver + etcd (test/support/controlplane.ts), the ECS emulator as its own
  * process (bench/emulator-process.ts) with a per-minute Throttling limit of Q·60 on
@@ -160,7 +160,9 @@ function controllerCommand(): string[] {
   const rev = spawnSync("git", ["rev-parse", argv["controller-rev"]], { cwd: repoRoot, encoding: "utf8" }).stdout.trim();
   if (!/^[0-9a-f]{40}$/.test(rev)) throw new Error(`--controller-rev ${argv["controller-rev"]}: not a git revision`);
   controllerRev = rev;
-  const patch = argv["controller-patch"] ? readFileSync(resolve(argv["controller-patch"]), "utf8") : undefined;
+  // Several patches: comma-separated, applied in order.
+  const patches = (argv["controller-patch"] ?? "").split(",").filter(Boolean).map((f) => readFileSync(resolve(f), "utf8"));
+  const patch = patches.length > 0 ? patches.join("") : undefined;
   const patchId = patch ? `-${createHash("sha256").update(patch).digest("hex").slice(0, 8)}` : "";
   if (patch) controllerRev = `${rev} + ${argv["controller-patch"]}`;
   // Under node_modules/ so the compiled files resolve the repository's dependencies.
@@ -173,8 +175,10 @@ function controllerCommand(): string[] {
     if (tar.status !== 0) throw new Error(`git archive ${rev} failed: ${tar.stderr}`);
     writeFileSync(join(dir, "package.json"), `${JSON.stringify({ type: "module" })}\n`);
     if (patch) {
-      const applied = spawnSync("patch", ["-p1", "-d", dir], { input: patch, encoding: "utf8" });
-      if (applied.status !== 0) throw new Error(`--controller-patch does not apply to ${rev}:\n${applied.stdout}${applied.stderr}`);
+      for (const one of patches) {
+        const applied = spawnSync("patch", ["-p1", "-d", dir], { input: one, encoding: "utf8" });
+        if (applied.status !== 0) throw new Error(`--controller-patch does not apply to ${rev}:\n${applied.stdout}${applied.stderr}`);
+      }
     }
     const tsc = spawnSync(process.execPath, [join(repoRoot, "node_modules/typescript/bin/tsc"), "-p", join(dir, "tsconfig.build.json")], { cwd: dir, encoding: "utf8" });
     if (tsc.status !== 0) throw new Error(`compiling the controller at ${rev} failed:\n${tsc.stdout}${tsc.stderr}`);
@@ -247,11 +251,11 @@ async function startControllerProcess(kubeconfig: string, ecsEndpoint: string, a
   };
 }
 
-/** A few of the controller's own Prometheus figures (memory split, event-loop lag, reconcile time). */
+/** A few of the controller's own Prometheus figures (memory split, event-loop lag). */
 async function controllerMetrics(url: string): Promise<Record<string, number>> {
   const text = await (await fetch(url)).text();
-  const pick = (name: string, labels = "") => {
-    const m = new RegExp(`^${name}${labels ? `\\{[^}]*${labels}[^}]*\\}` : "(?:\\{[^}]*\\})?"} (\\S+)$`, "m").exec(text);
+  const pick = (name: string) => {
+    const m = new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, "m").exec(text);
     return m ? Number(m[1]) : NaN;
   };
   const mib = (v: number) => round(v / 1048576, 1);
@@ -261,8 +265,6 @@ async function controllerMetrics(url: string): Promise<Record<string, number>> {
     external_mib: mib(pick("nodejs_external_memory_bytes")),
     rss_mib: mib(pick("process_resident_memory_bytes")),
     eventloop_lag_p99_ms: round(pick("nodejs_eventloop_lag_p99_seconds") * 1000, 1),
-    reconciles: pick("controller_runtime_reconcile_total", 'result="success"'),
-    reconcile_time_sum_s: round(pick("controller_runtime_reconcile_time_seconds_sum"), 1),
   };
 }
 
