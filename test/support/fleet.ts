@@ -8,6 +8,7 @@
  *   const { ms } = await fleet.waitConverged({ count: 200, timeoutMs: 120_000 });
  *   const leaks = findLeaks(captured, secrets);                       // [] when clean
  */
+import { connect, createServer, type Server, type Socket } from "node:net";
 import { CoreV1Api, CustomObjectsApi, KubeConfig } from "@kubernetes/client-node";
 import type { CallRecord, EmulatorAdmin, InstanceInput } from "./emulator.js";
 
@@ -63,7 +64,7 @@ export async function waitFor<T>(what: string, fn: () => Promise<T | undefined |
       last = e;
     }
     if (Date.now() > deadline) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ""}${diag ? `\n${diag()}` : ""}`);
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${last instanceof Error ? last.message : JSON.stringify(last)}` : ""}${diag ? `\n${diag()}` : ""}`);
     }
     await sleep(intervalMs);
   }
@@ -323,8 +324,8 @@ export function metricSum(metricsText: string, name: string, labelFilter?: RegEx
  * ECONNREFUSED), `start()` listens on the same port again.
  */
 export class TcpProxy {
-  private server: import("node:net").Server | undefined;
-  private readonly sockets = new Set<import("node:net").Socket>();
+  private server: Server | undefined;
+  private readonly sockets = new Set<Socket>();
 
   private constructor(
     readonly port: number,
@@ -343,9 +344,8 @@ export class TcpProxy {
 
   async start(): Promise<void> {
     if (this.server) return;
-    const net = await import("node:net");
-    const server = net.createServer((client) => {
-      const upstream = net.connect(this.target.port, this.target.host);
+    const server = createServer((client) => {
+      const upstream = connect(this.target.port, this.target.host);
       for (const s of [client, upstream]) {
         this.sockets.add(s);
         s.on("close", () => this.sockets.delete(s));

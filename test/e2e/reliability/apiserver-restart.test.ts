@@ -129,7 +129,7 @@ describe("reliability: API server restart and watch loss", () => {
       90_000,
       () => ctl.logs().slice(-2000),
     );
-    expect(relisted!["removed"]).toBe(5);
+    expect(relisted["removed"]).toBe(5);
 
     await fleet.waitConverged({ count: N + EXTRA - 5, timeoutMs: 90_000, diag: () => ctl.logs().slice(-1500) });
     report["partitionMs"] = healed - cut;

@@ -5,7 +5,7 @@
  * wrong per-resource credentials, a missing Secret and a missing key). Afterwards everything
  * captured — controller log, Events, statuses, /metrics, the emulator's call log and counters — is
  * searched for every password, user-data string and access key secret (and their base64 forms):
- * zero hits. A missing Secret gives a clear ReferenceNotFound condition naming it, no crash, and
+ * zero hits. A missing Secret gives a clear SecretNotFound condition naming it, no crash, and
  * converges once the Secret exists.
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
@@ -100,9 +100,9 @@ describe("reliability: secret hygiene", () => {
     report["wrongCredentials"] = { reason: cond(wrong, "Synced")?.reason, code: wrong.status?.error?.code };
     expect(cond(wrong, "Synced")?.reason).toBe("CredentialsError");
 
-    const missing = await waitCond("missing", "Ready", "False", "ReferenceNotFound");
+    const missing = await waitCond("missing", "Ready", "False", "SecretNotFound");
     expect(cond(missing, "Ready")?.message).toMatch(/absent/);
-    const nokey = await waitCond("nokey", "Ready", "False", "ReferenceNotFound");
+    const nokey = await waitCond("nokey", "Ready", "False", "SecretNotFound");
     expect(cond(nokey, "Ready")?.message).toMatch(/password/);
     report["missingMessages"] = [cond(missing, "Ready")?.message, cond(nokey, "Ready")?.message];
     // No ECS write was attempted for them.
