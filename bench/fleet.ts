@@ -596,7 +596,7 @@ async function main(): Promise<Record<string, unknown>> {
     });
     await tracker.until(
       () => changed.every((i) => tracker.objs.get(nameOf(i))?.ready && (tracker.objs.get(nameOf(i))?.generation ?? 0) >= 2),
-      Math.max(120_000, (changed.length / Q) * 20_000),
+      Math.max(300_000, (changed.length / Q) * 20_000),
       "changed resources Ready",
       failIf,
     );
