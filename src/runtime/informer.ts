@@ -118,6 +118,11 @@ export interface InformerOptions {
   requestTimeoutMs?: number;
   backoff?: ReconnectBackoff;
   random?: () => number;
+  /**
+   * Drop metadata.managedFields from cached objects (default true): about half of ObjectMeta,
+   * never needed by a reconciler reading the cache.
+   */
+  stripManagedFields?: boolean;
 }
 
 /** "namespace/name" for namespaced objects, "name" otherwise. */
@@ -342,13 +347,21 @@ export class Informer<T extends KubeObject = KubeObject> implements EventSource<
       const apiVersion = body.apiVersion;
       const kind = body.kind?.replace(/List$/, "") ?? this.opts.resource.kind;
       for (const item of body.items ?? []) {
-        items.push({ apiVersion, kind, ...item } as T);
+        items.push(this.prepare({ apiVersion, kind, ...item } as T));
       }
       rv = body.metadata?.resourceVersion ?? rv;
       cont = body.metadata?.continue || undefined;
       if (!cont) break;
     }
     return { items, rv };
+  }
+
+  private prepare(obj: T): T {
+    if (this.opts.stripManagedFields !== false && obj.metadata && "managedFields" in obj.metadata) {
+      const { managedFields: _drop, ...meta } = obj.metadata as KubeObject["metadata"] & { managedFields?: unknown };
+      return { ...obj, metadata: meta };
+    }
+    return obj;
   }
 
   private async relist(): Promise<void> {
@@ -475,7 +488,7 @@ export class Informer<T extends KubeObject = KubeObject> implements EventSource<
       return;
     }
     const r = this.opts.resource;
-    const full = { apiVersion: r.group ? `${r.group}/${r.version}` : r.version, kind: r.kind, ...obj } as T;
+    const full = this.prepare({ apiVersion: r.group ? `${r.group}/${r.version}` : r.version, kind: r.kind, ...obj });
     const key = objectKey(full);
     const prev = this.store.get(key);
     if (ev.type === "DELETED") {

@@ -73,6 +73,7 @@ describe("Informer on the shared control plane", () => {
     const stored = inf.get(ns, "pre-1");
     expect(stored?.kind).toBe("ConfigMap");
     expect(stored?.apiVersion).toBe("v1");
+    expect(stored?.metadata).not.toHaveProperty("managedFields"); // stripped from the cache by default
 
     await putCm(core, ns, "new", "1");
     await waitFor("add of new", () => events.some((e) => e.type === "add" && e.name === "new"));
