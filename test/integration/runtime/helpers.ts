@@ -41,6 +41,7 @@ export function captureLogger(level = "debug"): { log: Logger; records: Array<Re
 export class PausableProxy {
   private server: Server | undefined;
   private readonly sockets = new Set<Socket>();
+  private readonly pairs = new Set<[Socket, Socket]>();
   private paused = false;
   port = 0;
   connections = 0;
@@ -67,6 +68,9 @@ export class PausableProxy {
       upstream.on("error", close).on("close", close);
       client.pipe(upstream);
       upstream.pipe(client);
+      const pair: [Socket, Socket] = [client, upstream];
+      this.pairs.add(pair);
+      client.on("close", () => this.pairs.delete(pair));
     });
     this.server.listen(0, "127.0.0.1");
     await once(this.server, "listening");
@@ -79,6 +83,17 @@ export class PausableProxy {
     this.paused = true;
     for (const s of this.sockets) s.resetAndDestroy();
     this.sockets.clear();
+  }
+
+  /** Silently stops forwarding on the open connections (a hung network path); new ones work. */
+  blackhole(): void {
+    for (const [client, upstream] of this.pairs) {
+      client.unpipe(upstream);
+      upstream.unpipe(client);
+      client.pause();
+      upstream.pause();
+    }
+    this.pairs.clear();
   }
 
   resume(): void {

@@ -92,6 +92,23 @@ describe("Informer on the shared control plane", () => {
     expect(events.some((e) => e.name === "after-stop")).toBe(false);
   });
 
+  it("watches all namespaces when no namespace is given", async () => {
+    const other = await createNamespace(kc, "rt-informer-b");
+    try {
+      const label = `rt-all-${Date.now()}`;
+      await putCm(core, ns, "all-1", "1", { suite: label });
+      const inf = new Informer<V1ConfigMap>({ kubeConfig: kc, resource: CoreResources.ConfigMap, labelSelector: `suite=${label}` });
+      inf.start();
+      await inf.waitForSync();
+      await putCm(core, other.ns, "all-2", "1", { suite: label });
+      await waitFor("object in the second namespace", () => inf.get(other.ns, "all-2"));
+      expect(inf.keys().sort()).toEqual([`${ns}/all-1`, `${other.ns}/all-2`].sort());
+      await inf.stop();
+    } finally {
+      await other.cleanup();
+    }
+  });
+
   it("honours a label selector on list and watch", async () => {
     await putCm(core, ns, "sel-yes", "1", { pick: "yes" });
     await putCm(core, ns, "sel-no", "1", { pick: "no" });
@@ -157,6 +174,85 @@ describe("Informer across a kube-apiserver restart (own control plane, same etcd
         `failures ${inf.stats.failures}, watches opened ${inf.stats.watches - watchesBefore}, relists ${inf.stats.relists}; ` +
         `backoff delays ${JSON.stringify(warnings.map((w) => w["delayMs"]))}`,
     );
+    await inf.stop();
+  });
+});
+
+describe("Informer recovery from errors the stock client-node informer stops on (own control plane)", () => {
+  let cp: ControlPlane;
+  let kc: KubeConfig;
+  let core: CoreV1Api;
+  let ns = "";
+  let proxy: PausableProxy;
+  beforeAll(async () => {
+    cp = await startControlPlane({ log: () => undefined });
+    kc = cp.kubeConfig();
+    core = kc.makeApiClient(CoreV1Api);
+    ({ ns } = await createNamespace(kc, "rt-errors"));
+    proxy = new PausableProxy({ host: "127.0.0.1", port: Number(new URL(cp.server).port) });
+    await proxy.start();
+  });
+  afterAll(async () => {
+    await proxy?.stop();
+    await cp?.stop();
+  });
+
+  it("keeps retrying a forbidden (403) list with backoff and syncs once RBAC allows it", async () => {
+    await putCm(core, ns, "visible", "1");
+    const userKc = loadKubeConfig(await cp.userKubeconfig("rt-reader"));
+    const { log, records } = captureLogger();
+    const inf = new Informer<V1ConfigMap>({ kubeConfig: userKc, resource: CoreResources.ConfigMap, namespace: ns, logger: log, backoff: { initialMs: 200, maxMs: 1000 } });
+    inf.start();
+    await waitFor("a few failures", () => inf.stats.failures >= 3, 30_000);
+    expect(inf.hasSynced()).toBe(false);
+    expect(inf.stats.lastError).toMatch(/403/);
+    const rbac = await cp.kubectl(["apply", "-f", "-"], {
+      input: JSON.stringify({
+        apiVersion: "v1",
+        kind: "List",
+        items: [
+          { apiVersion: "rbac.authorization.k8s.io/v1", kind: "Role", metadata: { name: "cm-reader", namespace: ns }, rules: [{ apiGroups: [""], resources: ["configmaps"], verbs: ["get", "list", "watch"] }] },
+          {
+            apiVersion: "rbac.authorization.k8s.io/v1",
+            kind: "RoleBinding",
+            metadata: { name: "cm-reader", namespace: ns },
+            roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "cm-reader" },
+            subjects: [{ apiGroup: "rbac.authorization.k8s.io", kind: "User", name: "rt-reader" }],
+          },
+        ],
+      }),
+    });
+    expect(rbac.code).toBe(0);
+    await waitFor("synced after RBAC", () => inf.hasSynced(), 30_000);
+    expect(inf.get(ns, "visible")?.data?.["v"]).toBe("1");
+    const delays = records.filter((r) => r["msg"] === "list/watch failed; reconnecting after backoff").map((r) => Number(r["delayMs"]));
+    expect(delays.length).toBe(inf.stats.failures);
+    expect(Math.max(...delays)).toBeLessThanOrEqual(1000); // capped, and spaced out: no hot loop
+    expect(delays[1]!).toBeGreaterThan(delays[0]!);
+    await inf.stop();
+  });
+
+  it("a silently stalled watch (no bytes) is detected by the watchdog and reconnected", async () => {
+    const inf = new Informer<V1ConfigMap>({
+      kubeConfig: proxy.kubeConfigFor(kc),
+      resource: CoreResources.ConfigMap,
+      namespace: ns,
+      watchdogMs: 2_000,
+      backoff: { initialMs: 200, maxMs: 1000 },
+    });
+    inf.start();
+    await inf.waitForSync();
+    await putCm(core, ns, "stall-1", "1");
+    await waitFor("event before the stall", () => inf.get(ns, "stall-1"));
+    let stallsWhenDelivered = -1;
+    inf.addHandler({ add: (o) => void (o.metadata?.name === "stall-2" && (stallsWhenDelivered = inf.stats.stalls)) });
+    const stallsBefore = inf.stats.stalls;
+    proxy.blackhole(); // the open watch connection goes silent; it is not closed
+    await putCm(core, ns, "stall-2", "1");
+    await waitFor("event delivered after reconnecting", () => inf.get(ns, "stall-2"), 30_000);
+    // delivered only after the watchdog gave up on the silent connection
+    expect(stallsWhenDelivered).toBeGreaterThan(stallsBefore);
+    expect(inf.stats.lastError).toMatch(/stalled/);
     await inf.stop();
   });
 });
