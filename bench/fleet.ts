@@ -171,7 +171,7 @@ function controllerCommand(): string[] {
   if (!existsSync(main)) {
     rmSync(dir, { recursive: true, force: true });
     mkdirSync(dir, { recursive: true });
-    const tar = spawnSync("bash", ["-c", `git archive ${rev} src tsconfig.json tsconfig.build.json | tar -x -C ${JSON.stringify(dir)}`], { cwd: repoRoot, encoding: "utf8" });
+    const tar = spawnSync("bash", ["-c", `git archive ${rev} src test tsconfig.json tsconfig.build.json | tar -x -C ${JSON.stringify(dir)}`], { cwd: repoRoot, encoding: "utf8" });
     if (tar.status !== 0) throw new Error(`git archive ${rev} failed: ${tar.stderr}`);
     writeFileSync(join(dir, "package.json"), `${JSON.stringify({ type: "module" })}\n`);
     if (patch) {
