@@ -65,13 +65,23 @@ async function main(): Promise<void> {
   process.once("SIGINT", () => void cleanup().then(() => process.exit(130)));
 
   const samples: Array<{ t: number; rss: number }> = [];
+  const heaps: number[] = [];
   const sample = () => {
     const rss = rssOf(ctl.pid);
     if (rss > 0) samples.push({ t: (Date.now() - t0) / 1000, rss });
     return rss;
   };
+  // V8 heap in use (prom-client's default Node metrics): separates retained objects from RSS that
+  // V8 simply has not returned to the OS.
+  const heapUsed = async () => {
+    const h = metricSum((await fetchText(ctl.metricsUrl))?.body ?? "", "nodejs_heap_size_used_bytes");
+    if (h > 0) heaps.push(h);
+    return h;
+  };
   const sampler = setInterval(() => {
-    if (!stopping) out(`${elapsed()}  rss ${mb(sample())}`);
+    if (stopping) return;
+    const rss = sample();
+    void heapUsed().then((h) => out(`${elapsed()}  rss ${mb(rss)}  heap used ${mb(h)}`));
   }, 15_000);
 
   const reconcileStats = async () => {
@@ -98,7 +108,7 @@ async function main(): Promise<void> {
   await converge();
   out(`${elapsed()}  created and converged ${N} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 
-  const rounds: Array<{ fault: string; convergeMs: number; calls: number; failed: number; rss: number; errorRate: number }> = [];
+  const rounds: Array<{ fault: string; convergeMs: number; calls: number; failed: number; rss: number; heap: number; errorRate: number }> = [];
   const record = async (fault: string, convergeMs: number, before: { total: number; failed: number }, rBefore: { total: number; errors: number }) => {
     const after = await callTotals();
     const r = await reconcileStats();
@@ -108,10 +118,11 @@ async function main(): Promise<void> {
       calls: after.total - before.total,
       failed: after.failed - before.failed,
       rss: sample(),
+      heap: await heapUsed(),
       errorRate: r.total - rBefore.total > 0 ? (r.errors - rBefore.errors) / (r.total - rBefore.total) : 0,
     };
     rounds.push(row);
-    out(`${elapsed()}  ${fault.padEnd(16)} converged in ${(convergeMs / 1000).toFixed(1).padStart(6)} s  calls ${String(row.calls).padStart(6)}  failed ${String(row.failed).padStart(5)}  reconcile errors ${(row.errorRate * 100).toFixed(1).padStart(5)} %  rss ${mb(row.rss)}`);
+    out(`${elapsed()}  ${fault.padEnd(16)} converged in ${(convergeMs / 1000).toFixed(1).padStart(6)} s  calls ${String(row.calls).padStart(6)}  failed ${String(row.failed).padStart(5)}  reconcile errors ${(row.errorRate * 100).toFixed(1).padStart(5)} %  rss ${mb(row.rss)}  heap used ${mb(row.heap)}`);
   };
 
   let cycle = 0;
@@ -174,6 +185,9 @@ async function main(): Promise<void> {
   out("");
   out(`summary: ${cycle} cycles in ${((Date.now() - t0) / 60_000).toFixed(1)} min, ${N} resources`);
   out(`  controller RSS: start ${mb(rss[0] ?? 0)}, max ${mb(Math.max(...rss))}, end ${mb(rss.at(-1) ?? 0)}, trend ${(slope * 60 / 1024 / 1024).toFixed(2)} MiB/min over ${n} samples`);
+  if (heaps.length > 0) out(`  controller heap used: start ${mb(heaps[0]!)}, max ${mb(Math.max(...heaps))}, end ${mb(heaps.at(-1)!)}`);
+  const after = rounds.filter((x) => x.fault === "concurrent edits").map((x) => mb(x.heap));
+  if (after.length > 0) out(`  heap used at the end of each cycle: ${after.join(", ")}`);
   out(`  reconciles ${r.total}, errors ${r.errors} (${((r.errors / Math.max(1, r.total)) * 100).toFixed(1)} %)`);
   for (const f of ["cloud faults", "apiserver restart", "concurrent edits"]) {
     const rows = rounds.filter((x) => x.fault === f);
