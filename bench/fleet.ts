@@ -79,8 +79,9 @@ const Q = num(argv["modify-qps"], preset.modifyQps);
 const L = num(argv["latency-ms"], 20);
 const D = num(argv["describe-qps"], 50);
 const resyncS = num(argv["resync-period"], preset.resyncS);
-// Enough workers that Q writes/s fit when each reconcile costs ~2 ECS round trips + a status patch.
-const C = num(argv.concurrency, Math.max(16, Math.ceil((Q * (2 * L + 60)) / 1000) * 2));
+// Enough workers that Q writes/s fit when each reconcile costs an ECS round trip or two plus a status
+// PATCH that takes a few hundred ms on a busy API server (Little's law: workers = rate × time).
+const C = num(argv.concurrency, Math.max(16, Math.ceil((Q * (2 * L + 300)) / 1000)));
 const idleRounds = num(argv["idle-rounds"], 2);
 const changePct = num(argv["change-percent"], 10);
 const createConcurrency = num(argv["create-concurrency"], 24);

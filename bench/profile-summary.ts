@@ -20,6 +20,8 @@ interface Profile {
   endTime: number;
 }
 
+process.stdout.on("error", () => process.exit(0)); // e.g. piped into head
+
 const { values, positionals } = parseArgs({ allowPositionals: true, options: { top: { type: "string", default: "25" }, match: { type: "string" } } });
 const top = Number(values.top);
 const file = positionals[0];
