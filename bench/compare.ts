@@ -10,7 +10,7 @@ import { readFileSync } from "node:fs";
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 const runs = process.argv.slice(2).map((arg) => {
-  const eq = arg.indexOf("=");
+  const eq = arg.lastIndexOf("="); // labels may contain "=", paths rarely do
   if (eq < 0) throw new Error(`expected LABEL=FILE, got ${arg}`);
   const text = readFileSync(arg.slice(eq + 1), "utf8");
   return { label: arg.slice(0, eq), r: JSON.parse(text.slice(text.indexOf("{"))) as Json };

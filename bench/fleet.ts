@@ -372,6 +372,11 @@ function byAction(records: readonly CallRecord[]): Record<string, number> {
   for (const r of records) out[r.action] = (out[r.action] ?? 0) + 1;
   return out;
 }
+/** Mean number of InstanceIds per DescribeInstances call. */
+function avgIds(records: readonly CallRecord[]): number {
+  const n = records.filter((r) => r.action === "DescribeInstances").map((r) => (JSON.parse(r.params["InstanceIds"] ?? "[]") as string[]).length);
+  return n.length ? n.reduce((a, b) => a + b, 0) / n.length : 0;
+}
 const throttled = (records: readonly CallRecord[]) => records.filter((r) => r.code.includes("Throttling")).length;
 const describes = (records: readonly CallRecord[]) => records.filter((r) => r.action.startsWith("Describe"));
 const round = (x: number, d = 2) => (Number.isFinite(x) ? Math.round(x * 10 ** d) / 10 ** d : x);
@@ -689,6 +694,8 @@ async function main(): Promise<Record<string, unknown>> {
         timed_out: changeTimedOut,
         paced_per_s: paceQps,
         modify_calls: changeModify.length,
+        describe_instances_calls: changeCalls.filter((r) => r.action === "DescribeInstances").length,
+        ids_per_describe_instances: round(avgIds(changeCalls), 1),
         unmatched,
         change_to_modify_ms: mapRound(summary(lat), 1),
         all_ready_s: round((tChangeDone - tChange0) / 1000),
