@@ -27,6 +27,7 @@ import {
   fleetSpecs,
   isConverged,
   mapLimit,
+  metricSum,
   sleep,
   TcpProxy,
   waitFor,
@@ -140,6 +141,7 @@ describe("reliability: cloud faults and outage", () => {
     await mapLimit(Array.from({ length: M }, (_, i) => i), 8, (i) => fleet.updateSpec(fleetName(PREFIX, i), { instanceName: `outage-${i}` }));
     await waitFor("the round to be under way", async () => (await emu.admin.callLog({ action: "ModifyInstanceAttribute", code: "OK", since: seq0 })).length >= 5, 60_000);
 
+    const retriesBefore = metricSum((await fetchText(ctl.metricsUrl))?.body ?? "", "workqueue_retries_total");
     await proxy.stop();
     const outageStart = Date.now();
     const probes: Array<{ healthz: number; readyz: number }> = [];
@@ -153,6 +155,7 @@ describe("reliability: cloud faults and outage", () => {
       }
       await sleep(1_000);
     }
+    const retriesDuring = metricSum((await fetchText(ctl.metricsUrl))?.body ?? "", "workqueue_retries_total") - retriesBefore;
     await proxy.start();
     const recovered = Date.now();
     await emu.admin.clearFaults();
@@ -161,6 +164,11 @@ describe("reliability: cloud faults and outage", () => {
     expect(probes.filter((p) => p.healthz !== 200)).toEqual([]);
     expect(probes.filter((p) => p.readyz !== 200)).toEqual([]);
     expect(reportedFailure, "some resource reported the outage in status (Synced=False with status.error)").toBe(true);
+    // Failed reconciles went back to the queue with per-key backoff (not dropped, not hot-looping).
+    report["s2WorkqueueRetriesDuringOutage"] = retriesDuring;
+    expect(retriesDuring).toBeGreaterThan(0);
+    // Exponential per-key backoff from 1 s: at most ~5 retries per resource in 30 s (bound ×2).
+    expect(retriesDuring).toBeLessThanOrEqual(M * 10);
     expect(ctl.logs()).not.toMatch(/uncaught|unhandled/i);
 
     const { items } = await fleet.waitConverged({ count: N, timeoutMs: 120_000, diag: () => ctl.logs().slice(-1500) });
