@@ -3,7 +3,7 @@
  * generic runtime (controller, leader election, events, metrics, health). `main.ts` calls
  * `startApp` and handles process signals; tests may call it in-process.
  */
-import { CustomObjectsApi, KubeConfig } from "@kubernetes/client-node";
+import { KubeConfig } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import { type EcsInstanceAttributes, GROUP, KIND, PAUSED_ANNOTATION, PLURAL, VERSION } from "./api/index.js";
 import { EcsCloud } from "./cloud/ecs.js";
@@ -81,7 +81,7 @@ export function buildApp(deps: AppDeps): BuiltApp {
     getSecret: (ns: string, name: string) => secrets.get(ns, name),
     getConfigMap: (ns: string, name: string) => configMaps.get(ns, name),
   };
-  const status = statusWriter(kubeConfig.makeApiClient(CustomObjectsApi), log, new KubeWriteLimiter(config.kubeQps, config.kubeBurst));
+  const status = statusWriter(kubeConfig, log, new KubeWriteLimiter(config.kubeQps, config.kubeBurst));
   const reconciler = new Reconciler({
     resources: {
       get: (ns, name) => status.fresh(resources.get(ns, name)),
@@ -128,7 +128,8 @@ export function buildApp(deps: AppDeps): BuiltApp {
       }
     },
     prefetch: (target, ids, signal) => cloud.prefetch(target, ids, signal),
-    enqueue: (key) => controller.enqueue(key),
+    // Low priority: a spec change queued during a round is reconciled before the round's keys.
+    enqueue: (key) => controller.enqueueLowPriority(key),
     log: log.child({ component: "resync" }),
   });
 

@@ -3,12 +3,14 @@
  * carries the resourceVersion the reconcile read: optimistic concurrency without sending the spec.
  * A 409 means the object changed meanwhile; its watch event re-queues it, so the write is dropped.
  */
-import { type CustomObjectsApi, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
+import type { KubeConfig } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import { type EcsInstanceAttributes, type EcsInstanceAttributesStatus, GROUP, PLURAL, VERSION } from "../api/index.js";
+import { KubeApiError, kubeRequest } from "../runtime/kube-http.js";
 
-/** HTTP status of a client-node ApiException (or undefined). */
+/** HTTP status of a client-node ApiException or a KubeApiError (or undefined). */
 export function httpStatusOf(e: unknown): number | undefined {
+  if (e instanceof KubeApiError) return e.status;
   const code = (e as { code?: unknown } | null)?.code;
   return typeof code === "number" ? code : undefined;
 }
@@ -52,8 +54,12 @@ export class KubeWriteLimiter {
   }
 }
 
-export function statusWriter(api: CustomObjectsApi, log: Logger, limiter?: KubeWriteLimiter) {
-  const mergePatch = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
+/**
+ * Status writes go through kube-http (one keep-alive connection pool) rather than client-node's
+ * generated CustomObjectsApi, which in client-node 2.0.1 builds a new undici Agent, hence a new TLS
+ * connection and SecureContext, for every request.
+ */
+export function statusWriter(kc: KubeConfig, log: Logger, limiter?: KubeWriteLimiter) {
   /** key → the resourceVersion we patched against, and the object the server returned. */
   const written = new Map<string, { staleRv: string | undefined; obj: EcsInstanceAttributes }>();
   const keyOf = (o: EcsInstanceAttributes) => `${o.metadata.namespace}/${o.metadata.name}`;
@@ -73,17 +79,15 @@ export function statusWriter(api: CustomObjectsApi, log: Logger, limiter?: KubeW
     const cleared = Object.fromEntries(Object.keys(obj.status ?? {}).filter((k) => !(k in status)).map((k) => [k, null]));
     await limiter?.acquire();
     try {
-      const updated = (await api.patchNamespacedCustomObjectStatus(
-        {
-          group: GROUP,
-          version: VERSION,
-          plural: PLURAL,
-          namespace: namespace!,
-          name: name!,
-          body: { metadata: { resourceVersion }, status: { ...cleared, ...status } },
-        },
-        mergePatch,
-      )) as EcsInstanceAttributes;
+      const r = await kubeRequest(kc, {
+        method: "PATCH",
+        path: `/apis/${GROUP}/${VERSION}/namespaces/${encodeURIComponent(namespace!)}/${PLURAL}/${encodeURIComponent(name!)}/status`,
+        body: { metadata: { resourceVersion }, status: { ...cleared, ...status } },
+        contentType: "application/merge-patch+json",
+        timeoutMs: 30_000,
+      });
+      if (r.status !== 200) throw KubeApiError.from(r, `status of ${namespace}/${name}`);
+      const updated = r.body as EcsInstanceAttributes;
       written.set(keyOf(obj), { staleRv: resourceVersion, obj: updated });
     } catch (e) {
       const code = httpStatusOf(e);

@@ -158,6 +158,11 @@ export class Controller<T extends KubeObject = KubeObject> {
     for (const k of this.opts.informer.keys()) this.enqueue(k);
   }
 
+  /** Queues a key behind all normal-priority work (periodic resync). */
+  enqueueLowPriority(key: ObjectKey | string): void {
+    this.queue.addLowPriority(keyString(key));
+  }
+
   /** Queues a key by hand (e.g. "ns/name"). */
   enqueue(key: ObjectKey | string): void {
     this.queue.add(keyString(key));

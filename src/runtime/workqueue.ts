@@ -83,6 +83,11 @@ export class WorkQueue {
 
   /** Ready keys in FIFO order (a Set keeps insertion order and dedups). Value: time queued. */
   private readonly ready = new Map<string, number>();
+  /**
+   * Low-priority ready keys (periodic resync), handed out only when `ready` is empty, so a spec
+   * change never waits behind a fleet-wide resync round. `add` promotes a key from here.
+   */
+  private readonly readyLow = new Map<string, number>();
   private readonly processing = new Map<string, Promise<void>>();
   /** Keys added while processing: queued again when their worker finishes. */
   private readonly dirty = new Set<string>();
@@ -110,7 +115,24 @@ export class WorkQueue {
       return;
     }
     if (this.ready.has(key)) return;
-    this.ready.set(key, this.now());
+    const low = this.readyLow.get(key);
+    if (low !== undefined) this.readyLow.delete(key);
+    this.ready.set(key, low ?? this.now());
+    this.metrics.added?.();
+    this.reportDepth();
+    this.pump();
+  }
+
+  /**
+   * Queue `key` behind every normal-priority key (periodic resync). No-op when it is already queued
+   * at either priority or is being processed right now (that reconcile is this round's read; marking
+   * it dirty would run it a second time without the round's prefetched snapshot: an extra read).
+   */
+  addLowPriority(key: string): void {
+    if (this.stopping) return;
+    if (this.processing.has(key) || this.ready.has(key) || this.readyLow.has(key)) return;
+    this.cancelScheduled(key);
+    this.readyLow.set(key, this.now());
     this.metrics.added?.();
     this.reportDepth();
     this.pump();
@@ -123,7 +145,7 @@ export class WorkQueue {
       this.add(key);
       return;
     }
-    if (this.ready.has(key) || this.dirty.has(key)) return;
+    if (this.ready.has(key) || this.readyLow.has(key) || this.dirty.has(key)) return;
     const at = this.now() + delayMs;
     const existing = this.scheduled.get(key);
     if (existing && existing.at <= at) return;
@@ -169,7 +191,7 @@ export class WorkQueue {
 
   /** Keys ready to be handed to a worker. */
   get depth(): number {
-    return this.ready.size;
+    return this.ready.size + this.readyLow.size;
   }
 
   /** Keys being processed now. */
@@ -195,7 +217,7 @@ export class WorkQueue {
 
   /** Resolves when no key is ready or processing (scheduled timers may remain). */
   whenIdle(): Promise<void> {
-    if (this.ready.size === 0 && this.processing.size === 0) return Promise.resolve();
+    if (this.ready.size === 0 && this.readyLow.size === 0 && this.processing.size === 0) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
@@ -209,6 +231,7 @@ export class WorkQueue {
     for (const s of this.scheduled.values()) clearTimeout(s.timer);
     this.scheduled.clear();
     this.ready.clear();
+    this.readyLow.clear();
     this.dirty.clear();
     this.reportDepth();
     const inflight = [...this.processing.values()];
@@ -235,15 +258,16 @@ export class WorkQueue {
   }
 
   private reportDepth(): void {
-    this.metrics.depth?.(this.ready.size);
+    this.metrics.depth?.(this.ready.size + this.readyLow.size);
   }
 
   private pump(): void {
     const worker = this.worker;
     if (!worker || this.stopping) return;
-    while (this.processing.size < this.concurrency && this.ready.size > 0) {
-      const [key, queuedAt] = this.ready.entries().next().value as [string, number];
-      this.ready.delete(key);
+    while (this.processing.size < this.concurrency && this.ready.size + this.readyLow.size > 0) {
+      const from = this.ready.size > 0 ? this.ready : this.readyLow;
+      const [key, queuedAt] = from.entries().next().value as [string, number];
+      from.delete(key);
       this.reportDepth();
       this.metrics.queueDuration?.((this.now() - queuedAt) / 1000);
       const started = this.now();
@@ -269,7 +293,7 @@ export class WorkQueue {
   }
 
   private notifyIdle(): void {
-    if (this.ready.size > 0 || this.processing.size > 0) return;
+    if (this.ready.size > 0 || this.readyLow.size > 0 || this.processing.size > 0) return;
     const waiters = this.idleWaiters;
     this.idleWaiters = [];
     for (const w of waiters) w();

@@ -46,6 +46,34 @@ describe("WorkQueue", () => {
     vi.useRealTimers();
   });
 
+  it("hands out low-priority keys only when no normal key waits; add() promotes a low key", async () => {
+    const q = new WorkQueue({ concurrency: 1 });
+    const w = controllableWorker();
+    q.add("ns/busy");
+    q.run(w.worker);
+    q.addLowPriority("ns/r1");
+    q.addLowPriority("ns/r2");
+    q.addLowPriority("ns/r3");
+    q.add("ns/change"); // a spec change arriving during a resync round
+    q.add("ns/r3"); // promoted: an event for a key already queued for resync
+    q.addLowPriority("ns/change"); // already queued at normal priority: no-op
+    expect(q.depth).toBe(4);
+    for (const k of ["ns/busy", "ns/change", "ns/r3", "ns/r1", "ns/r2"]) await w.finish(k);
+    expect(w.calls).toEqual(["ns/busy", "ns/change", "ns/r3", "ns/r1", "ns/r2"]);
+    await q.whenIdle();
+  });
+
+  it("drops a low-priority add for a key being processed (no second run of the same round)", async () => {
+    const q = new WorkQueue({ concurrency: 1 });
+    const w = controllableWorker();
+    q.add("ns/a");
+    q.run(w.worker);
+    q.addLowPriority("ns/a");
+    await w.finish("ns/a");
+    expect(w.calls).toEqual(["ns/a"]);
+    expect(q.depth).toBe(0);
+  });
+
   it("deduplicates a key added many times while queued", async () => {
     const q = new WorkQueue({ concurrency: 1 });
     const w = controllableWorker();
