@@ -141,7 +141,7 @@ export const statusSchema = z
       .max(32)
       .optional()
       .meta({ description: "Spec fields whose desired value differs from ECS right now.", "x-kubernetes-list-type": "atomic" }),
-    lastSyncTime: timestamp("When the controller last read the instance from ECS successfully.").optional(),
+    lastSyncTime: timestamp("A successful read from ECS: set whenever status changes, and otherwise refreshed at most every max(resync period / 2, 5 min), so idle resyncs do not rewrite every status.").optional(),
     appliedSecretVersions: z
       .object({
         password: appliedSourceSchema.optional().meta({ description: "Source of the password last applied." }),

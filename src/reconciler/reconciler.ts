@@ -82,6 +82,8 @@ export interface ReconcileContext {
 }
 
 const DEFAULT_STATE_WAIT_MS = 15_000;
+/** lastSyncTime alone is re-written at most this often (see finish()). */
+const LAST_SYNC_REFRESH_MIN_MS = 5 * 60_000;
 const DEFAULT_LOCKED_WAIT_MS = 10 * 60_000;
 
 const ok = (reason: string, message: string): ConditionOutcome => ({ status: "True", reason, message });
@@ -132,7 +134,10 @@ export class Reconciler {
       // this apply's time (restartedSince compares the instance's StartTime with it).
       const base = restartClock && prev ? { ...prev, conditions: removeCondition(prev.conditions, ConditionType.RestartRequired) } : prev;
       const next = nextStatus(base, { ...out, generation, now });
-      if (statusNeedsWrite(prev, next, now, this.deps.resyncPeriodMs / 2)) {
+      // A resync that finds nothing new refreshes only lastSyncTime, and only every few minutes: with a
+      // short --resync-period every round would otherwise PATCH every resource's status (N writes per
+      // round, each fanned out to every watcher) although nothing changed.
+      if (statusNeedsWrite(prev, next, now, Math.max(this.deps.resyncPeriodMs / 2, LAST_SYNC_REFRESH_MIN_MS))) {
         await this.deps.writeStatus(obj, next);
         log.debug({ ready: getCondition(next.conditions, ConditionType.Ready)?.reason }, "status written");
       }
