@@ -95,7 +95,7 @@ export const flags: Record<string, FlagSpec> = {
   kubeconfig: { key: "kubeconfig", type: "string", help: "Path to a kubeconfig (default: in-cluster, then $KUBECONFIG, then ~/.kube/config)" },
   namespace: { key: "namespace", type: "string", help: "Watch only this namespace (default: all namespaces)" },
   "ecs-endpoint": { key: "ecsEndpoint", type: "string", help: "ECS API endpoint URL, e.g. http://127.0.0.1:18080 for the emulator (default: derived from each resource's region)" },
-  region: { key: "region", type: "string", help: "Default region, used for the endpoint when --ecs-endpoint is not set" },
+  region: { key: "region", type: "string", help: "Region of the cluster: RRSA / RAM-role credentials use its STS endpoint (sets ALIBABA_CLOUD_STS_REGION when unset); ECS endpoints follow each resource's regionId" },
   concurrency: { key: "concurrency", type: "string", help: "Resources reconciled in parallel (default 4)" },
   "ecs-qps": { key: "ecsQps", type: "string", help: "ECS calls per second per (account, region, action) (default 10)" },
   "ecs-burst": { key: "ecsBurst", type: "string", help: "Token-bucket burst per (account, region, action) (default 10)" },
@@ -135,6 +135,15 @@ export function helpText(): string {
 }
 
 export class ConfigError extends Error {}
+
+/**
+ * Environment the credential chain reads, derived from the config: with --region, STS calls (RRSA's
+ * AssumeRoleWithOIDC, RAM role ARN) go to the regional endpoint instead of the global one, which a
+ * cluster inside a VPC may not reach. An explicit ALIBABA_CLOUD_STS_REGION wins.
+ */
+export function credentialEnv(config: Pick<Config, "region">, env: NodeJS.ProcessEnv): Record<string, string> {
+  return config.region && !env["ALIBABA_CLOUD_STS_REGION"] ? { ALIBABA_CLOUD_STS_REGION: config.region } : {};
+}
 
 /** Reads flags (argv) over env and validates them; throws ConfigError with a one-line reason. */
 export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env): Config | "help" {

@@ -10,7 +10,7 @@ import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { buildApp, loadKubeConfig, VERSION_STRING } from "./app.js";
-import type { Config } from "./config.js";
+import { type Config, credentialEnv } from "./config.js";
 import { EventRecorder } from "./runtime/events.js";
 import { EventLoopMonitor, informersSynced, leaderState, startHttpServers } from "./runtime/health.js";
 import { LeaderElector } from "./runtime/leader-election.js";
@@ -30,6 +30,7 @@ function podNamespace(): string | undefined {
 
 export async function runController(config: Config): Promise<number> {
   const log = createLogger({ level: config.logLevel, format: config.logFormat });
+  Object.assign(process.env, credentialEnv(config, process.env));
   const identity = `${process.env["POD_NAME"] ?? hostname()}_${randomBytes(4).toString("hex")}`;
   const metrics = new RuntimeMetrics();
 

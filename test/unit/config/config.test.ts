@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError, envName, flags, helpText, loadConfig, parseDuration } from "../../../src/config.js";
+import { ConfigError, credentialEnv, envName, flags, helpText, loadConfig, parseDuration } from "../../../src/config.js";
 
 describe("parseDuration", () => {
   it.each([
@@ -60,5 +60,13 @@ describe("loadConfig", () => {
       expect(help).toContain(`--${name}`);
       expect(help).toContain(envName(name));
     }
+  });
+});
+
+describe("credentialEnv", () => {
+  it("points STS at the cluster's region unless ALIBABA_CLOUD_STS_REGION is set", () => {
+    expect(credentialEnv({ region: "cn-hangzhou" }, {})).toEqual({ ALIBABA_CLOUD_STS_REGION: "cn-hangzhou" });
+    expect(credentialEnv({ region: "cn-hangzhou" }, { ALIBABA_CLOUD_STS_REGION: "cn-beijing" })).toEqual({});
+    expect(credentialEnv({}, {})).toEqual({});
   });
 });
