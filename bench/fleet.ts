@@ -35,6 +35,7 @@ import { parseArgs } from "node:util";
 import { GROUP, PLURAL, VERSION } from "../src/api/index.js";
 import { freePort, startControlPlane, type ControlPlane } from "../test/support/controlplane.js";
 import { EmulatorAdmin, TEST_ACCESS_KEY, type CallRecord } from "../test/support/emulator.js";
+import { jsonLines } from "../test/support/controller.js";
 import { BenchKube, pool } from "./kube.js";
 import { cpuSeconds, latencyDelta, memoryMiB, parseApiserverLatency, summary } from "./measure.js";
 
@@ -225,17 +226,7 @@ async function startControllerProcess(kubeconfig: string, ecsEndpoint: string, a
     pid: child.pid!,
     metricsUrl: `http://127.0.0.1:${metricsPort}/metrics`,
     logs: () => out,
-    logRecords: () =>
-      out
-        .split("\n")
-        .filter((l) => l.startsWith("{"))
-        .flatMap((l) => {
-          try {
-            return [JSON.parse(l) as Record<string, unknown>];
-          } catch {
-            return [];
-          }
-        }),
+    logRecords: () => jsonLines(out),
     async waitForLog(pattern, timeoutMs) {
       const deadline = Date.now() + timeoutMs;
       while (!pattern.test(out)) {

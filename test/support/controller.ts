@@ -14,6 +14,20 @@ import { freePort } from "./controlplane.js";
 
 const repoRoot = resolve(import.meta.dirname, "../..");
 
+/** The JSON records among a process's output lines (pino logs); other lines are skipped. */
+export function jsonLines(output: string): Array<Record<string, unknown>> {
+  return output
+    .split("\n")
+    .filter((l) => l.startsWith("{"))
+    .flatMap((l) => {
+      try {
+        return [JSON.parse(l) as Record<string, unknown>];
+      } catch {
+        return [];
+      }
+    });
+}
+
 export interface ControllerOptions {
   kubeconfig: string;
   ecsEndpoint: string;
@@ -74,17 +88,7 @@ export async function startController(opts: ControllerOptions): Promise<RunningC
     metricsUrl: `http://127.0.0.1:${metricsPort}/metrics`,
     healthUrl: `http://127.0.0.1:${healthPort}`,
     logs: () => output,
-    logRecords: () =>
-      output
-        .split("\n")
-        .filter((l) => l.startsWith("{"))
-        .flatMap((l) => {
-          try {
-            return [JSON.parse(l) as Record<string, unknown>];
-          } catch {
-            return [];
-          }
-        }),
+    logRecords: () => jsonLines(output),
     waitForLog(pattern, timeoutMs = 60_000) {
       return new Promise<void>((res, rej) => {
         const check = () => {

@@ -7,6 +7,7 @@ import { CoreV1Api, CustomObjectsApi, KubeConfig } from "@kubernetes/client-node
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { type RunningController, startController } from "../../support/controller.js";
 import { type CallRecord, type EmulatorHandle, startEmulatorInProcess } from "../../support/emulator.js";
+import { waitFor as pollUntil } from "../../support/fleet.js";
 
 const GROUP = "ecs.alicloud.dev";
 const VERSION = "v1alpha1";
@@ -82,20 +83,9 @@ async function patchSpec(name: string, spec: Record<string, unknown>): Promise<v
 
 const cond = (o: Obj, type: string) => o.status?.conditions?.find((c) => c.type === type);
 
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ""}\ncontroller log tail:\n${ctl.logs().slice(-2000)}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
+/** Polls until `fn` returns a value; on timeout the error carries the controller's log tail. */
+const waitFor = <T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> =>
+  pollUntil(what, fn, timeoutMs, () => `controller log tail:\n${ctl.logs().slice(-2000)}`, 250);
 
 async function waitForCondition(name: string, type: string, status: string, reason?: string, timeoutMs?: number): Promise<Obj> {
   return waitFor(
