@@ -82,6 +82,8 @@ export function buildApp(deps: AppDeps): BuiltApp {
     getConfigMap: (ns: string, name: string) => configMaps.get(ns, name),
   };
   const status = statusWriter(kubeConfig, log, new KubeWriteLimiter(config.kubeQps, config.kubeBurst));
+  // The read-your-writes copy of a deleted resource would otherwise stay in memory for good.
+  resources.addHandler({ delete: (o) => status.forget(`${o.metadata.namespace}/${o.metadata.name}`) });
   const reconciler = new Reconciler({
     resources: {
       get: (ns, name) => status.fresh(resources.get(ns, name)),
