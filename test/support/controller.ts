@@ -31,7 +31,12 @@ export function jsonLines(output: string): Array<Record<string, unknown>> {
 export interface ControllerOptions {
   kubeconfig: string;
   ecsEndpoint: string;
-  namespace?: string;
+  /**
+   * The one namespace it watches. Required: test files share a control plane, and a cluster-wide
+   * controller would reconcile the other files' resources against its own emulator and overwrite
+   * their statuses (a test needing a cluster-wide controller starts its own control plane).
+   */
+  namespace: string;
   args?: string[];
   env?: Record<string, string>;
 }
@@ -60,7 +65,7 @@ export async function startController(opts: ControllerOptions): Promise<RunningC
     `--metrics-bind-address=127.0.0.1:${metricsPort}`,
     `--health-probe-bind-address=127.0.0.1:${healthPort}`,
     "--log-level=debug",
-    ...(opts.namespace ? [`--namespace=${opts.namespace}`] : []),
+    `--namespace=${opts.namespace}`,
     ...(opts.args ?? []),
   ];
   const child: ChildProcess = spawn(process.execPath, args, {

@@ -5,6 +5,10 @@
  * end to end (spec → ECS → status), hold its Lease, serve the probe and metrics endpoints the
  * Deployment uses, and never hit a 403; a second replica must stand by Ready without taking the
  * Lease; the same identity must be refused Pods and writes to ConfigMaps and Deployments.
+ *
+ * The chart's default install watches every namespace, so this file runs on a control plane of its
+ * own: on the shared one it would reconcile the other test files' resources against this file's
+ * emulator (where their instances do not exist) and overwrite their statuses with InstanceNotFound.
  */
 import { type ChildProcessByStdio, spawn } from "node:child_process";
 import type { Readable } from "node:stream";
@@ -14,10 +18,10 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { inject } from "vitest";
 import { parse as parseYaml } from "yaml";
+import { type ControlPlane, startControlPlane } from "../../support/controlplane.js";
 import { type EmulatorHandle, TEST_ACCESS_KEY, startEmulatorInProcess } from "../../support/emulator.js";
-import { ensureNamespace, findObject, kubectl, kubectlOk, parseObjects, renderChart, repoRoot, uniqueName } from "./support.js";
+import { findObject, kubectl, kubectlOk, parseObjects, renderChart, repoRoot, uniqueName } from "./support.js";
 
 interface Replica {
   proc: ChildProcessByStdio<null, Readable, Readable>;
@@ -57,13 +61,17 @@ describe("controller running as the chart's ServiceAccount", () => {
   let leaseName = "";
   let leader: Replica | undefined;
   const replicas: Replica[] = [];
+  let cp: ControlPlane | undefined;
+  /** kubectl as admin of this file's own control plane. */
+  const asAdmin = (args: string[], opts: { input?: string } = {}) => kubectlOk(args, { ...opts, kubeconfig: cp!.kubeconfigPath });
 
   beforeAll(async () => {
     expect(existsSync(join(repoRoot, "src/main.ts")), "src/main.ts (the controller entry point) does not exist yet").toBe(true);
     tmp = await mkdtemp(join(tmpdir(), "ecs-attrs-sa-"));
-    for (const n of [ns, workNs]) await ensureNamespace(n);
+    cp = await startControlPlane({ crdsDir: join(repoRoot, "crds") });
+    for (const n of [ns, workNs]) await asAdmin(["create", "namespace", n]);
     const rendered = await renderChart(release, ns, ["--set", "ecs.region=cn-hangzhou", "--set", "controller.resyncPeriod=1m"]);
-    await kubectlOk(["apply", "-f", "-"], { input: rendered });
+    await asAdmin(["apply", "-f", "-"], { input: rendered });
     const objs = parseObjects(rendered);
     const sa = findObject(objs, "ServiceAccount").metadata.name;
     const container = (findObject(objs, "Deployment") as unknown as {
@@ -71,8 +79,8 @@ describe("controller running as the chart's ServiceAccount", () => {
     }).spec.template.spec.containers[0]!;
 
     // A real ServiceAccount token, as the kubelet would project it.
-    const token = (await kubectlOk(["create", "token", sa, "-n", ns, "--duration=1h"])).trim();
-    const admin = parseYaml(await readFile(inject("kubeconfigPath"), "utf8")) as {
+    const token = (await asAdmin(["create", "token", sa, "-n", ns, "--duration=1h"])).trim();
+    const admin = parseYaml(await readFile(cp.kubeconfigPath, "utf8")) as {
       clusters: { cluster: { server: string; "certificate-authority-data": string } }[];
     };
     const cluster = admin.clusters[0]!.cluster;
@@ -137,6 +145,7 @@ describe("controller running as the chart's ServiceAccount", () => {
       clearTimeout(timer);
     }));
     await emu?.stop();
+    await cp?.stop();
     if (tmp) await rm(tmp, { recursive: true, force: true });
   });
 
@@ -146,14 +155,14 @@ describe("controller running as the chart's ServiceAccount", () => {
       metadata: { name: "rbac-proof", namespace: workNs },
       spec: { instanceId, regionId: "cn-hangzhou", instanceName: "after-rbac-proof" },
     };
-    await kubectlOk(["apply", "-f", "-"], { input: JSON.stringify(resource) });
+    await asAdmin(["apply", "-f", "-"], { input: JSON.stringify(resource) });
     await waitFor("Ready=True", 120_000, async () => {
       if (leader?.proc.exitCode !== null) throw new Error(`controller exited with ${leader?.proc.exitCode}\n${diag(leader)()}`);
-      const r = await kubectl(["get", "ecsattrs", "rbac-proof", "-n", workNs, "-o", "jsonpath={.status.conditions[?(@.type==\"Ready\")].status}"]);
+      const r = await kubectl(["get", "ecsattrs", "rbac-proof", "-n", workNs, "-o", "jsonpath={.status.conditions[?(@.type==\"Ready\")].status}"], { kubeconfig: cp!.kubeconfigPath });
       return r.stdout === "True" ? true : undefined;
     }, diag(leader));
     expect((await emu!.admin.getInstance(instanceId)).instanceName).toBe("after-rbac-proof");
-    const holder = await kubectlOk(["get", "lease", leaseName, "-n", ns, "-o", "jsonpath={.spec.holderIdentity}"]);
+    const holder = await asAdmin(["get", "lease", leaseName, "-n", ns, "-o", "jsonpath={.spec.holderIdentity}"]);
     // Identity: the pod name, optionally with a per-process suffix.
     expect(holder).toMatch(new RegExp(`^${release}-pod-a(_|$)`));
     // Nothing it did was refused: no 403 anywhere in its logs.
@@ -175,7 +184,7 @@ describe("controller running as the chart's ServiceAccount", () => {
       if (standby.proc.exitCode !== null) throw new Error(`standby exited with ${standby.proc.exitCode}\n${diag(standby)()}`);
       return (await httpStatus(`http://127.0.0.1:${standby.healthPort}/readyz`)) === 200 ? true : undefined;
     }, diag(standby));
-    const holder = await kubectlOk(["get", "lease", leaseName, "-n", ns, "-o", "jsonpath={.spec.holderIdentity}"]);
+    const holder = await asAdmin(["get", "lease", leaseName, "-n", ns, "-o", "jsonpath={.spec.holderIdentity}"]);
     // Identity: the pod name, optionally with a per-process suffix.
     expect(holder).toMatch(new RegExp(`^${release}-pod-a(_|$)`));
     expect(standby.logs).not.toMatch(/forbidden|\b403\b/i);
