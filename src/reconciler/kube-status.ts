@@ -1,10 +1,14 @@
 /**
- * Writes EcsInstanceAttributes status through the status subresource with a JSON merge patch that
- * carries the resourceVersion the reconcile read: optimistic concurrency without sending the spec.
- * A 409 (the object changed meanwhile, e.g. a spec edit during a slow ECS write) is retried against
- * the latest version, as controller-runtime's RetryOnConflict does: the status describes what this
- * reconcile saw and did (its observedGeneration says which spec), and dropping it would lose what
- * ECS cannot tell us later, such as which Secret version was applied (a duplicate password write).
+ * Writes EcsInstanceAttributes status through the status subresource as one JSON patch:
+ * `test /metadata/uid` + `add /status` (the whole status; no spec is sent).
+ *
+ * Guarded by the object's uid, not its resourceVersion. The status describes what this reconcile
+ * saw and did (observedGeneration names the spec it acted on), and this controller is its only
+ * writer, one reconcile per resource at a time, so a spec edit during the reconcile is no reason to
+ * refuse it. A resourceVersion precondition made such writes fail with 409 and be dropped, which
+ * lost what ECS cannot tell us later (which Secret version was applied: the password went out
+ * again), and retrying it starves while a resource is edited many times a second. The uid test
+ * still keeps a deleted and re-created object from getting the old one's status.
  */
 import type { KubeConfig } from "@kubernetes/client-node";
 import { isDeepStrictEqual } from "node:util";
@@ -47,13 +51,6 @@ export class KubeWriteLimiter {
 }
 
 /**
- * Status writes go through kube-http (one keep-alive connection pool) rather than client-node's
- * generated CustomObjectsApi, which in client-node 2.0.1 builds a new undici Agent, hence a new TLS
- * connection and SecureContext, for every request.
- */
-/** Conflicts retried per write before it is left to the next reconcile. */
-const MAX_CONFLICT_RETRIES = 5;
-/**
  * How long our written status may stand in for the cache's. The watch normally delivers it within
  * a second; past this the cache is taken as the truth again (e.g. someone else rewrote the status).
  */
@@ -65,6 +62,10 @@ const READ_YOUR_WRITES_MS = 60_000;
  * one, so a reconcile that runs right after a write never acts on the old status (e.g. re-applying
  * a password). The cache can lag by several versions (a burst of spec edits), so "caught up" means
  * the cached status equals what the server returned for our write, not a particular resourceVersion.
+ *
+ * Writes go through kube-http (one keep-alive connection pool) rather than client-node's generated
+ * CustomObjectsApi, which in client-node 2.0.1 builds a new undici Agent, hence a new TLS
+ * connection and SecureContext, for every request.
  */
 export function statusWriter(kc: KubeConfig, log: Logger, limiter?: KubeWriteLimiter) {
   /** key → the status the server returned for our last write (and when), until the cache shows it. */
@@ -82,44 +83,38 @@ export function statusWriter(kc: KubeConfig, log: Logger, limiter?: KubeWriteLim
     return obj;
   };
 
-  const patch = async (current: EcsInstanceAttributes, status: EcsInstanceAttributesStatus) => {
-    // Fields dropped from status must be sent as null in a merge patch, or the server keeps them.
-    const cleared = Object.fromEntries(Object.keys(current.status ?? {}).filter((k) => !(k in status)).map((k) => [k, null]));
-    await limiter?.acquire();
-    return kubeRequest(kc, {
-      method: "PATCH",
-      path: `${pathOf(current)}/status`,
-      body: { metadata: { resourceVersion: current.metadata.resourceVersion }, status: { ...cleared, ...status } },
-      contentType: "application/merge-patch+json",
-      timeoutMs: 30_000,
-    });
+  /** Deleted, or deleted and re-created under the same name (what a failed uid test means). */
+  const replaced = async (obj: EcsInstanceAttributes): Promise<boolean> => {
+    const latest = await kubeRequest(kc, { method: "GET", path: pathOf(obj), timeoutMs: 30_000 });
+    return latest.status === 404 || (latest.status === 200 && (latest.body as EcsInstanceAttributes).metadata.uid !== obj.metadata.uid);
   };
 
   const write = async (obj: EcsInstanceAttributes, status: EcsInstanceAttributesStatus): Promise<void> => {
-    const what = `status of ${obj.metadata.namespace}/${obj.metadata.name}`;
-    let current = obj;
-    for (let conflicts = 0; ; conflicts++) {
-      const r = await patch(current, status);
-      if (r.status === 200) {
-        written.set(keyOf(obj), { status: (r.body as EcsInstanceAttributes).status ?? {}, at: Date.now() });
-        return;
+    const uid = obj.metadata.uid;
+    await limiter?.acquire();
+    const r = await kubeRequest(kc, {
+      method: "PATCH",
+      path: `${pathOf(obj)}/status`,
+      body: [...(uid ? [{ op: "test", path: "/metadata/uid", value: uid }] : []), { op: "add", path: "/status", value: status }],
+      contentType: "application/json-patch+json",
+      timeoutMs: 30_000,
+    });
+    if (r.status === 200) {
+      const updated = r.body as EcsInstanceAttributes;
+      written.set(keyOf(obj), { status: updated.status ?? {}, at: Date.now() });
+      if ((updated.metadata.generation ?? 0) > (status.observedGeneration ?? 0)) {
+        // What a resourceVersion precondition would have refused (see the header).
+        log.debug({ observedGeneration: status.observedGeneration, generation: updated.metadata.generation }, "status written while the spec changed; the next reconcile acts on the new spec");
       }
-      if (r.status === 404) {
-        log.debug({ code: 404 }, "status write skipped: the object was deleted");
-        return;
-      }
-      if (r.status !== 409) throw KubeApiError.from(r, what);
-      if (conflicts >= MAX_CONFLICT_RETRIES) {
-        // Something keeps changing it; the watch event of that change re-queues the resource.
-        log.debug({ code: 409, conflicts }, "status write skipped after repeated conflicts; its watch event re-queues it");
-        return;
-      }
-      const latest = await kubeRequest(kc, { method: "GET", path: pathOf(obj), timeoutMs: 30_000 });
-      if (latest.status === 404) return;
-      if (latest.status !== 200) throw KubeApiError.from(latest, what);
-      current = latest.body as EcsInstanceAttributes;
-      log.debug({ code: 409, conflicts: conflicts + 1, resourceVersion: current.metadata.resourceVersion }, "status write conflicted; retrying against the latest version");
+      return;
     }
+    // 422 is also what a failed `test` op returns; anything else 422 is a real error.
+    if (r.status === 404 || (r.status === 422 && (await replaced(obj)))) {
+      log.debug({ code: r.status }, "status write skipped: the object was deleted (or re-created)");
+      return;
+    }
+    throw KubeApiError.from(r, `status of ${obj.metadata.namespace}/${obj.metadata.name}`);
   };
+
   return { write, fresh, forget: (key: string) => written.delete(key) };
 }

@@ -10,7 +10,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { join, resolve } from "node:path";
 import { TEST_ACCESS_KEY } from "./emulator.js";
-import { freePort } from "./controlplane.js";
 
 const repoRoot = resolve(import.meta.dirname, "../..");
 
@@ -54,16 +53,16 @@ export interface RunningController {
 }
 
 export async function startController(opts: ControllerOptions): Promise<RunningController> {
-  const metricsPort = await freePort();
-  const healthPort = await freePort();
   const args = [
     "--import",
     "tsx",
     join(repoRoot, "src/main.ts"),
     `--kubeconfig=${opts.kubeconfig}`,
     `--ecs-endpoint=${opts.ecsEndpoint}`,
-    `--metrics-bind-address=127.0.0.1:${metricsPort}`,
-    `--health-probe-bind-address=127.0.0.1:${healthPort}`,
+    // Port 0: the controller picks free ports and logs them. Ports chosen here beforehand could be
+    // taken by a parallel test file before the controller binds them (EADDRINUSE).
+    "--metrics-bind-address=127.0.0.1:0",
+    "--health-probe-bind-address=127.0.0.1:0",
     "--log-level=debug",
     `--namespace=${opts.namespace}`,
     ...(opts.args ?? []),
@@ -87,11 +86,21 @@ export async function startController(opts: ControllerOptions): Promise<RunningC
   child.stdout?.setEncoding("utf8").on("data", onData);
   child.stderr?.setEncoding("utf8").on("data", onData);
   const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
+  let endpoints: { metrics?: string; probes?: string } | undefined;
+  /** A URL from the "http endpoints listening" log line; until then one that refuses connections. */
+  const endpoint = (kind: "metrics" | "probes"): string => {
+    endpoints ??= jsonLines(output).find((r) => r["msg"] === "http endpoints listening") as typeof endpoints;
+    return endpoints?.[kind] ?? "http://127.0.0.1:1";
+  };
 
   const ctl: RunningController = {
     pid: child.pid ?? -1,
-    metricsUrl: `http://127.0.0.1:${metricsPort}/metrics`,
-    healthUrl: `http://127.0.0.1:${healthPort}`,
+    get metricsUrl() {
+      return `${endpoint("metrics")}/metrics`;
+    },
+    get healthUrl() {
+      return endpoint("probes");
+    },
     logs: () => output,
     logRecords: () => jsonLines(output),
     waitForLog(pattern, timeoutMs = 60_000) {

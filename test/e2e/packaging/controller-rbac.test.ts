@@ -14,29 +14,24 @@ import { type ChildProcessByStdio, spawn } from "node:child_process";
 import type { Readable } from "node:stream";
 import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
 import { type ControlPlane, startControlPlane } from "../../support/controlplane.js";
+import { jsonLines } from "../../support/controller.js";
 import { type EmulatorHandle, TEST_ACCESS_KEY, startEmulatorInProcess } from "../../support/emulator.js";
 import { findObject, kubectl, kubectlOk, parseObjects, renderChart, repoRoot, uniqueName } from "./support.js";
 
 interface Replica {
   proc: ChildProcessByStdio<null, Readable, Readable>;
   logs: string;
-  metricsPort: number;
-  healthPort: number;
 }
 
-async function freePort(): Promise<number> {
-  const srv = createServer().listen(0, "127.0.0.1");
-  await new Promise((r) => srv.once("listening", r));
-  const addr = srv.address();
-  await new Promise((r) => srv.close(r));
-  if (addr === null || typeof addr === "string") throw new Error("no port");
-  return addr.port;
+/** An endpoint URL from the replica's "http endpoints listening" log line (it binds port 0). */
+function endpoint(r: Replica, kind: "metrics" | "probes"): string {
+  const line = jsonLines(r.logs).find((l) => l["msg"] === "http endpoints listening");
+  return typeof line?.[kind] === "string" ? line[kind] : "http://127.0.0.1:1"; // not listening yet
 }
 
 async function waitFor<T>(what: string, timeoutMs: number, check: () => Promise<T | undefined>, diag: () => string): Promise<T> {
@@ -104,12 +99,10 @@ describe("controller running as the chart's ServiceAccount", () => {
 
   /** Starts one controller process the way the chart's pod runs it, as the ServiceAccount. */
   async function startReplica(podName: string): Promise<Replica> {
-    const metricsPort = await freePort();
-    const healthPort = await freePort();
-    // The chart's own flags, with ports on loopback and the emulator as the ECS endpoint.
+    // The chart's own flags, with free loopback ports (port 0) and the emulator as the ECS endpoint.
     const args = chartArgs.map((a) =>
-      a.startsWith("--metrics-bind-address=") ? `--metrics-bind-address=127.0.0.1:${metricsPort}`
-        : a.startsWith("--health-probe-bind-address=") ? `--health-probe-bind-address=127.0.0.1:${healthPort}` : a,
+      a.startsWith("--metrics-bind-address=") ? "--metrics-bind-address=127.0.0.1:0"
+        : a.startsWith("--health-probe-bind-address=") ? "--health-probe-bind-address=127.0.0.1:0" : a,
     );
     const env: NodeJS.ProcessEnv = {
       PATH: process.env["PATH"],
@@ -121,7 +114,7 @@ describe("controller running as the chart's ServiceAccount", () => {
     };
     const proc = spawn(process.execPath, ["--import", "tsx", "src/main.ts", ...args,
       `--kubeconfig=${tokenKubeconfig}`, `--ecs-endpoint=${emu!.url}`], { cwd: repoRoot, env, stdio: ["ignore", "pipe", "pipe"] });
-    const replica: Replica = { proc, logs: "", metricsPort, healthPort };
+    const replica: Replica = { proc, logs: "" };
     proc.stdout.setEncoding("utf8").on("data", (d: string) => (replica.logs += d));
     proc.stderr.setEncoding("utf8").on("data", (d: string) => (replica.logs += d));
     replicas.push(replica);
@@ -171,9 +164,9 @@ describe("controller running as the chart's ServiceAccount", () => {
 
   it("serves the probes and metrics the chart's Deployment points at", async () => {
     const r = leader!;
-    expect(await httpStatus(`http://127.0.0.1:${r.healthPort}/healthz`)).toBe(200);
-    expect(await httpStatus(`http://127.0.0.1:${r.healthPort}/readyz`)).toBe(200);
-    const metrics = await fetch(`http://127.0.0.1:${r.metricsPort}/metrics`);
+    expect(await httpStatus(`${endpoint(r, "probes")}/healthz`)).toBe(200);
+    expect(await httpStatus(`${endpoint(r, "probes")}/readyz`)).toBe(200);
+    const metrics = await fetch(`${endpoint(r, "metrics")}/metrics`);
     expect(metrics.status).toBe(200);
     expect(await metrics.text()).toMatch(/^# HELP /m);
   });
@@ -182,7 +175,7 @@ describe("controller running as the chart's ServiceAccount", () => {
     const standby = await startReplica(`${release}-pod-b`);
     await waitFor("standby /readyz 200", 60_000, async () => {
       if (standby.proc.exitCode !== null) throw new Error(`standby exited with ${standby.proc.exitCode}\n${diag(standby)()}`);
-      return (await httpStatus(`http://127.0.0.1:${standby.healthPort}/readyz`)) === 200 ? true : undefined;
+      return (await httpStatus(`${endpoint(standby, "probes")}/readyz`)) === 200 ? true : undefined;
     }, diag(standby));
     const holder = await asAdmin(["get", "lease", leaseName, "-n", ns, "-o", "jsonpath={.spec.holderIdentity}"]);
     // Identity: the pod name, optionally with a per-process suffix.

@@ -1,10 +1,11 @@
 /**
  * Reliability scenario 6 (issue 9): concurrent edits. Each of 5 resources gets 20 spec updates
  * within 2 s while the controller is writing (ECS writes take 300–600 ms) → the final spec of each
- * is applied, intermediate specs are coalesced (far fewer than 20 Modify calls per resource), and
- * status writes that hit 409 Conflict are retried against the latest version. The first edit also
- * adds a password, applied while the edits keep coming: it must reach ECS exactly once per resource
- * (a status write lost to a 409 would forget it was applied and send it again).
+ * is applied and intermediate specs are coalesced (far fewer than 20 Modify calls per resource).
+ * Status writes made while the spec kept changing — the ones a resourceVersion precondition refuses
+ * with 409 — land (the writer guards on uid instead, see src/reconciler/kube-status.ts). The first
+ * edit also adds a password, applied while the edits keep coming: it must reach ECS exactly once
+ * per resource (a lost status write forgets it was applied and sends it again).
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { type RunningController, startController } from "../../support/controller.js";
@@ -38,7 +39,7 @@ afterAll(async () => {
 });
 
 describe("reliability: concurrent edits", () => {
-  it("scenario 6: 20 updates in 2 s per resource → final spec applied, writes coalesced, 409s retried", async () => {
+  it("scenario 6: 20 updates in 2 s per resource → final spec applied, writes coalesced, status written across the edits", async () => {
     await fleet.createMany(fleetSpecs(PREFIX, N, () => ({ instanceName: "edit-v0" })));
     await fleet.waitConverged({ count: N, timeoutMs: 60_000 });
     await fleet.secret("pw", { password: PASSWORD });
@@ -83,12 +84,11 @@ describe("reliability: concurrent edits", () => {
     report["passwordWritesPerResource"] = passwordWrites;
     expect(passwordWrites).toEqual(Array.from({ length: N }, () => 1));
 
-    // Status writes against a stale resourceVersion were refused (409) and retried on the latest.
-    const records = ctl.logRecords();
-    const conflicts = records.filter((r) => r["code"] === 409 && String(r["msg"]).startsWith("status write conflicted")).length;
-    report["status409s"] = conflicts;
-    report["statusWritesGivenUp"] = records.filter((r) => String(r["msg"]).startsWith("status write skipped after repeated conflicts")).length;
-    expect(conflicts).toBeGreaterThan(0);
+    // The race was exercised: statuses written after the spec had moved on (409s under a
+    // resourceVersion precondition).
+    const acrossEdits = ctl.logRecords().filter((r) => String(r["msg"]).startsWith("status written while the spec changed")).length;
+    report["statusWritesAcrossEdits"] = acrossEdits;
+    expect(acrossEdits).toBeGreaterThan(0);
     await emu.admin.clearFaults();
   });
 });
