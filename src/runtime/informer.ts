@@ -24,6 +24,7 @@
 import type { KubeConfig } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import { KubeApiError, kubeRequest, openWatch, type WatchEvent, type WatchHandle } from "./kube-http.js";
+import { wakeableSleep } from "./sleep.js";
 
 /** A resource type: group ("" or absent for core), version, plural. */
 export interface ResourceType {
@@ -316,14 +317,9 @@ export class Informer<T extends KubeObject = KubeObject> implements EventSource<
   }
 
   private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const t = setTimeout(done, ms);
-      function done() {
-        clearTimeout(t);
-        resolve();
-      }
-      this.wakeSleep = done;
-    });
+    const { done, wake } = wakeableSleep(ms);
+    this.wakeSleep = wake;
+    return done;
   }
 
   private baseQuery(): Record<string, string | undefined> {

@@ -28,6 +28,7 @@ import type { KubeConfig } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import { KubeApiError, kubeRequest, microTime } from "./kube-http.js";
 import type { RuntimeMetrics } from "./metrics.js";
+import { wakeableSleep } from "./sleep.js";
 
 export interface LeaderElectionOptions {
   kubeConfig: KubeConfig;
@@ -146,14 +147,9 @@ export class LeaderElector {
   }
 
   private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const t = setTimeout(done, ms);
-      function done() {
-        clearTimeout(t);
-        resolve();
-      }
-      this.wake = done;
-    });
+    const { done, wake } = wakeableSleep(ms);
+    this.wake = wake;
+    return done;
   }
 
   private async run(): Promise<void> {
