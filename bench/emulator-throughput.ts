@@ -11,7 +11,7 @@
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import * as $Ecs from "@alicloud/ecs20140526";
-import { ecsClient, startEmulatorProcess } from "../test/support/emulator.js";
+import { ecsClient, startEmulatorProcess } from "../harness/emulator.js";
 
 const { values } = parseArgs({
   options: { seconds: { type: "string", default: "5" }, concurrency: { type: "string", default: "8" } },

@@ -7,10 +7,10 @@
  *                    [--change-percent P] [--cpu-prof DIR]
  *                    [--controller dist|tsx] [--controller-rev REV] [--controller-patch FILE[,FILE]]
  *
- * Parts, all real: kube-apiserver + etcd (test/support/controlplane.ts), the ECS emulator as its own
- * process (bench/emulator-process.ts) with a per-minute Throttling limit of Q·60 on
+ * Parts, all real: kube-apiserver + etcd (harness/controlplane.ts), the ECS emulator as its own
+ * process (harness/emulator-process.ts) with a per-minute Throttling limit of Q·60 on
  * ModifyInstanceAttribute and D·60 on every Describe*, plus L ms latency on every call, and the
- * controller as its own process (`node --import tsx src/main.ts`, test/support/controller.ts)
+ * controller as its own process (`node --import tsx src/main.ts`, harness/controller.ts)
  * configured with the same limits (Modify Q/s, Describe D/s).
  *
  * Phases:
@@ -33,10 +33,10 @@ import { join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
 import { GROUP, PLURAL, VERSION } from "../src/api/index.js";
-import { freePort, startControlPlane, type ControlPlane } from "../test/support/controlplane.js";
-import { EmulatorAdmin, TEST_ACCESS_KEY, type CallRecord } from "../test/support/emulator.js";
-import { jsonLines } from "../test/support/controller.js";
-import { BenchKube, pool } from "./kube.js";
+import { freePort, startControlPlane, type ControlPlane } from "../harness/controlplane.js";
+import { EmulatorAdmin, TEST_ACCESS_KEY, type CallRecord } from "../harness/emulator.js";
+import { jsonLines } from "../harness/controller.js";
+import { BenchKube, pool } from "../harness/kube.js";
 import { cpuSeconds, latencyDelta, memoryMiB, parseApiserverLatency, summary } from "./measure.js";
 
 const repoRoot = resolve(import.meta.dirname, "..");
@@ -124,7 +124,7 @@ async function startEmulatorProc(): Promise<EmulatorProc> {
       },
     }),
   );
-  const child = spawn(process.execPath, ["--import", "tsx", join(repoRoot, "bench/emulator-process.ts"), config], { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, ["--import", "tsx", join(repoRoot, "harness/emulator-process.ts"), config], { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"] });
   let stderr = "";
   child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr = (stderr + d).slice(-5000)));
   const exited = new Promise<void>((r) => child.once("exit", () => r()));
@@ -153,7 +153,7 @@ async function startEmulatorProc(): Promise<EmulatorProc> {
  * sessions may have half-done edits in the working tree) with tsconfig.build.json under
  * node_modules/.cache/ecs-bench/<rev>/ and runs `node dist/main.js`, i.e. what users run;
  * `--controller tsx` runs the working tree's `node --import tsx src/main.ts` like
- * test/support/controller.ts (adds tsx's own memory and start-up time to the figures).
+ * harness/controller.ts (adds tsx's own memory and start-up time to the figures).
  * `--controller-patch FILE` applies a unified diff (patch -p1) to that snapshot first: how proposed
  * fixes (bench/patches/) are measured before the lead applies them to src/.
  */

@@ -17,7 +17,7 @@ import { Action, Controller } from "../src/runtime/controller.js";
 import { CoreResources, type EventSource, Informer, type InformerHandlers, type KubeObject } from "../src/runtime/informer.js";
 import { kubeRequest } from "../src/runtime/kube-http.js";
 import { LeaderElector } from "../src/runtime/leader-election.js";
-import { startControlPlane } from "../test/support/controlplane.js";
+import { startControlPlane } from "../harness/controlplane.js";
 
 const { values: args } = parseArgs({ options: { objects: { type: "string", default: "10000" }, "skip-failover": { type: "boolean", default: false } } });
 const N = Number(args.objects);

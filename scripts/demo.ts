@@ -20,7 +20,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { createInterface } from "node:readline/promises";
 import { parseArgs } from "node:util";
-import { type ControlPlane, controlPlaneBinDir, startControlPlane } from "../test/support/controlplane.js";
+import { type ControlPlane, controlPlaneBinDir, startControlPlane } from "../harness/controlplane.js";
 import { startEmulator } from "../src/emulator/server.js";
 
 const repo = resolve(import.meta.dirname, "..");

@@ -18,9 +18,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
-import { type ControlPlane, startControlPlane } from "../../support/controlplane.js";
-import { jsonLines } from "../../support/controller.js";
-import { type EmulatorHandle, TEST_ACCESS_KEY, startEmulatorInProcess } from "../../support/emulator.js";
+import { type ControlPlane, startControlPlane } from "../../../harness/controlplane.js";
+import { jsonLines } from "../../../harness/controller.js";
+import { type EmulatorHandle, TEST_ACCESS_KEY, startEmulatorInProcess } from "../../../harness/emulator.js";
 import { findObject, kubectl, kubectlOk, parseObjects, renderChart, repoRoot, uniqueName } from "./support.js";
 
 interface Replica {

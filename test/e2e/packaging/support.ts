@@ -8,7 +8,7 @@ import { randomBytes } from "node:crypto";
 import { join, resolve } from "node:path";
 import { inject } from "vitest";
 import { parseAllDocuments } from "yaml";
-import { CHART_DIR, runHelm } from "../../support/helm.js";
+import { CHART_DIR, runHelm } from "../../../harness/helm.js";
 
 export const repoRoot = resolve(import.meta.dirname, "../../..");
 export const fixture = (name: string) => join(import.meta.dirname, "fixtures", name);

@@ -11,9 +11,9 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type ControlPlane, startControlPlane } from "../../support/controlplane.js";
-import { type RunningController, startController } from "../../support/controller.js";
-import { type EmulatorHandle, startEmulatorInProcess, TEST_ACCESS_KEY } from "../../support/emulator.js";
+import { type ControlPlane, startControlPlane } from "../../../harness/controlplane.js";
+import { type RunningController, startController } from "../../../harness/controller.js";
+import { type EmulatorHandle, startEmulatorInProcess, TEST_ACCESS_KEY } from "../../../harness/emulator.js";
 import {
   byInstance,
   fetchText,
@@ -27,7 +27,7 @@ import {
   sleep,
   TcpProxy,
   waitFor,
-} from "../../support/fleet.js";
+} from "../../../harness/fleet.js";
 
 const N = 60;
 const EXTRA = 10;

@@ -10,9 +10,9 @@
  */
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { type RunningController, startController } from "../../support/controller.js";
-import { type EmulatorHandle, startEmulatorInProcess, TEST_ACCESS_KEY } from "../../support/emulator.js";
-import { cond, findLeaks, Fleet, GROUP, KIND, mapLimit, PLURAL, REGION, type Resource, sleep, VERSION, waitFor } from "../../support/fleet.js";
+import { type RunningController, startController } from "../../../harness/controller.js";
+import { type EmulatorHandle, startEmulatorInProcess, TEST_ACCESS_KEY } from "../../../harness/emulator.js";
+import { cond, findLeaks, Fleet, GROUP, KIND, mapLimit, PLURAL, REGION, type Resource, sleep, VERSION, waitFor } from "../../../harness/fleet.js";
 
 const SEED = Number(process.env["ECS_ATTRS_BAD_INPUT_SEED"] ?? 20261127);
 const CORPUS = 1_100;

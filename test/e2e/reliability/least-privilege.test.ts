@@ -12,9 +12,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { parse as parseYaml } from "yaml";
-import { type RunningController, startController } from "../../support/controller.js";
-import { type EmulatorHandle, startEmulatorInProcess, TEST_ACCESS_KEY } from "../../support/emulator.js";
-import { cond, findLeaks, Fleet, REGION, waitFor } from "../../support/fleet.js";
+import { type RunningController, startController } from "../../../harness/controller.js";
+import { type EmulatorHandle, startEmulatorInProcess, TEST_ACCESS_KEY } from "../../../harness/emulator.js";
+import { cond, findLeaks, Fleet, REGION, waitFor } from "../../../harness/fleet.js";
 import { findObject, kubectl, kubectlOk, parseObjects, renderChart, uniqueName } from "../packaging/support.js";
 
 const PASSWORD = "Least-Priv-Pw-42!";

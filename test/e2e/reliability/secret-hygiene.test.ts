@@ -9,9 +9,9 @@
  * converges once the Secret exists.
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { type RunningController, startController } from "../../support/controller.js";
-import { type EmulatorHandle, startEmulatorInProcess, TEST_ACCESS_KEY } from "../../support/emulator.js";
-import { cond, fetchText, findLeaks, Fleet, type Resource, waitFor } from "../../support/fleet.js";
+import { type RunningController, startController } from "../../../harness/controller.js";
+import { type EmulatorHandle, startEmulatorInProcess, TEST_ACCESS_KEY } from "../../../harness/emulator.js";
+import { cond, fetchText, findLeaks, Fleet, type Resource, waitFor } from "../../../harness/fleet.js";
 
 const ns = `rel-secrets-${Date.now().toString(36)}`;
 const PW_GOOD = "Hyg1ene-Good-Pw!";

@@ -4,8 +4,8 @@
  */
 import { CoreV1Api, CustomObjectsApi, KubeConfig } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { type RunningController, startController } from "../../support/controller.js";
-import { type EmulatorHandle, startEmulatorInProcess } from "../../support/emulator.js";
+import { type RunningController, startController } from "../../../harness/controller.js";
+import { type EmulatorHandle, startEmulatorInProcess } from "../../../harness/emulator.js";
 
 const N = 200;
 const RESYNC_MS = 6_000;

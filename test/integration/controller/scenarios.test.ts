@@ -5,9 +5,9 @@
  */
 import { CoreV1Api, CustomObjectsApi, KubeConfig } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { type RunningController, startController } from "../../support/controller.js";
-import { type CallRecord, type EmulatorHandle, startEmulatorInProcess } from "../../support/emulator.js";
-import { waitFor as pollUntil } from "../../support/fleet.js";
+import { type RunningController, startController } from "../../../harness/controller.js";
+import { type CallRecord, type EmulatorHandle, startEmulatorInProcess } from "../../../harness/emulator.js";
+import { waitFor as pollUntil } from "../../../harness/fleet.js";
 
 const GROUP = "ecs.alicloud.dev";
 const VERSION = "v1alpha1";

@@ -2,7 +2,7 @@
 import { networkInterfaces } from "node:os";
 import * as $Ecs from "@alicloud/ecs20140526";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { EmulatorAdminError, ecsClient, startEmulatorInProcess, type EmulatorHandle } from "../../support/emulator.js";
+import { EmulatorAdminError, ecsClient, startEmulatorInProcess, type EmulatorHandle } from "../../../harness/emulator.js";
 import { REGION, RICH_SEED } from "./fixtures.js";
 
 let emu: EmulatorHandle;

@@ -6,7 +6,7 @@
 import { CoreV1Api, type KubeConfig, type V1ConfigMap } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { CoreResources, Informer } from "../../../src/runtime/informer.js";
-import { type ControlPlane, startControlPlane } from "../../support/controlplane.js";
+import { type ControlPlane, startControlPlane } from "../../../harness/controlplane.js";
 import { captureLogger, compactEtcd, createNamespace, loadKubeConfig, PausableProxy, waitFor } from "./helpers.js";
 
 type Ev = { type: "add" | "update" | "delete"; name: string; value?: string | undefined };

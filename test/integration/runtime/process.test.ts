@@ -9,7 +9,7 @@ import { join } from "node:path";
 import type { KubeConfig } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { kubeRequest } from "../../../src/runtime/kube-http.js";
-import { freePort } from "../../support/controlplane.js";
+import { freePort } from "../../../harness/controlplane.js";
 import { createNamespace, loadKubeConfig, waitFor } from "./helpers.js";
 
 interface App {

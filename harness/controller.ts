@@ -11,7 +11,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { join, resolve } from "node:path";
 import { TEST_ACCESS_KEY } from "./emulator.js";
 
-const repoRoot = resolve(import.meta.dirname, "../..");
+const repoRoot = resolve(import.meta.dirname, "..");
 
 /** The JSON records among a process's output lines (pino logs); other lines are skipped. */
 export function jsonLines(output: string): Array<Record<string, unknown>> {

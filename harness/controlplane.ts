@@ -25,7 +25,7 @@ import { promisify } from "node:util";
 import { KubeConfig } from "@kubernetes/client-node";
 
 const execFileP = promisify(execFile);
-const repoRoot = resolve(import.meta.dirname, "../..");
+const repoRoot = resolve(import.meta.dirname, "..");
 
 export interface ControlPlaneOptions {
   /** Directory of CRD YAML files to install and wait for (e.g. "crds"). Skipped when absent or empty. */

@@ -11,7 +11,7 @@ import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { join, resolve } from "node:path";
 
-const repoRoot = resolve(import.meta.dirname, "../..");
+const repoRoot = resolve(import.meta.dirname, "..");
 
 /** The chart directory. */
 export const CHART_DIR = join(repoRoot, "deploy/helm/ecs-attributes-controller");

@@ -2,7 +2,7 @@
  * The ECS emulator as its own process for the fleet benchmark (bench/fleet.ts), with a call log
  * large enough to keep every call of a 10 000-instance run (the CLI's default keeps 10 000).
  *
- *   node --import tsx bench/emulator-process.ts CONFIG.json
+ *   node --import tsx harness/emulator-process.ts CONFIG.json
  *
  * CONFIG.json: `{ "seed": {…seed format of docs/emulator.md…}, "callLogCapacity": 200000 }`.
  * Prints `{"listening":"http://127.0.0.1:PORT"}` on stdout when ready; SIGTERM/SIGINT stop it.
@@ -13,7 +13,7 @@ import { startEmulator } from "../src/emulator/server.js";
 
 const file = process.argv[2];
 if (!file) {
-  process.stderr.write("usage: bench/emulator-process.ts CONFIG.json\n");
+  process.stderr.write("usage: harness/emulator-process.ts CONFIG.json\n");
   process.exit(2);
 }
 const config = JSON.parse(readFileSync(file, "utf8")) as { seed?: SeedInput; callLogCapacity?: number };

@@ -20,20 +20,19 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { createInterface } from "node:readline";
-import { fileURLToPath } from "node:url";
 import EcsModule from "@alicloud/ecs20140526";
 import { $OpenApiUtil } from "@alicloud/openapi-core";
-import type { CallRecord } from "../../src/emulator/calllog.js";
-import type { Fault, FaultInput } from "../../src/emulator/faults.js";
-import type { AccountSettings, InstanceInput, InstancePatch, SecurityGroupInput, SeedInput, TransitionDelays } from "../../src/emulator/seed.js";
-import { startEmulator, type EmulatorOptions } from "../../src/emulator/server.js";
-import type { InstanceStatus, InstanceView, SecurityGroup } from "../../src/emulator/state.js";
+import type { CallRecord } from "../src/emulator/calllog.js";
+import type { Fault, FaultInput } from "../src/emulator/faults.js";
+import type { AccountSettings, InstanceInput, InstancePatch, SecurityGroupInput, SeedInput, TransitionDelays } from "../src/emulator/seed.js";
+import { startEmulator, type EmulatorOptions } from "../src/emulator/server.js";
+import type { InstanceStatus, InstanceView, SecurityGroup } from "../src/emulator/state.js";
 
 export type { CallRecord, Fault, FaultInput, InstanceInput, InstancePatch, InstanceStatus, InstanceView, SecurityGroup, SeedInput };
 
-const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+const repoRoot = resolve(import.meta.dirname, "..");
 
 export const TEST_ACCESS_KEY = { accessKeyId: "testid", accessKeySecret: "testsecret" } as const;
 
