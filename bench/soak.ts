@@ -17,7 +17,8 @@ import { parseArgs } from "node:util";
 import { startControlPlane } from "../harness/controlplane.js";
 import { startController } from "../harness/controller.js";
 import { startEmulatorInProcess } from "../harness/emulator.js";
-import { fetchText, Fleet, fleetInstances, fleetName, fleetSpecs, mapLimit, metricSum, sleep } from "../harness/fleet.js";
+import { fetchText, Fleet, fleetInstances, fleetName, fleetSpecs, mapLimit, metricSum } from "../harness/fleet.js";
+import { sleep } from "../harness/wait.js";
 
 const { values } = parseArgs({
   options: { minutes: { type: "string", default: "5" }, resources: { type: "string", default: "1000" } },

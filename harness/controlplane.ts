@@ -13,19 +13,19 @@
  * Cleanup: stop() kills both processes and removes the temp dir. A detached reaper process also
  * does that if this Node process dies without calling stop() (SIGKILL, crash), so no orphans remain.
  */
-import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import { createWriteStream, type WriteStream } from "node:fs";
 import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
-import { request as httpsRequest } from "node:https";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { promisify } from "node:util";
 import { KubeConfig } from "@kubernetes/client-node";
+import { buildScriptDir, type ExecResult, kubectl, repoRoot, run } from "./exec.js";
+import { KubeClient } from "./kube.js";
+import { WaitAborted, waitFor } from "./wait.js";
 
-const execFileP = promisify(execFile);
-const repoRoot = resolve(import.meta.dirname, "..");
+export type { ExecResult };
 
 export interface ControlPlaneOptions {
   /** Directory of CRD YAML files to install and wait for (e.g. "crds"). Skipped when absent or empty. */
@@ -36,12 +36,6 @@ export interface ControlPlaneOptions {
   log?: (line: string) => void;
   /** Startup timeout per component in ms (default 60 s; the first start on a cold 2-core machine is slow). */
   startTimeoutMs?: number;
-}
-
-export interface ExecResult {
-  stdout: string;
-  stderr: string;
-  code: number;
 }
 
 export interface ControlPlane {
@@ -68,18 +62,7 @@ export interface ControlPlane {
 export async function controlPlaneBinDir(log: (line: string) => void = defaultLog): Promise<string> {
   const fromEnv = process.env["ECS_ATTRS_CONTROLPLANE_BIN"];
   if (fromEnv) return fromEnv;
-  const child = spawn("bash", [join(repoRoot, "scripts/build-controlplane.sh")], {
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let out = "";
-  child.stdout.setEncoding("utf8").on("data", (d: string) => (out += d));
-  child.stderr.setEncoding("utf8").on("data", (d: string) => {
-    for (const line of d.split("\n")) if (line.trim()) log(line);
-  });
-  const [code] = (await once(child, "exit")) as [number | null];
-  if (code !== 0) throw new Error(`scripts/build-controlplane.sh failed with exit code ${code}`);
-  const dir = out.trim().split("\n").pop();
-  if (!dir) throw new Error("scripts/build-controlplane.sh printed no directory");
+  const dir = await buildScriptDir("build-controlplane.sh", log);
   process.env["ECS_ATTRS_CONTROLPLANE_BIN"] = dir;
   return dir;
 }
@@ -99,11 +82,8 @@ export async function freePort(): Promise<number> {
 }
 
 async function openssl(args: string[], cwd: string): Promise<void> {
-  try {
-    await execFileP("openssl", args, { cwd });
-  } catch (e) {
-    throw new Error(`openssl ${args[0]} failed (is openssl installed?): ${(e as Error).message}`, { cause: e });
-  }
+  const r = await run("openssl", args, { cwd });
+  if (r.code !== 0) throw new Error(`openssl ${args[0]} failed (is openssl installed?): ${r.stderr.trim()}`);
 }
 
 /** A throwaway CA plus the certificates the API server and its clients need. */
@@ -202,29 +182,6 @@ async function tail(path: string, lines = 30): Promise<string> {
   }
 }
 
-/** GET over TLS with the admin client cert; resolves with the HTTP status (0 on connection errors). */
-function probe(url: string, tls: { ca: string; cert: string; key: string }): Promise<{ status: number; body: string }> {
-  return new Promise((res) => {
-    const req = httpsRequest(url, { ...tls, timeout: 2000 }, (resp) => {
-      let body = "";
-      resp.setEncoding("utf8").on("data", (d: string) => (body += d));
-      resp.on("end", () => res({ status: resp.statusCode ?? 0, body }));
-    });
-    req.on("error", () => res({ status: 0, body: "" }));
-    req.on("timeout", () => req.destroy());
-    req.end();
-  });
-}
-
-async function waitFor(what: string, timeoutMs: number, check: () => Promise<boolean>, diag: () => Promise<string>): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check()) return;
-    if (Date.now() > deadline) throw new Error(`${what} not ready after ${timeoutMs} ms\n${await diag()}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
 /**
  * Spawns a detached watcher that kills the pids listed in pidsFile and removes dir once
  * `parentPid` is gone. Needed because a SIGKILLed test runner cannot run its own cleanup.
@@ -312,29 +269,30 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
     if (apiserver && apiserver.child.exitCode === null && apiserver.child.signalCode === null) return;
     apiserver = startProcess(join(binDir, "kube-apiserver"), apiArgs, join(workDir, "kube-apiserver.log"));
     await recordPids();
-    const tls = { ca, cert: admin.cert, key: admin.key };
     const proc = apiserver;
-    await waitFor(
-      "kube-apiserver /readyz",
-      timeoutMs,
-      async () => {
-        if (proc.child.exitCode !== null) throw new Error(`kube-apiserver exited:\n${await tail(join(workDir, "kube-apiserver.log"))}`);
-        return (await probe(`${server}/readyz`, tls)).status === 200;
-      },
-      () => tail(join(workDir, "kube-apiserver.log")),
-    );
+    const client = new KubeClient(server, { ca, cert: admin.cert, key: admin.key }, 1);
+    try {
+      await waitFor(
+        "kube-apiserver /readyz",
+        async () => {
+          if (proc.child.exitCode !== null) throw new WaitAborted(`kube-apiserver exited:\n${await tail(join(workDir, "kube-apiserver.log"))}`);
+          return (await client.request("GET", "/readyz", undefined, { timeoutMs: 2000 })).status === 200;
+        },
+        { timeoutMs, intervalMs: 200, diag: () => tail(join(workDir, "kube-apiserver.log")) },
+      );
+    } finally {
+      client.close();
+    }
   };
 
   try {
     await waitFor(
       "etcd",
-      timeoutMs,
       async () => {
-        if (etcd.child.exitCode !== null) throw new Error(`etcd exited:\n${await tail(join(workDir, "etcd.log"))}`);
-        const r = await fetch(`${etcdUrl}/health`).catch(() => undefined);
-        return r?.ok ?? false;
+        if (etcd.child.exitCode !== null) throw new WaitAborted(`etcd exited:\n${await tail(join(workDir, "etcd.log"))}`);
+        return (await fetch(`${etcdUrl}/health`)).ok;
       },
-      () => tail(join(workDir, "etcd.log")),
+      { timeoutMs, intervalMs: 200, diag: () => tail(join(workDir, "etcd.log")) },
     );
     await pki.sign("admin", "/CN=admin/O=system:masters");
     admin.cert = await pki.read("admin.crt");
@@ -362,18 +320,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
       kc.loadFromFile(kubeconfigPath);
       return kc;
     },
-    async kubectl(args, o = {}) {
-      const child = spawn(join(binDir, "kubectl"), [`--kubeconfig=${o.kubeconfig ?? kubeconfigPath}`, ...args], {
-        stdio: ["pipe", "pipe", "pipe"],
-      });
-      let stdout = "";
-      let stderr = "";
-      child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
-      child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
-      child.stdin.end(o.input ?? "");
-      const [code] = (await once(child, "exit")) as [number | null];
-      return { stdout, stderr, code: code ?? -1 };
-    },
+    kubectl: (args, o = {}) => kubectl(binDir, o.kubeconfig ?? kubeconfigPath, args, o.input),
     async userKubeconfig(user, groups = []) {
       const name = `user${++userSeq}`;
       const subject = `/CN=${user}${groups.map((g) => `/O=${g}`).join("")}`;
@@ -395,12 +342,11 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
         const [group, version, plural] = line.split("/");
         await waitFor(
           `discovery of ${plural}.${group}`,
-          timeoutMs,
           async () => {
             const r = await cp.kubectl(["get", "--raw", `/apis/${group}/${version}`]);
             return r.code === 0 && r.stdout.includes(`"name":"${plural}"`);
           },
-          async () => "",
+          { timeoutMs, intervalMs: 200 },
         );
       }
     },

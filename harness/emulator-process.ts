@@ -1,27 +1,24 @@
 /**
- * The ECS emulator as its own process for the fleet benchmark (bench/fleet.ts), with a call log
- * large enough to keep every call of a 10 000-instance run (the CLI's default keeps 10 000).
+ * The ECS emulator as its own process with settings the CLI (src/emulator/main.ts) has no flags
+ * for, chiefly a call log large enough to keep every call of a 10 000-instance benchmark run (the
+ * CLI keeps the default 10 000). Started by `startEmulatorProcess({ callLogCapacity })` in
+ * harness/emulator.ts.
  *
  *   node --import tsx harness/emulator-process.ts CONFIG.json
  *
- * CONFIG.json: `{ "seed": {…seed format of docs/emulator.md…}, "callLogCapacity": 200000 }`.
- * Prints `{"listening":"http://127.0.0.1:PORT"}` on stdout when ready; SIGTERM/SIGINT stop it.
+ * CONFIG.json: the JSON-serialisable part of `EmulatorOptions` (src/emulator/server.ts): seed,
+ * accessKeys, delays, callLogCapacity, logLevel, port. Prints `{"listening":"http://127.0.0.1:PORT"}`
+ * on stdout when ready; SIGTERM/SIGINT stop it.
  */
 import { readFileSync } from "node:fs";
-import type { SeedInput } from "../src/emulator/seed.js";
-import { startEmulator } from "../src/emulator/server.js";
+import { type EmulatorOptions, startEmulator } from "../src/emulator/server.js";
 
 const file = process.argv[2];
 if (!file) {
   process.stderr.write("usage: harness/emulator-process.ts CONFIG.json\n");
   process.exit(2);
 }
-const config = JSON.parse(readFileSync(file, "utf8")) as { seed?: SeedInput; callLogCapacity?: number };
-const emu = await startEmulator({
-  ...(config.seed ? { seed: config.seed } : {}),
-  callLogCapacity: config.callLogCapacity ?? 200_000,
-  logLevel: "warn",
-});
+const emu = await startEmulator(JSON.parse(readFileSync(file, "utf8")) as EmulatorOptions);
 const stop = (): void => {
   void emu.close().then(() => process.exit(0));
 };

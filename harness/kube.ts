@@ -1,8 +1,9 @@
 /**
- * A small keep-alive HTTPS client for the benchmark's own Kubernetes traffic (bulk creates, spec
- * patches, one watch), built from an admin kubeconfig with embedded certificates. It reuses
- * connections (the generated client-node APIs open far more), so the benchmark itself stays a
- * light load on the API server.
+ * The harness's one raw Kubernetes HTTP client: keep-alive HTTPS with the client certificate of a
+ * kubeconfig (or bare TLS material before a kubeconfig exists), JSON in and out, and watches that
+ * resume from the last resourceVersion. Used where the generated @kubernetes/client-node APIs are
+ * too heavy (they open far more connections): the control plane's readiness probe and the fleet
+ * benchmark's bulk creates, spec patches and watch, so the harness itself stays a light load.
  */
 import { Agent, request } from "node:https";
 import { createInterface } from "node:readline";
@@ -15,23 +16,44 @@ export interface KubeReply {
   ms: number;
 }
 
-export class BenchKube {
+export interface KubeTls {
+  ca: string | Buffer;
+  cert: string | Buffer;
+  key: string | Buffer;
+}
+
+export interface WatchEvent {
+  type: string;
+  object: unknown;
+}
+
+export class KubeClient {
   private readonly agent: Agent;
   private readonly server: URL;
 
-  constructor(kc: KubeConfig, maxSockets = 32) {
-    const cluster = kc.getCurrentCluster();
-    const user = kc.getCurrentUser();
-    if (!cluster?.caData || !user?.certData || !user.keyData) throw new Error("bench needs a kubeconfig with embedded CA, client cert and key");
-    const dec = (s: string) => Buffer.from(s, "base64");
-    this.agent = new Agent({ keepAlive: true, maxSockets, ca: dec(cluster.caData), cert: dec(user.certData), key: dec(user.keyData) });
-    this.server = new URL(cluster.server);
+  constructor(
+    server: string,
+    private readonly tls: KubeTls,
+    maxSockets = 32,
+  ) {
+    this.agent = new Agent({ keepAlive: true, maxSockets, ...tls });
+    this.server = new URL(server);
   }
 
-  request(method: string, path: string, body?: unknown, contentType = "application/json"): Promise<KubeReply> {
+  /** From a kubeconfig with embedded CA, client certificate and key (what the harness writes). */
+  static fromKubeConfig(kc: KubeConfig, maxSockets = 32): KubeClient {
+    const cluster = kc.getCurrentCluster();
+    const user = kc.getCurrentUser();
+    if (!cluster?.caData || !user?.certData || !user.keyData) throw new Error("KubeClient needs a kubeconfig with embedded CA, client cert and key");
+    const dec = (s: string) => Buffer.from(s, "base64");
+    return new KubeClient(cluster.server, { ca: dec(cluster.caData), cert: dec(user.certData), key: dec(user.keyData) }, maxSockets);
+  }
+
+  request(method: string, path: string, body?: unknown, opts: { contentType?: string; timeoutMs?: number } = {}): Promise<KubeReply> {
     const t0 = performance.now();
     return new Promise((resolve, reject) => {
       const data = body === undefined ? undefined : JSON.stringify(body);
+      const contentType = opts.contentType ?? "application/json";
       const req = request(
         {
           host: this.server.hostname,
@@ -40,21 +62,12 @@ export class BenchKube {
           path,
           agent: this.agent,
           headers: { accept: "application/json", ...(data ? { "content-type": contentType, "content-length": Buffer.byteLength(data) } : {}) },
-          timeout: 60_000,
+          timeout: opts.timeoutMs ?? 60_000,
         },
         (res) => {
           const chunks: Buffer[] = [];
           res.on("data", (c: Buffer) => chunks.push(c));
-          res.on("end", () => {
-            const text = Buffer.concat(chunks).toString("utf8");
-            let parsed: unknown = text;
-            try {
-              parsed = text ? JSON.parse(text) : undefined;
-            } catch {
-              // keep text
-            }
-            resolve({ status: res.statusCode ?? 0, body: parsed, ms: performance.now() - t0 });
-          });
+          res.on("end", () => resolve({ status: res.statusCode ?? 0, body: parseBody(Buffer.concat(chunks).toString("utf8")), ms: performance.now() - t0 }));
           res.on("error", reject);
         },
       );
@@ -64,15 +77,15 @@ export class BenchKube {
     });
   }
 
-  /** Opens a watch; `onEvent` gets each decoded event. Returns a function that closes it. */
-  watch(path: string, onEvent: (ev: { type: string; object: unknown }) => void, onEnd: (err?: Error) => void): () => void {
+  /** Opens one watch request; `onEvent` gets each decoded event. Returns a function that closes it. */
+  watchOnce(path: string, onEvent: (ev: WatchEvent) => void, onEnd: (err?: Error) => void): () => void {
     const req = request({
       host: this.server.hostname,
       port: this.server.port,
       method: "GET",
       path,
       // A dedicated connection: a watch holds its socket for its whole life.
-      agent: new Agent({ keepAlive: false, ca: this.agent.options.ca, cert: this.agent.options.cert, key: this.agent.options.key }),
+      agent: new Agent({ keepAlive: false, ...this.tls }),
       headers: { accept: "application/json" },
     });
     let closed = false;
@@ -89,7 +102,7 @@ export class BenchKube {
       res.on("error", ended);
       lines.on("error", ended);
       lines.on("line", (line) => {
-        if (line.trim()) onEvent(JSON.parse(line) as { type: string; object: unknown });
+        if (line.trim()) onEvent(JSON.parse(line) as WatchEvent);
       });
       lines.on("close", () => ended());
     });
@@ -103,20 +116,83 @@ export class BenchKube {
     };
   }
 
+  /**
+   * Lists `collection` (retrying while a new CRD's storage does not serve lists yet), feeds every
+   * item as ADDED, then watches from the list's resourceVersion. The API server may drop a watch (a
+   * slow reader under load): it resumes from the last resourceVersion seen, or relists when that is
+   * too old (410 arrives as an ERROR event). `onError` gets a relist that failed; the watch stops then.
+   */
+  async watch(collection: string, onEvent: (ev: WatchEvent) => void, onError: (e: Error) => void): Promise<ResumingWatch> {
+    const state = { lastRv: await this.relist(collection, onEvent), stopped: false, restarts: 0, needRelist: false, close: (): void => undefined };
+    const open = (): void => {
+      state.close = this.watchOnce(
+        `${collection}?watch=true&resourceVersion=${state.lastRv}&allowWatchBookmarks=true`,
+        (ev) => {
+          if (ev.type === "ERROR") {
+            state.needRelist = true;
+            return;
+          }
+          onEvent(ev);
+          const rv = (ev.object as { metadata?: { resourceVersion?: string } }).metadata?.resourceVersion;
+          if (rv) state.lastRv = rv;
+        },
+        () => {
+          if (state.stopped) return;
+          state.restarts++;
+          setTimeout(() => void resume(), 100);
+        },
+      );
+    };
+    const resume = async (): Promise<void> => {
+      if (state.needRelist) {
+        try {
+          state.lastRv = await this.relist(collection, onEvent, 1);
+        } catch (e) {
+          onError(e as Error);
+          return;
+        }
+        state.needRelist = false;
+      }
+      open();
+    };
+    open();
+    return {
+      restarts: () => state.restarts,
+      stop: () => {
+        state.stopped = true;
+        state.close();
+      },
+    };
+  }
+
+  /** GETs a collection, feeds its items as ADDED events and returns its resourceVersion. */
+  private async relist(collection: string, onEvent: (ev: WatchEvent) => void, attempts = 50): Promise<string> {
+    let list = await this.request("GET", collection);
+    for (let i = 1; list.status !== 200 && i < attempts; i++) {
+      await new Promise((r) => setTimeout(r, 200)); // the CRD can be Established a moment before its storage serves lists
+      list = await this.request("GET", collection);
+    }
+    if (list.status !== 200) throw new Error(`list ${collection}: HTTP ${list.status} ${JSON.stringify(list.body).slice(0, 300)}`);
+    const body = list.body as { metadata: { resourceVersion: string }; items: unknown[] };
+    for (const item of body.items) onEvent({ type: "ADDED", object: item });
+    return body.metadata.resourceVersion;
+  }
+
   close(): void {
     this.agent.destroy();
   }
 }
 
-/** Runs `fn` over `items` with at most `concurrency` in flight. */
-export async function pool<T>(items: readonly T[], concurrency: number, fn: (item: T, index: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(concurrency, items.length) }, async () => {
-      while (next < items.length) {
-        const i = next++;
-        await fn(items[i]!, i);
-      }
-    }),
-  );
+export interface ResumingWatch {
+  /** How often the watch was re-opened after the API server ended it. */
+  restarts(): number;
+  stop(): void;
+}
+
+function parseBody(text: string): unknown {
+  try {
+    return text ? JSON.parse(text) : undefined;
+  } catch {
+    return text;
+  }
 }

@@ -24,10 +24,9 @@ import {
   fleetName,
   fleetSpecs,
   mapLimit,
-  sleep,
-  TcpProxy,
-  waitFor,
 } from "../../../harness/fleet.js";
+import { TcpProxy } from "../../../harness/proxy.js";
+import { sleep, waitFor } from "../../../harness/wait.js";
 
 const N = 60;
 const EXTRA = 10;
@@ -126,8 +125,7 @@ describe("reliability: API server restart and watch loss", () => {
           .map((l) => JSON.parse(l) as Record<string, unknown>)
           .at(-1);
       },
-      90_000,
-      () => ctl.logs().slice(-2000),
+      { timeoutMs: 90_000, diag: () => ctl.logs().slice(-2000) },
     );
     expect(relisted["removed"]).toBe(5);
 

@@ -29,10 +29,9 @@ import {
   isConverged,
   mapLimit,
   metricSum,
-  sleep,
-  TcpProxy,
-  waitFor,
 } from "../../../harness/fleet.js";
+import { TcpProxy } from "../../../harness/proxy.js";
+import { sleep, waitFor } from "../../../harness/wait.js";
 
 const N = 200;
 const PREFIX = "flt";

@@ -10,7 +10,8 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { type RunningController, startController } from "../../../harness/controller.js";
 import { type EmulatorHandle, startEmulatorInProcess, TEST_ACCESS_KEY } from "../../../harness/emulator.js";
-import { byInstance, findLeaks, Fleet, fleetInstanceId, fleetInstances, fleetName, fleetSpecs, isConverged, sleep } from "../../../harness/fleet.js";
+import { byInstance, findLeaks, Fleet, fleetInstanceId, fleetInstances, fleetName, fleetSpecs, isConverged } from "../../../harness/fleet.js";
+import { sleep } from "../../../harness/wait.js";
 
 const N = 5;
 const EDITS = 20;

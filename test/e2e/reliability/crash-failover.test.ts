@@ -23,9 +23,9 @@ import {
   fleetSpecs,
   isConverged,
   type Resource,
-  waitFor,
   writerPid,
 } from "../../../harness/fleet.js";
+import { waitFor } from "../../../harness/wait.js";
 
 const report: Record<string, unknown> = {};
 const cleanups: Array<() => Promise<unknown>> = [];
