@@ -248,7 +248,9 @@ function configArgs(options: EmulatorProcessOptions, tmp: string): string[] {
     port: options.port ?? 0,
     accessKeys: [{ ...key, ...(options.securityToken ? { securityToken: options.securityToken } : {}) }],
     ...(options.seed ? { seed: options.seed } : {}),
-    delays: { ...(options.stopDelayMs !== undefined ? { stopMs: options.stopDelayMs } : {}), ...(options.startDelayMs !== undefined ? { startMs: options.startDelayMs } : {}) },
+    ...(options.stopDelayMs !== undefined || options.startDelayMs !== undefined
+      ? { delays: { ...(options.stopDelayMs !== undefined ? { stopMs: options.stopDelayMs } : {}), ...(options.startDelayMs !== undefined ? { startMs: options.startDelayMs } : {}) } }
+      : {}),
     ...(options.callLogCapacity !== undefined ? { callLogCapacity: options.callLogCapacity } : {}),
     logLevel: options.logLevel ?? "info",
   };

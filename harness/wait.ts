@@ -39,7 +39,7 @@ export async function waitFor<T>(what: string, check: () => T | Falsy | Promise<
   const intervalMs = opts.intervalMs ?? 100;
   const deadline = Date.now() + timeoutMs;
   // A wake-up that arrives while a check runs must not be lost: it makes the next sleep end at once.
-  let woken = false;
+  let woken: boolean;
   let endSleep: (() => void) | undefined;
   const unsubscribe = opts.subscribe?.(() => {
     woken = true;
