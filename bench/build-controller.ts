@@ -40,7 +40,8 @@ export function buildController(kind: "dist" | "tsx", revSpec: string, patchFile
 function compile(rev: string, dir: string, patches: readonly string[]): void {
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
-  const tar = spawnSync("bash", ["-c", `git archive ${rev} src tsconfig.json tsconfig.build.json | tar -x -C ${JSON.stringify(dir)}`], { cwd: repoRoot, encoding: "utf8" });
+  // test/ too: a patch may carry the unit tests of its change.
+  const tar = spawnSync("bash", ["-c", `git archive ${rev} src test tsconfig.json tsconfig.build.json | tar -x -C ${JSON.stringify(dir)}`], { cwd: repoRoot, encoding: "utf8" });
   if (tar.status !== 0) throw new Error(`git archive ${rev} failed: ${tar.stderr}`);
   writeFileSync(join(dir, "package.json"), `${JSON.stringify({ type: "module" })}\n`);
   for (const one of patches) {

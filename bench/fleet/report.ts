@@ -89,10 +89,10 @@ function pickLatency(all: Record<string, LatencyRow>): Record<string, LatencyRow
   return Object.fromEntries(Object.entries(all).filter(([k, v]) => (k.includes(PLURAL) || k.includes("events")) && v.requests > 0));
 }
 
-export function table(r: BenchResult): string {
-  const x = r;
+/** The figures the table shows: [figure, measured, target]. */
+function figureRows(x: BenchResult): Array<[string, string, string]> {
   const atEnd = x.controller.metrics_at_end as Partial<Record<string, number>>;
-  const rows: Array<[string, string, string]> = [
+  return [
     ["convergence_s (observed → all Ready)", `${x.convergence.convergence_s}`, ""],
     ["ideal_s = N / Q", `${x.convergence.ideal_s}`, ""],
     ["convergence ratio", `${x.convergence.ratio}`, "≤ 1.10"],
@@ -121,6 +121,11 @@ export function table(r: BenchResult): string {
     ["apiserver+etcd CPU busy (converging)", `${x.headroom.apiserver.cpu_busy_during_convergence}`, ""],
     ["resource creation (/s, p99 ms)", `${x.setup.creates_per_s}, ${x.setup.create_latency_ms.p99}`, ""],
   ];
+}
+
+/** The Markdown table printed without --json. */
+export function table(x: BenchResult): string {
+  const rows = figureRows(x);
   const w0 = Math.max(...rows.map((r) => r[0].length));
   const w1 = Math.max(...rows.map((r) => r[1].length));
   const lines = [`N=${x.config.resources} Q=${x.config.modify_qps}/s L=${x.config.latency_ms} ms D=${x.config.describe_qps}/s resync=${x.config.resync_period_s} s concurrency=${x.config.concurrency}; ${x.machine.cores} cores, Node ${x.machine.node}, ${x.machine.date}`, ""];

@@ -1,4 +1,4 @@
-/** The /_emulator/ admin API over HTTP, through the typed client of test/support/emulator.ts. */
+/** The /_emulator/ admin API over HTTP, through the typed client of harness/emulator.ts. */
 import { networkInterfaces } from "node:os";
 import * as $Ecs from "@alicloud/ecs20140526";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
