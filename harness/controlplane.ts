@@ -212,22 +212,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
   const etcdUrl = `http://127.0.0.1:${etcdClientPort}`;
   const server = `https://127.0.0.1:${apiPort}`;
 
-  const peer = `http://127.0.0.1:${etcdPeerPort}`;
-  const etcd = startProcess(
-    join(binDir, "etcd"),
-    [
-      "--name=default",
-      `--data-dir=${join(workDir, "etcd-data")}`,
-      `--listen-client-urls=${etcdUrl}`,
-      `--advertise-client-urls=${etcdUrl}`,
-      `--listen-peer-urls=${peer}`,
-      `--initial-advertise-peer-urls=${peer}`,
-      `--initial-cluster=default=${peer}`,
-      "--unsafe-no-fsync=true",
-      "--log-level=warn",
-    ],
-    join(workDir, "etcd.log"),
-  );
+  const etcd = startProcess(join(binDir, "etcd"), etcdArgs(workDir, etcdUrl, `http://127.0.0.1:${etcdPeerPort}`), join(workDir, "etcd.log"));
   let apiserver: Proc | undefined;
   const recordPids = () =>
     writeFile(pidsFile, [etcd, apiserver].map((p) => p?.child.pid).filter(Boolean).join("\n"));
@@ -243,57 +228,23 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
     await rm(workDir, { recursive: true, force: true });
   };
 
-  const apiArgs = [
-    `--etcd-servers=${etcdUrl}`,
-    `--cert-dir=${workDir}`,
-    `--tls-cert-file=${join(workDir, "serving.crt")}`,
-    `--tls-private-key-file=${join(workDir, "serving.key")}`,
-    `--client-ca-file=${join(workDir, "ca.crt")}`,
-    `--secure-port=${apiPort}`,
-    "--bind-address=127.0.0.1",
-    "--advertise-address=127.0.0.1",
-    // Loopback may not be advertised through the kubernetes Service endpoints; nothing here needs them.
-    "--endpoint-reconciler-type=none",
-    "--service-cluster-ip-range=10.0.0.0/24",
-    "--allow-privileged=true",
-    // No controller-manager runs, so nothing would create the ServiceAccounts this plugin demands.
-    "--disable-admission-plugins=ServiceAccount",
-    "--authorization-mode=RBAC",
-    "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
-    `--service-account-key-file=${join(workDir, "sa.pub")}`,
-    `--service-account-signing-key-file=${join(workDir, "sa.key")}`,
-    ...(opts.apiServerArgs ?? []),
-  ];
+  const apiArgs = [...apiServerArgs(workDir, etcdUrl, apiPort), ...(opts.apiServerArgs ?? [])];
 
   const startApiServer = async () => {
     if (apiserver && apiserver.child.exitCode === null && apiserver.child.signalCode === null) return;
     apiserver = startProcess(join(binDir, "kube-apiserver"), apiArgs, join(workDir, "kube-apiserver.log"));
     await recordPids();
-    const proc = apiserver;
     const client = new KubeClient(server, { ca, cert: admin.cert, key: admin.key }, 1);
     try {
-      await waitFor(
-        "kube-apiserver /readyz",
-        async () => {
-          if (proc.child.exitCode !== null) throw new WaitAborted(`kube-apiserver exited:\n${await tail(join(workDir, "kube-apiserver.log"))}`);
-          return (await client.request("GET", "/readyz", undefined, { timeoutMs: 2000 })).status === 200;
-        },
-        { timeoutMs, intervalMs: 200, diag: () => tail(join(workDir, "kube-apiserver.log")) },
-      );
+      const readyz = async () => (await client.request("GET", "/readyz", undefined, { timeoutMs: 2000 })).status === 200;
+      await waitReady("kube-apiserver", apiserver, join(workDir, "kube-apiserver.log"), readyz, timeoutMs);
     } finally {
       client.close();
     }
   };
 
   try {
-    await waitFor(
-      "etcd",
-      async () => {
-        if (etcd.child.exitCode !== null) throw new WaitAborted(`etcd exited:\n${await tail(join(workDir, "etcd.log"))}`);
-        return (await fetch(`${etcdUrl}/health`)).ok;
-      },
-      { timeoutMs, intervalMs: 200, diag: () => tail(join(workDir, "etcd.log")) },
-    );
+    await waitReady("etcd", etcd, join(workDir, "etcd.log"), async () => (await fetch(`${etcdUrl}/health`)).ok, timeoutMs);
     await pki.sign("admin", "/CN=admin/O=system:masters");
     admin.cert = await pki.read("admin.crt");
     admin.key = await pki.read("admin.key");
@@ -329,27 +280,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
       await writeFile(path, kubeconfigYaml(server, ca, await pki.read(`${name}.crt`), await pki.read(`${name}.key`), user));
       return path;
     },
-    async installCrds(dir) {
-      const files = (await readdir(dir).catch(() => [] as string[])).filter((f) => /\.ya?ml$/.test(f));
-      if (files.length === 0) return;
-      const applied = await cp.kubectl(["apply", "--server-side", "--force-conflicts", "-f", dir]);
-      if (applied.code !== 0) throw new Error(`installing CRDs from ${dir} failed: ${applied.stderr}`);
-      const established = await cp.kubectl(["wait", "--for=condition=Established", "--timeout=60s", "crd", "--all"]);
-      if (established.code !== 0) throw new Error(`CRDs not established: ${established.stderr}`);
-      // Established is not enough: discovery can lag, and clients resolve kinds through it.
-      const names = await cp.kubectl(["get", "crd", "-o", "jsonpath={range .items[*]}{.spec.group}/{.spec.versions[0].name}/{.spec.names.plural}{\"\\n\"}{end}"]);
-      for (const line of names.stdout.split("\n").filter(Boolean)) {
-        const [group, version, plural] = line.split("/");
-        await waitFor(
-          `discovery of ${plural}.${group}`,
-          async () => {
-            const r = await cp.kubectl(["get", "--raw", `/apis/${group}/${version}`]);
-            return r.code === 0 && r.stdout.includes(`"name":"${plural}"`);
-          },
-          { timeoutMs, intervalMs: 200 },
-        );
-      }
-    },
+    installCrds: (dir) => installCrds(cp, dir, timeoutMs),
     stopApiServer: () => stopProcess(apiserver),
     startApiServer,
     stop: cleanup,
@@ -364,4 +295,76 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
     }
   }
   return cp;
+}
+
+/** Installs every *.yaml in dir and waits until discovery serves each CRD. */
+async function installCrds(cp: ControlPlane, dir: string, timeoutMs: number): Promise<void> {
+  const files = (await readdir(dir).catch(() => [] as string[])).filter((f) => /\.ya?ml$/.test(f));
+  if (files.length === 0) return;
+  const applied = await cp.kubectl(["apply", "--server-side", "--force-conflicts", "-f", dir]);
+  if (applied.code !== 0) throw new Error(`installing CRDs from ${dir} failed: ${applied.stderr}`);
+  const established = await cp.kubectl(["wait", "--for=condition=Established", "--timeout=60s", "crd", "--all"]);
+  if (established.code !== 0) throw new Error(`CRDs not established: ${established.stderr}`);
+  // Established is not enough: discovery can lag, and clients resolve kinds through it.
+  const names = await cp.kubectl(["get", "crd", "-o", "jsonpath={range .items[*]}{.spec.group}/{.spec.versions[0].name}/{.spec.names.plural}{\"\\n\"}{end}"]);
+  for (const line of names.stdout.split("\n").filter(Boolean)) {
+    const [group, version, plural] = line.split("/");
+    await waitFor(
+      `discovery of ${plural}.${group}`,
+      async () => {
+        const r = await cp.kubectl(["get", "--raw", `/apis/${group}/${version}`]);
+        return r.code === 0 && r.stdout.includes(`"name":"${plural}"`);
+      },
+      { timeoutMs, intervalMs: 200 },
+    );
+  }
+}
+
+function etcdArgs(workDir: string, clientUrl: string, peerUrl: string): string[] {
+  return [
+    "--name=default",
+    `--data-dir=${join(workDir, "etcd-data")}`,
+    `--listen-client-urls=${clientUrl}`,
+    `--advertise-client-urls=${clientUrl}`,
+    `--listen-peer-urls=${peerUrl}`,
+    `--initial-advertise-peer-urls=${peerUrl}`,
+    `--initial-cluster=default=${peerUrl}`,
+    "--unsafe-no-fsync=true",
+    "--log-level=warn",
+  ];
+}
+
+function apiServerArgs(workDir: string, etcdUrl: string, apiPort: number): string[] {
+  return [
+    `--etcd-servers=${etcdUrl}`,
+    `--cert-dir=${workDir}`,
+    `--tls-cert-file=${join(workDir, "serving.crt")}`,
+    `--tls-private-key-file=${join(workDir, "serving.key")}`,
+    `--client-ca-file=${join(workDir, "ca.crt")}`,
+    `--secure-port=${apiPort}`,
+    "--bind-address=127.0.0.1",
+    "--advertise-address=127.0.0.1",
+    // Loopback may not be advertised through the kubernetes Service endpoints; nothing here needs them.
+    "--endpoint-reconciler-type=none",
+    "--service-cluster-ip-range=10.0.0.0/24",
+    "--allow-privileged=true",
+    // No controller-manager runs, so nothing would create the ServiceAccounts this plugin demands.
+    "--disable-admission-plugins=ServiceAccount",
+    "--authorization-mode=RBAC",
+    "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
+    `--service-account-key-file=${join(workDir, "sa.pub")}`,
+    `--service-account-signing-key-file=${join(workDir, "sa.key")}`,
+  ];
+}
+
+/** Waits until `ready()` holds, failing at once (with its log's tail) if the process exits. */
+async function waitReady(name: string, proc: Proc, logPath: string, ready: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  await waitFor(
+    name,
+    async () => {
+      if (proc.child.exitCode !== null) throw new WaitAborted(`${name} exited:\n${await tail(logPath)}`);
+      return ready();
+    },
+    { timeoutMs, intervalMs: 200, diag: () => tail(logPath) },
+  );
 }
