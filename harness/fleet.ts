@@ -1,11 +1,13 @@
 /**
- * Fleet helpers for reliability tests and the soak: many EcsInstanceAttributes at once, emulator
- * seeds to match, convergence waits over the whole namespace, call-log accounting and leak grep.
+ * The `Fleet` client (EcsInstanceAttributes, Secrets and Events in one namespace) for the scenario
+ * and reliability tests and the soak: one resource or many at once, emulator seeds to match, waits
+ * for a condition or for the whole namespace to converge, call-log accounting and leak grep.
  *
  *   const fleet = await Fleet.open(kubeconfigPath, "rel-faults");     // creates the namespace
  *   await emu.admin.seed({ instances: fleetInstances("flt", 200) });
  *   await fleet.createMany(fleetSpecs("flt", 200, (i) => ({ instanceName: `want-${i}` })));
  *   const { ms } = await fleet.waitConverged({ count: 200, timeoutMs: 120_000 });
+ *   const o = await fleet.waitForCondition("flt-00000", "Ready", "True", { reason: "InSync" });
  *   const leaks = findLeaks(captured, secrets);                       // [] when clean
  */
 import { CoreV1Api, CustomObjectsApi, KubeConfig } from "@kubernetes/client-node";
