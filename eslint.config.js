@@ -22,7 +22,7 @@ export default tseslint.config(
   },
   {
     // Tests, scripts and benchmarks print to the terminal and poke at loosely typed JSON.
-    files: ["test/**", "scripts/**", "bench/**", "**/*.mjs"],
+    files: ["test/**", "harness/**", "scripts/**", "bench/**", "**/*.mjs"],
     rules: {
       "no-console": "off",
       "@typescript-eslint/no-unsafe-assignment": "off",

@@ -2,10 +2,10 @@ import { defineConfig } from "vitest/config";
 
 // Three layers (design.md "Test layers"): unit = pure logic; integration = real kube-apiserver +
 // etcd and the ECS emulator over HTTP; e2e = shipped artefacts (chart, manifests, processes).
-// integration and e2e share one control plane per project, started by test/support/global-setup.ts.
+// integration and e2e share one control plane per project, started by harness/global-setup.ts.
 export default defineConfig({
   test: {
-    reporters: ["default", "./test/support/summary-reporter.ts"],
+    reporters: ["default", "./harness/summary-reporter.ts"],
     projects: [
       {
         test: {
@@ -18,7 +18,7 @@ export default defineConfig({
         test: {
           name: "integration",
           include: ["test/integration/**/*.test.ts"],
-          globalSetup: ["test/support/global-setup.ts"],
+          globalSetup: ["harness/global-setup.ts"],
           testTimeout: 120_000,
           hookTimeout: 180_000,
           // 2-core machines: a few files at a time; each uses its own namespace.
@@ -29,7 +29,7 @@ export default defineConfig({
         test: {
           name: "e2e",
           include: ["test/e2e/**/*.test.ts"],
-          globalSetup: ["test/support/global-setup.ts"],
+          globalSetup: ["harness/global-setup.ts"],
           testTimeout: 300_000,
           hookTimeout: 300_000,
           maxWorkers: 2,

@@ -8,24 +8,16 @@
  * and calls per CPU-second of the emulator process (from /proc/<pid>/stat), which is the
  * emulator's own capacity regardless of how much CPU the SDK client took.
  */
-import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import * as $Ecs from "@alicloud/ecs20140526";
-import { ecsClient, startEmulatorProcess } from "../test/support/emulator.js";
+import { ecsClient, startEmulatorProcess } from "../harness/emulator.js";
+import { cpuSeconds } from "./measure.js";
 
 const { values } = parseArgs({
   options: { seconds: { type: "string", default: "5" }, concurrency: { type: "string", default: "8" } },
 });
 const seconds = Number(values.seconds);
 const concurrency = Number(values.concurrency);
-const CLK_TCK = 100; // Linux USER_HZ
-
-function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK; // utime + stime
-}
-
 const FLEET = 1000;
 const ids = Array.from({ length: FLEET }, (_, n) => `i-bench-${String(n).padStart(4, "0")}`);
 const emu = await startEmulatorProcess({

@@ -17,7 +17,9 @@ import { Action, Controller } from "../src/runtime/controller.js";
 import { CoreResources, type EventSource, Informer, type InformerHandlers, type KubeObject } from "../src/runtime/informer.js";
 import { kubeRequest } from "../src/runtime/kube-http.js";
 import { LeaderElector } from "../src/runtime/leader-election.js";
-import { startControlPlane } from "../test/support/controlplane.js";
+import { startControlPlane } from "../harness/controlplane.js";
+import { mapLimit } from "../harness/fleet.js";
+import { waitFor } from "../harness/wait.js";
 
 const { values: args } = parseArgs({ options: { objects: { type: "string", default: "10000" }, "skip-failover": { type: "boolean", default: false } } });
 const N = Number(args.objects);
@@ -28,22 +30,8 @@ const fig = (k: string, v: string) => {
   console.log(`${k}: ${v}`);
 };
 
-async function pool<T>(items: T[], concurrency: number, fn: (t: T) => Promise<void>): Promise<void> {
-  let i = 0;
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (i < items.length) await fn(items[i++]!);
-    }),
-  );
-}
-
-async function until(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timeout: ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
+/** The runtime's own reaction times are measured: poll every 5 ms. */
+const until = (cond: () => boolean, timeoutMs: number, what: string) => waitFor(what, cond, { timeoutMs, intervalMs: 5 });
 
 /** 1. The runtime alone: synthetic add/update events into the controller. */
 async function synthetic(): Promise<void> {
@@ -73,7 +61,7 @@ async function synthetic(): Promise<void> {
 
 async function createObjects(kc: KubeConfig, ns: string): Promise<void> {
   const started = performance.now();
-  await pool(
+  await mapLimit(
     Array.from({ length: N }, (_, i) => i),
     64,
     async (i) => {
@@ -130,7 +118,7 @@ async function main(): Promise<void> {
     const before = reconciles;
     const t1 = performance.now();
     let writesDoneAt = 0;
-    const writes = pool(
+    const writes = mapLimit(
       Array.from({ length: N }, (_, i) => i),
       64,
       async (i) => {

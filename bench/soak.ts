@@ -14,10 +14,11 @@
  */
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { startControlPlane } from "../test/support/controlplane.js";
-import { startController } from "../test/support/controller.js";
-import { startEmulatorInProcess } from "../test/support/emulator.js";
-import { fetchText, Fleet, fleetInstances, fleetName, fleetSpecs, mapLimit, metricSum, sleep } from "../test/support/fleet.js";
+import { startControlPlane } from "../harness/controlplane.js";
+import { startController } from "../harness/controller.js";
+import { startEmulatorInProcess } from "../harness/emulator.js";
+import { fetchText, Fleet, fleetInstances, fleetName, fleetSpecs, mapLimit, metricSum } from "../harness/fleet.js";
+import { sleep } from "../harness/wait.js";
 
 const { values } = parseArgs({
   options: { minutes: { type: "string", default: "5" }, resources: { type: "string", default: "1000" } },

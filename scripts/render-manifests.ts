@@ -10,7 +10,7 @@
 import { copyFile, mkdir, readFile, writeFile } from "node:fs/promises";
 import { dirname, relative, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { CHART_DIR, runHelm } from "../test/support/helm.js";
+import { CHART_DIR, runHelm } from "../harness/helm.js";
 
 const repoRoot = resolve(import.meta.dirname, "..");
 const CRD_FILE_NAME = "ecs.alicloud.dev_ecsinstanceattributes.yaml";

@@ -18,9 +18,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
-import { type ControlPlane, startControlPlane } from "../../support/controlplane.js";
-import { jsonLines } from "../../support/controller.js";
-import { type EmulatorHandle, TEST_ACCESS_KEY, startEmulatorInProcess } from "../../support/emulator.js";
+import { type ControlPlane, startControlPlane } from "../../../harness/controlplane.js";
+import { jsonLines } from "../../../harness/controller.js";
+import { type EmulatorHandle, TEST_ACCESS_KEY, startEmulatorInProcess } from "../../../harness/emulator.js";
+import { WaitAborted, waitFor } from "../../../harness/wait.js";
 import { findObject, kubectl, kubectlOk, parseObjects, renderChart, repoRoot, uniqueName } from "./support.js";
 
 interface Replica {
@@ -32,16 +33,6 @@ interface Replica {
 function endpoint(r: Replica, kind: "metrics" | "probes"): string {
   const line = jsonLines(r.logs).find((l) => l["msg"] === "http endpoints listening");
   return typeof line?.[kind] === "string" ? line[kind] : "http://127.0.0.1:1"; // not listening yet
-}
-
-async function waitFor<T>(what: string, timeoutMs: number, check: () => Promise<T | undefined>, diag: () => string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`${what} not reached in ${timeoutMs} ms\n${diag()}`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
 }
 
 describe("controller running as the chart's ServiceAccount", () => {
@@ -149,11 +140,15 @@ describe("controller running as the chart's ServiceAccount", () => {
       spec: { instanceId, regionId: "cn-hangzhou", instanceName: "after-rbac-proof" },
     };
     await asAdmin(["apply", "-f", "-"], { input: JSON.stringify(resource) });
-    await waitFor("Ready=True", 120_000, async () => {
-      if (leader?.proc.exitCode !== null) throw new Error(`controller exited with ${leader?.proc.exitCode}\n${diag(leader)()}`);
-      const r = await kubectl(["get", "ecsattrs", "rbac-proof", "-n", workNs, "-o", "jsonpath={.status.conditions[?(@.type==\"Ready\")].status}"], { kubeconfig: cp!.kubeconfigPath });
-      return r.stdout === "True" ? true : undefined;
-    }, diag(leader));
+    await waitFor(
+      "Ready=True",
+      async () => {
+        if (leader?.proc.exitCode !== null) throw new WaitAborted(`controller exited with ${leader?.proc.exitCode}\n${diag(leader)()}`);
+        const r = await kubectl(["get", "ecsattrs", "rbac-proof", "-n", workNs, "-o", "jsonpath={.status.conditions[?(@.type==\"Ready\")].status}"], { kubeconfig: cp!.kubeconfigPath });
+        return r.stdout === "True";
+      },
+      { timeoutMs: 120_000, intervalMs: 500, diag: diag(leader) },
+    );
     expect((await emu!.admin.getInstance(instanceId)).instanceName).toBe("after-rbac-proof");
     const holder = await asAdmin(["get", "lease", leaseName, "-n", ns, "-o", "jsonpath={.spec.holderIdentity}"]);
     // Identity: the pod name, optionally with a per-process suffix.
@@ -173,10 +168,14 @@ describe("controller running as the chart's ServiceAccount", () => {
 
   it("a second replica stands by Ready (so a surge rollout can finish) without taking the Lease", async () => {
     const standby = await startReplica(`${release}-pod-b`);
-    await waitFor("standby /readyz 200", 60_000, async () => {
-      if (standby.proc.exitCode !== null) throw new Error(`standby exited with ${standby.proc.exitCode}\n${diag(standby)()}`);
-      return (await httpStatus(`${endpoint(standby, "probes")}/readyz`)) === 200 ? true : undefined;
-    }, diag(standby));
+    await waitFor(
+      "standby /readyz 200",
+      async () => {
+        if (standby.proc.exitCode !== null) throw new WaitAborted(`standby exited with ${standby.proc.exitCode}\n${diag(standby)()}`);
+        return (await httpStatus(`${endpoint(standby, "probes")}/readyz`)) === 200;
+      },
+      { timeoutMs: 60_000, intervalMs: 500, diag: diag(standby) },
+    );
     const holder = await asAdmin(["get", "lease", leaseName, "-n", ns, "-o", "jsonpath={.spec.holderIdentity}"]);
     // Identity: the pod name, optionally with a per-process suffix.
     expect(holder).toMatch(new RegExp(`^${release}-pod-a(_|$)`));

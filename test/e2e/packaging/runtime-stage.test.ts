@@ -4,34 +4,17 @@
  * into a clean folder, and run `node dist/main.js --help` there. This proves the runtime image has
  * everything the controller needs and no dev dependencies.
  */
-import { execFile } from "node:child_process";
 import { cp, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { delimiter, dirname, join } from "node:path";
-import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { run as runCommand } from "../../../harness/exec.js";
 import { findObject, fixture, parseObjects, renderChart, repoRoot } from "./support.js";
-
-const execFileP = promisify(execFile);
-
-interface Run {
-  stdout: string;
-  stderr: string;
-  code: number;
-}
 
 const childEnv = { ...process.env, PATH: `${dirname(process.execPath)}${delimiter}${process.env["PATH"] ?? ""}` };
 
-async function run(cmd: string, args: string[], cwd: string): Promise<Run> {
-  try {
-    const { stdout, stderr } = await execFileP(cmd, args, { cwd, maxBuffer: 32 * 1024 * 1024, env: childEnv });
-    return { stdout, stderr, code: 0 };
-  } catch (e) {
-    const err = e as { stdout?: string; stderr?: string; code?: number };
-    return { stdout: err.stdout ?? "", stderr: err.stderr ?? "", code: typeof err.code === "number" ? err.code : -1 };
-  }
-}
+const run = (cmd: string, args: string[], cwd: string) => runCommand(cmd, args, { cwd, env: childEnv });
 
 /** npm on PATH, run by the Node that runs the tests (Node 24): its directory goes first on PATH. */
 const npm = (args: string[], cwd: string) => run("npm", [...args, "--no-audit", "--no-fund", "--loglevel=error"], cwd);

@@ -2,37 +2,20 @@
  * Helpers for the packaging tests: kubectl against the shared control plane (vitest `inject`),
  * helm rendering of the chart, namespaces, YAML documents.
  */
-import { spawn } from "node:child_process";
-import { once } from "node:events";
 import { randomBytes } from "node:crypto";
 import { join, resolve } from "node:path";
 import { inject } from "vitest";
 import { parseAllDocuments } from "yaml";
-import { CHART_DIR, runHelm } from "../../support/helm.js";
+import { type ExecResult, kubectl as runKubectl } from "../../../harness/exec.js";
+import { CHART_DIR, runHelm } from "../../../harness/helm.js";
 
 export const repoRoot = resolve(import.meta.dirname, "../../..");
 export const fixture = (name: string) => join(import.meta.dirname, "fixtures", name);
 export { CHART_DIR, runHelm };
 
-export interface Exec {
-  stdout: string;
-  stderr: string;
-  code: number;
-}
-
 /** The real kubectl as cluster admin (or as the user of another kubeconfig). */
-export async function kubectl(args: string[], opts: { input?: string; kubeconfig?: string } = {}): Promise<Exec> {
-  const bin = join(inject("controlPlaneBinDir"), "kubectl");
-  const child = spawn(bin, [`--kubeconfig=${opts.kubeconfig ?? inject("kubeconfigPath")}`, ...args], {
-    stdio: ["pipe", "pipe", "pipe"],
-  });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
-  child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
-  child.stdin.end(opts.input ?? "");
-  const [code] = (await once(child, "exit")) as [number | null];
-  return { stdout, stderr, code: code ?? -1 };
+export async function kubectl(args: string[], opts: { input?: string; kubeconfig?: string } = {}): Promise<ExecResult> {
+  return runKubectl(inject("controlPlaneBinDir"), opts.kubeconfig ?? inject("kubeconfigPath"), args, opts.input);
 }
 
 /** kubectl that throws with its stderr on a non-zero exit. */

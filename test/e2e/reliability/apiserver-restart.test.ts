@@ -11,9 +11,9 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type ControlPlane, startControlPlane } from "../../support/controlplane.js";
-import { type RunningController, startController } from "../../support/controller.js";
-import { type EmulatorHandle, startEmulatorInProcess, TEST_ACCESS_KEY } from "../../support/emulator.js";
+import { type ControlPlane, startControlPlane } from "../../../harness/controlplane.js";
+import { type RunningController, startController } from "../../../harness/controller.js";
+import { type EmulatorHandle, startEmulatorInProcess, TEST_ACCESS_KEY } from "../../../harness/emulator.js";
 import {
   byInstance,
   fetchText,
@@ -24,10 +24,9 @@ import {
   fleetName,
   fleetSpecs,
   mapLimit,
-  sleep,
-  TcpProxy,
-  waitFor,
-} from "../../support/fleet.js";
+} from "../../../harness/fleet.js";
+import { TcpProxy } from "../../../harness/proxy.js";
+import { sleep, waitFor } from "../../../harness/wait.js";
 
 const N = 60;
 const EXTRA = 10;
@@ -126,8 +125,7 @@ describe("reliability: API server restart and watch loss", () => {
           .map((l) => JSON.parse(l) as Record<string, unknown>)
           .at(-1);
       },
-      90_000,
-      () => ctl.logs().slice(-2000),
+      { timeoutMs: 90_000, diag: () => ctl.logs().slice(-2000) },
     );
     expect(relisted["removed"]).toBe(5);
 

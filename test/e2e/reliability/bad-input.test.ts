@@ -10,9 +10,10 @@
  */
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { type RunningController, startController } from "../../support/controller.js";
-import { type EmulatorHandle, startEmulatorInProcess, TEST_ACCESS_KEY } from "../../support/emulator.js";
-import { cond, findLeaks, Fleet, GROUP, KIND, mapLimit, PLURAL, REGION, type Resource, sleep, VERSION, waitFor } from "../../support/fleet.js";
+import { type RunningController, startController } from "../../../harness/controller.js";
+import { type EmulatorHandle, startEmulatorInProcess, TEST_ACCESS_KEY } from "../../../harness/emulator.js";
+import { cond, findLeaks, Fleet, GROUP, KIND, mapLimit, PLURAL, REGION, type Resource, VERSION } from "../../../harness/fleet.js";
+import { sleep, waitFor } from "../../../harness/wait.js";
 
 const SEED = Number(process.env["ECS_ATTRS_BAD_INPUT_SEED"] ?? 20261127);
 const CORPUS = 1_100;
@@ -262,9 +263,7 @@ describe("reliability: bad input", () => {
         previous = next;
         return same ? next.items : undefined;
       },
-      60_000,
-      () => ctl.logs().slice(-1500),
-      0,
+      { timeoutMs: 60_000, intervalMs: 0, diag: () => ctl.logs().slice(-1500) },
     );
     report["settleMs"] = Date.now() - started;
 

@@ -14,8 +14,8 @@
  * on the same port without losing the emulator's state or call log.
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { type RunningController, startController } from "../../support/controller.js";
-import { type EmulatorHandle, startEmulatorInProcess, TEST_ACCESS_KEY } from "../../support/emulator.js";
+import { type RunningController, startController } from "../../../harness/controller.js";
+import { type EmulatorHandle, startEmulatorInProcess, TEST_ACCESS_KEY } from "../../../harness/emulator.js";
 import {
   byInstance,
   cond,
@@ -29,10 +29,9 @@ import {
   isConverged,
   mapLimit,
   metricSum,
-  sleep,
-  TcpProxy,
-  waitFor,
-} from "../../support/fleet.js";
+} from "../../../harness/fleet.js";
+import { TcpProxy } from "../../../harness/proxy.js";
+import { sleep, waitFor } from "../../../harness/wait.js";
 
 const N = 200;
 const PREFIX = "flt";

@@ -8,9 +8,10 @@
  * per resource (a lost status write forgets it was applied and sends it again).
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { type RunningController, startController } from "../../support/controller.js";
-import { type EmulatorHandle, startEmulatorInProcess, TEST_ACCESS_KEY } from "../../support/emulator.js";
-import { byInstance, findLeaks, Fleet, fleetInstanceId, fleetInstances, fleetName, fleetSpecs, isConverged, sleep } from "../../support/fleet.js";
+import { type RunningController, startController } from "../../../harness/controller.js";
+import { type EmulatorHandle, startEmulatorInProcess, TEST_ACCESS_KEY } from "../../../harness/emulator.js";
+import { byInstance, findLeaks, Fleet, fleetInstanceId, fleetInstances, fleetName, fleetSpecs, isConverged } from "../../../harness/fleet.js";
+import { sleep } from "../../../harness/wait.js";
 
 const N = 5;
 const EDITS = 20;

@@ -10,8 +10,8 @@
  */
 import { CoordinationV1Api } from "@kubernetes/client-node";
 import { afterAll, describe, expect, inject, it } from "vitest";
-import { type RunningController, startController } from "../../support/controller.js";
-import { type CallRecord, type EmulatorHandle, startEmulatorInProcess, TEST_ACCESS_KEY } from "../../support/emulator.js";
+import { type RunningController, startController } from "../../../harness/controller.js";
+import { type CallRecord, type EmulatorHandle, startEmulatorInProcess, TEST_ACCESS_KEY } from "../../../harness/emulator.js";
 import {
   byInstance,
   cond,
@@ -23,9 +23,9 @@ import {
   fleetSpecs,
   isConverged,
   type Resource,
-  waitFor,
   writerPid,
-} from "../../support/fleet.js";
+} from "../../../harness/fleet.js";
+import { waitFor } from "../../../harness/wait.js";
 
 const report: Record<string, unknown> = {};
 const cleanups: Array<() => Promise<unknown>> = [];

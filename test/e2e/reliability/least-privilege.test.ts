@@ -12,9 +12,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { parse as parseYaml } from "yaml";
-import { type RunningController, startController } from "../../support/controller.js";
-import { type EmulatorHandle, startEmulatorInProcess, TEST_ACCESS_KEY } from "../../support/emulator.js";
-import { cond, findLeaks, Fleet, REGION, waitFor } from "../../support/fleet.js";
+import { type RunningController, startController } from "../../../harness/controller.js";
+import { type EmulatorHandle, startEmulatorInProcess, TEST_ACCESS_KEY } from "../../../harness/emulator.js";
+import { cond, findLeaks, Fleet, REGION } from "../../../harness/fleet.js";
 import { findObject, kubectl, kubectlOk, parseObjects, renderChart, uniqueName } from "../packaging/support.js";
 
 const PASSWORD = "Least-Priv-Pw-42!";
@@ -103,15 +103,7 @@ describe("reliability: least privilege under the chart's RBAC", () => {
     await work.create("lp", { instanceId: "i-lpwork", instanceName: "after", passwordSecretRef: { name: "pw", key: "password" } });
     await other.create("lp", { instanceId: "i-lpother", instanceName: "must-not-apply" });
 
-    const o = await waitFor(
-      "lp Ready=True",
-      async () => {
-        const x = await work.get("lp");
-        return cond(x, "Ready")?.status === "True" && x.status?.observedGeneration === x.metadata.generation ? x : undefined;
-      },
-      90_000,
-      () => ctl.logs().slice(-2000),
-    );
+    const o = await work.waitForCondition("lp", "Ready", "True", { timeoutMs: 90_000, diag: () => ctl.logs().slice(-2000) });
     expect(cond(o, "Ready")?.reason).toBe("InSync");
     expect((await emu.admin.getInstance("i-lpwork")).instanceName).toBe("after");
     expect(await emu.admin.verifyPassword("i-lpwork", PASSWORD)).toBe(true);

@@ -9,9 +9,10 @@
  * converges once the Secret exists.
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { type RunningController, startController } from "../../support/controller.js";
-import { type EmulatorHandle, startEmulatorInProcess, TEST_ACCESS_KEY } from "../../support/emulator.js";
-import { cond, fetchText, findLeaks, Fleet, type Resource, waitFor } from "../../support/fleet.js";
+import { type RunningController, startController } from "../../../harness/controller.js";
+import { type EmulatorHandle, startEmulatorInProcess, TEST_ACCESS_KEY } from "../../../harness/emulator.js";
+import { cond, fetchText, findLeaks, Fleet, type Resource } from "../../../harness/fleet.js";
+import { waitFor } from "../../../harness/wait.js";
 
 const ns = `rel-secrets-${Date.now().toString(36)}`;
 const PW_GOOD = "Hyg1ene-Good-Pw!";
@@ -56,16 +57,7 @@ afterAll(async () => {
 });
 
 const waitCond = (name: string, type: string, status: string, reason?: string, timeoutMs = 60_000): Promise<Resource> =>
-  waitFor(
-    `${name} ${type}=${status}${reason ? `/${reason}` : ""}`,
-    async () => {
-      const o = await fleet.get(name);
-      const c = cond(o, type);
-      return c?.status === status && (!reason || c.reason === reason) && o.status?.observedGeneration === o.metadata.generation ? o : undefined;
-    },
-    timeoutMs,
-    () => ctl.logs().slice(-1500),
-  );
+  fleet.waitForCondition(name, type, status, { ...(reason ? { reason } : {}), timeoutMs, intervalMs: 500, diag: () => ctl.logs().slice(-1500) });
 
 describe("reliability: secret hygiene", () => {
   it("scenario 8: no password, user data or access key secret reaches any output; missing Secrets give clear conditions", async () => {

@@ -1,29 +1,12 @@
 /** Small helpers for the API integration tests: kubectl against the shared control plane, namespaces. */
-import { spawn } from "node:child_process";
-import { join } from "node:path";
 import { CoreV1Api, CustomObjectsApi, KubeConfig } from "@kubernetes/client-node";
 import { inject } from "vitest";
 import { GROUP, PLURAL, VERSION } from "../../../src/api/index.js";
-
-export interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+import { type ExecResult, kubectl as runKubectl } from "../../../harness/exec.js";
 
 /** Runs the control plane's kubectl as admin; never throws on a non-zero exit. */
-export function kubectl(args: string[], input?: string): Promise<Run> {
-  const bin = join(inject("controlPlaneBinDir"), "kubectl");
-  return new Promise((resolve, reject) => {
-    const child = spawn(bin, ["--kubeconfig", inject("kubeconfigPath"), ...args], { stdio: ["pipe", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
-    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr }));
-    child.stdin.end(input ?? "");
-  });
+export function kubectl(args: string[], input?: string): Promise<ExecResult> {
+  return runKubectl(inject("controlPlaneBinDir"), inject("kubeconfigPath"), args, input);
 }
 
 export function kubeConfig(): KubeConfig {

@@ -5,7 +5,7 @@ import { Registry } from "prom-client";
 import { DEFAULT_CREDENTIALS } from "../../../src/cloud/client.js";
 import { EcsCloud, type EcsCloudOptions, type EcsTarget } from "../../../src/cloud/ecs.js";
 import { EcsError, SyntheticCode } from "../../../src/cloud/errors.js";
-import { startEmulatorInProcess, TEST_ACCESS_KEY, type EmulatorHandle, type InstanceInput } from "../../support/emulator.js";
+import { startEmulatorInProcess, TEST_ACCESS_KEY, type EmulatorHandle, type InstanceInput } from "../../../harness/emulator.js";
 
 const REGION = "cn-hangzhou";
 const N = 200;

@@ -3,39 +3,20 @@
  * controller as a child process (src/main.ts), each scenario asserting status, Events and the
  * emulator's call log. One controller serves the file, in its own namespace, with a short resync.
  */
-import { CoreV1Api, CustomObjectsApi, KubeConfig } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { type RunningController, startController } from "../../support/controller.js";
-import { type CallRecord, type EmulatorHandle, startEmulatorInProcess } from "../../support/emulator.js";
-import { waitFor as pollUntil } from "../../support/fleet.js";
+import { type RunningController, startController } from "../../../harness/controller.js";
+import { type CallRecord, type EmulatorHandle, startEmulatorInProcess } from "../../../harness/emulator.js";
+import { cond, Fleet, REGION } from "../../../harness/fleet.js";
+import { waitFor } from "../../../harness/wait.js";
 
-const GROUP = "ecs.alicloud.dev";
-const VERSION = "v1alpha1";
-const PLURAL = "ecsinstanceattributes";
-const REGION = "cn-hangzhou";
 const RESYNC_MS = 4_000;
 
 const PASSWORD_1 = "Scenario-Pw-One1!";
 const PASSWORD_2 = "Scenario-Pw-Two2!";
 const USER_DATA = "#!/bin/sh\necho scenario-user-data-marker\n";
 
-interface Cond {
-  type: string;
-  status: string;
-  reason: string;
-  message: string;
-  lastTransitionTime: string;
-}
-interface Obj {
-  metadata: { name: string; generation: number; resourceVersion: string };
-  spec: Record<string, unknown>;
-  status?: { conditions?: Cond[]; error?: { code: string; message: string; retryable: boolean }; pendingChanges?: string[]; observedGeneration?: number; atProvider?: Record<string, unknown> };
-}
-
 const ns = `scen-${Date.now().toString(36)}`;
-const kc = new KubeConfig();
-let custom: CustomObjectsApi;
-let core: CoreV1Api;
+let fleet: Fleet;
 let emu: EmulatorHandle;
 let ctl: RunningController;
 
@@ -62,64 +43,18 @@ function instance(instanceId: string, extra: Record<string, unknown> = {}) {
   return { instanceId, regionId: REGION, instanceName: `seed-${instanceId.slice(2)}`, vpcId: vpcA, securityGroupIds: ["sg-scena1"], ...extra };
 }
 
-async function create(name: string, spec: Record<string, unknown>): Promise<Obj> {
-  return (await custom.createNamespacedCustomObject({
-    group: GROUP,
-    version: VERSION,
-    namespace: ns,
-    plural: PLURAL,
-    body: { apiVersion: `${GROUP}/${VERSION}`, kind: "EcsInstanceAttributes", metadata: { name }, spec: { regionId: REGION, ...spec } },
-  })) as Obj;
-}
+/** The controller's log tail, for wait diagnostics. */
+const logTail = () => `controller log tail:\n${ctl.logs().slice(-2000)}`;
+const waitOpts = (timeoutMs = 60_000) => ({ timeoutMs, intervalMs: 250, diag: logTail });
 
-async function get(name: string): Promise<Obj> {
-  return (await custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: ns, plural: PLURAL, name })) as Obj;
-}
-
-async function patchSpec(name: string, spec: Record<string, unknown>): Promise<void> {
-  const obj = await get(name);
-  await custom.replaceNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: ns, plural: PLURAL, name, body: { ...obj, spec: { ...obj.spec, ...spec } } });
-}
-
-const cond = (o: Obj, type: string) => o.status?.conditions?.find((c) => c.type === type);
-
-/** Polls until `fn` returns a value; on timeout the error carries the controller's log tail. */
-const waitFor = <T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> =>
-  pollUntil(what, fn, timeoutMs, () => `controller log tail:\n${ctl.logs().slice(-2000)}`, 250);
-
-async function waitForCondition(name: string, type: string, status: string, reason?: string, timeoutMs?: number): Promise<Obj> {
-  return waitFor(
-    `${name} ${type}=${status}${reason ? `/${reason}` : ""}`,
-    async () => {
-      const o = await get(name);
-      const c = cond(o, type);
-      return c?.status === status && (reason === undefined || c.reason === reason) && o.status?.observedGeneration === o.metadata.generation ? o : undefined;
-    },
-    timeoutMs,
-  );
-}
+const waitForCondition = (name: string, type: string, status: string, reason?: string, timeoutMs?: number) =>
+  fleet.waitForCondition(name, type, status, { ...(reason ? { reason } : {}), ...waitOpts(timeoutMs) });
 
 const modifies = async (instanceId: string): Promise<CallRecord[]> =>
   (await emu.admin.callLog({ action: "ModifyInstanceAttribute" })).filter((c) => c.params["InstanceId"] === instanceId);
 
-async function secret(name: string, data: Record<string, string>): Promise<void> {
-  const body = { metadata: { name }, stringData: data };
-  try {
-    await core.createNamespacedSecret({ namespace: ns, body });
-  } catch {
-    await core.replaceNamespacedSecret({ namespace: ns, name, body });
-  }
-}
-
-async function events(): Promise<Array<{ reason?: string; message?: string; type?: string; involvedObject: { name?: string } }>> {
-  return (await core.listNamespacedEvent({ namespace: ns })).items;
-}
-
 beforeAll(async () => {
-  kc.loadFromFile(inject("kubeconfigPath"));
-  custom = kc.makeApiClient(CustomObjectsApi);
-  core = kc.makeApiClient(CoreV1Api);
-  await core.createNamespace({ body: { metadata: { name: ns } } });
+  fleet = await Fleet.open(inject("kubeconfigPath"), ns);
   emu = await startEmulatorInProcess({
     delays: { stopMs: 500, startMs: 500 },
     seed: {
@@ -144,13 +79,13 @@ beforeAll(async () => {
 afterAll(async () => {
   await ctl?.stop();
   await emu?.stop();
-  await core?.deleteNamespace({ name: ns }).catch(() => undefined);
+  await fleet?.deleteNamespace();
 });
 
 describe("controller scenarios (real API server + emulator + controller process)", () => {
   it("applies a full resource in one Modify, then stays idle across resyncs", async () => {
-    await secret("full-pw", { password: PASSWORD_1 });
-    await create("full", {
+    await fleet.secret("full-pw", { password: PASSWORD_1 });
+    await fleet.create("full", {
       instanceId: ids.full,
       instanceName: "full-name",
       description: "Full scenario description",
@@ -175,31 +110,31 @@ describe("controller scenarios (real API server + emulator + controller process)
     expect([...(inst.securityGroupIds)].sort()).toEqual(["sg-scena1", "sg-scena2"]);
     expect(await emu.admin.verifyPassword(ids.full, PASSWORD_1)).toBe(true);
     expect(await modifies(ids.full)).toHaveLength(1);
-    const evs = (await events()).filter((e) => e.involvedObject.name === "full" && e.reason === "Applied");
+    const evs = (await fleet.events()).filter((e) => e.involvedObject.name === "full" && e.reason === "Applied");
     expect(evs.length).toBeGreaterThanOrEqual(1);
     expect(evs[0]!.message).toMatch(/RequestId/);
 
     // Two resync rounds later: the instance was re-read, nothing was written.
     const before = (await emu.admin.callLog({ action: "DescribeInstances" })).length;
-    await waitFor("two more DescribeInstances rounds", async () => (await emu.admin.callLog({ action: "DescribeInstances" })).length >= before + 2, 30_000);
+    await waitFor("two more DescribeInstances rounds", async () => (await emu.admin.callLog({ action: "DescribeInstances" })).length >= before + 2, waitOpts(30_000));
     expect(await modifies(ids.full)).toHaveLength(1);
   });
 
   it("retries InternalError with backoff and converges", async () => {
     await emu.admin.addFault({ action: "ModifyInstanceAttribute", code: "InternalError", count: 3 });
-    await create("retry", { instanceId: ids.retry, instanceName: "retry-name" });
+    await fleet.create("retry", { instanceId: ids.retry, instanceName: "retry-name" });
     await waitForCondition("retry", "Ready", "True", "InSync");
     const calls = await modifies(ids.retry);
     expect(calls.map((c) => c.code)).toEqual(["InternalError", "InternalError", "InternalError", "OK"]);
     // Backoff: the policy waits at least 0.5 s, 1 s, 2 s between attempts (jitter only adds).
     const span = Date.parse(calls[3]!.time) - Date.parse(calls[0]!.time);
     expect(span).toBeGreaterThanOrEqual(3_000);
-    const o = await get("retry");
+    const o = await fleet.get("retry");
     expect(o.status?.error).toBeUndefined();
   });
 
   it("holds back a NIC queue change while Running, applies the rest, and applies it once Stopped", async () => {
-    await create("nic", { instanceId: ids.nic, instanceName: "nic-renamed", networkInterfaceQueueNumber: 4 });
+    await fleet.create("nic", { instanceId: ids.nic, instanceName: "nic-renamed", networkInterfaceQueueNumber: 4 });
     const waiting = await waitForCondition("nic", "Ready", "False", "WaitingForInstanceState");
     expect(waiting.status?.pendingChanges).toEqual(["networkInterfaceQueueNumber"]);
     expect((await emu.admin.getInstance(ids.nic)).instanceName).toBe("nic-renamed");
@@ -211,7 +146,7 @@ describe("controller scenarios (real API server + emulator + controller process)
   });
 
   it("reports a terminal ECS code in status without a retry storm, and recovers when the spec is fixed", async () => {
-    await create("terminal", { instanceId: ids.terminal, securityGroupIds: ["sg-scenb1"] });
+    await fleet.create("terminal", { instanceId: ids.terminal, securityGroupIds: ["sg-scenb1"] });
     const failed = await waitForCondition("terminal", "Synced", "False", "TerminalError");
     expect(failed.status?.error).toMatchObject({ code: "InvalidSecurityGroupVpc.NotBelongToOneVpc", retryable: false });
     expect(cond(failed, "Ready")?.reason).toBe("InvalidSecurityGroupVpcNotBelongToOneVpc");
@@ -220,26 +155,26 @@ describe("controller scenarios (real API server + emulator + controller process)
     await new Promise((r) => setTimeout(r, 3 * RESYNC_MS));
     const during = (await modifies(ids.terminal)).length - start;
     expect(during).toBeLessThanOrEqual(4);
-    await patchSpec("terminal", { securityGroupIds: ["sg-scena2"] });
+    await fleet.updateSpec("terminal", { securityGroupIds: ["sg-scena2"] });
     const fixed = await waitForCondition("terminal", "Ready", "True", "InSync");
     expect(fixed.status?.error).toBeUndefined();
   });
 
   it("applies a rotated password exactly once, flags RestartRequired, and clears it after a reboot", async () => {
-    await secret("pw", { password: PASSWORD_1 });
-    await create("password", { instanceId: ids.password, passwordSecretRef: { name: "pw", key: "password" } });
+    await fleet.secret("pw", { password: PASSWORD_1 });
+    await fleet.create("password", { instanceId: ids.password, passwordSecretRef: { name: "pw", key: "password" } });
     await waitForCondition("password", "RestartRequired", "True", "RestartPending");
     expect(await modifies(ids.password)).toHaveLength(1);
 
     // ECS reports StartTime to the minute, so only a start in a later minute than the apply proves
     // the restart; wait for the minute to turn before rebooting.
-    const applied = Date.parse(cond(await get("password"), "RestartRequired")!.lastTransitionTime);
-    await waitFor("the next minute", async () => Math.floor(Date.now() / 60_000) > Math.floor(applied / 60_000), 65_000);
+    const applied = Date.parse(cond(await fleet.get("password"), "RestartRequired")!.lastTransitionTime ?? "");
+    await waitFor("the next minute", async () => Math.floor(Date.now() / 60_000) > Math.floor(applied / 60_000), waitOpts(65_000));
     await emu.admin.reboot(ids.password);
     await emu.admin.waitForStatus(ids.password, "Running");
     await waitForCondition("password", "RestartRequired", "False", "NoRestartPending");
 
-    await secret("pw", { password: PASSWORD_2 });
+    await fleet.secret("pw", { password: PASSWORD_2 });
     await waitForCondition("password", "RestartRequired", "True", "RestartPending");
     const calls = await modifies(ids.password);
     expect(calls).toHaveLength(2);
@@ -252,32 +187,32 @@ describe("controller scenarios (real API server + emulator + controller process)
   });
 
   it("reverts drift under Apply after a resync and only reports it under Observe", async () => {
-    await create("drift", { instanceId: ids.drift, instanceName: "drift-wanted" });
-    await create("observe", { instanceId: ids.observe, instanceName: "observe-wanted", managementPolicy: "Observe" });
+    await fleet.create("drift", { instanceId: ids.drift, instanceName: "drift-wanted" });
+    await fleet.create("observe", { instanceId: ids.observe, instanceName: "observe-wanted", managementPolicy: "Observe" });
     await waitForCondition("drift", "Ready", "True", "InSync");
     const observed = await waitForCondition("observe", "Ready", "False", "DriftDetected");
     expect(observed.status?.pendingChanges).toEqual(["instanceName"]);
 
     await emu.admin.patchInstance(ids.drift, { instanceName: "changed-by-hand" });
-    await waitFor("drift reverted", async () => (await emu.admin.getInstance(ids.drift)).instanceName === "drift-wanted", 30_000);
+    await waitFor("drift reverted", async () => (await emu.admin.getInstance(ids.drift)).instanceName === "drift-wanted", waitOpts(30_000));
     expect(await modifies(ids.observe)).toHaveLength(0);
     expect((await emu.admin.getInstance(ids.observe)).instanceName).not.toBe("observe-wanted");
   });
 
   it("reports InstanceNotFound when the instance is deleted", async () => {
-    await create("gone", { instanceId: ids.gone, instanceName: "gone-name" });
+    await fleet.create("gone", { instanceId: ids.gone, instanceName: "gone-name" });
     await waitForCondition("gone", "Ready", "True");
     await emu.admin.deleteInstance(ids.gone);
     await waitForCondition("gone", "Ready", "False", "InstanceNotFound", 30_000);
   });
 
   it("gives the newer of two resources on one instance a Conflict and never applies it", async () => {
-    const old = await create("conflict-old", { instanceId: ids.conflict, instanceName: "from-old" });
+    const old = await fleet.create("conflict-old", { instanceId: ids.conflict, instanceName: "from-old" });
     await waitForCondition("conflict-old", "Ready", "True");
     // creationTimestamp has second precision: make "older" unambiguous.
     const createdOld = Date.parse(String((old.metadata as { creationTimestamp?: string }).creationTimestamp));
-    await waitFor("a later second", async () => Date.now() - createdOld > 1_100, 5_000);
-    await create("conflict-new", { instanceId: ids.conflict, instanceName: "from-new" });
+    await waitFor("a later second", async () => Date.now() - createdOld > 1_100, waitOpts(5_000));
+    await fleet.create("conflict-new", { instanceId: ids.conflict, instanceName: "from-new" });
     const c = await waitForCondition("conflict-new", "Ready", "False", "Conflict");
     expect(cond(c, "Ready")?.message).toContain(`${ns}/conflict-old`);
     await new Promise((r) => setTimeout(r, RESYNC_MS));
@@ -289,7 +224,7 @@ describe("controller scenarios (real API server + emulator + controller process)
     await emu.admin.patchDelays({ startMs: 4_000 });
     await emu.admin.setState(ids.starting, "Stopped");
     await emu.admin.start(ids.starting);
-    await create("starting", { instanceId: ids.starting, hostName: "starting-host" });
+    await fleet.create("starting", { instanceId: ids.starting, hostName: "starting-host" });
     await waitForCondition("starting", "Ready", "False", "WaitingForInstanceState");
     await waitForCondition("starting", "Ready", "True", "InSync", 30_000);
     await emu.admin.patchDelays({ startMs: 500 });
@@ -299,23 +234,23 @@ describe("controller scenarios (real API server + emulator + controller process)
   it("waits on IncorrectInstanceStatus from ECS (beyond the in-reconcile retries) and converges", async () => {
     // 5 attempts fit the in-reconcile budget; the 6th failure makes the reconcile report and requeue.
     await emu.admin.addFault({ action: "ModifyInstanceAttribute", code: "IncorrectInstanceStatus", count: 6 });
-    await create("state-err", { instanceId: ids.stateErr, instanceName: "state-err-name" });
+    await fleet.create("state-err", { instanceId: ids.stateErr, instanceName: "state-err-name" });
     const waiting = await waitForCondition("state-err", "Ready", "False", "WaitingForInstanceState");
     expect(waiting.status?.error).toMatchObject({ code: "IncorrectInstanceStatus", retryable: true });
     await waitForCondition("state-err", "Ready", "True", "InSync");
     const calls = await modifies(ids.stateErr);
     expect(calls.filter((c) => c.code === "IncorrectInstanceStatus")).toHaveLength(6);
     expect(calls.at(-1)!.code).toBe("OK");
-    expect((await get("state-err")).status?.error).toBeUndefined();
+    expect((await fleet.get("state-err")).status?.error).toBeUndefined();
   });
 
   it("converges through Throttling.User without calling before the window reopens", async () => {
     await emu.admin.addFault({ action: "ModifyInstanceAttribute", kind: "throttle", limitPerMinute: 2, window: "first-call" });
     try {
       await Promise.all([
-        create("thr1", { instanceId: ids.throttle1, instanceName: "thr-one" }),
-        create("thr2", { instanceId: ids.throttle2, instanceName: "thr-two" }),
-        create("thr3", { instanceId: ids.throttle3, instanceName: "thr-three" }),
+        fleet.create("thr1", { instanceId: ids.throttle1, instanceName: "thr-one" }),
+        fleet.create("thr2", { instanceId: ids.throttle2, instanceName: "thr-two" }),
+        fleet.create("thr3", { instanceId: ids.throttle3, instanceName: "thr-three" }),
       ]);
       for (const n of ["thr1", "thr2", "thr3"]) await waitForCondition(n, "Ready", "True", "InSync", 200_000);
       const calls = (await emu.admin.callLog({ action: "ModifyInstanceAttribute" })).filter((c) => c.params["InstanceId"]?.startsWith("i-scenthr"));
@@ -350,13 +285,13 @@ describe("controller scenarios (real API server + emulator + controller process)
   });
 
   it("never puts a password, user data or the access key secret into logs, Events, status or metrics", async () => {
-    await secret("ud", { data: USER_DATA });
+    await fleet.secret("ud", { data: USER_DATA });
     await emu.admin.setState(ids.nic, "Stopped");
-    await patchSpec("nic", { userData: { secretRef: { name: "ud", key: "data" } } });
+    await fleet.updateSpec("nic", { userData: { secretRef: { name: "ud", key: "data" } } });
     await waitForCondition("nic", "Ready", "True", "InSync");
-    const list = (await custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: ns, plural: PLURAL })) as { items: Obj[] };
+    const list = { items: await fleet.list() };
     const metrics = await (await fetch(ctl.metricsUrl)).text();
-    const captured = [ctl.logs(), metrics, JSON.stringify(list.items.map((i) => i.status)), JSON.stringify(await events()), JSON.stringify(await emu.admin.callLog())].join("\n");
+    const captured = [ctl.logs(), metrics, JSON.stringify(list.items.map((i) => i.status)), JSON.stringify(await fleet.events()), JSON.stringify(await emu.admin.callLog())].join("\n");
     for (const s of [PASSWORD_1, PASSWORD_2, "scenario-user-data-marker", Buffer.from(USER_DATA).toString("base64"), "testsecret"]) {
       expect(captured.includes(s), `leaked ${s.slice(0, 4)}…`).toBe(false);
     }

@@ -8,7 +8,7 @@ import pino from "pino";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import type { EcsInstanceAttributes, EcsInstanceAttributesStatus } from "../../../src/api/index.js";
 import { statusWriter } from "../../../src/reconciler/kube-status.js";
-import { Fleet } from "../../support/fleet.js";
+import { Fleet } from "../../../harness/fleet.js";
 
 const ns = `status-writer-${Date.now().toString(36)}`;
 let fleet: Fleet;

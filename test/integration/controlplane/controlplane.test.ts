@@ -62,7 +62,7 @@ describe("test control plane (real kube-apiserver + etcd)", () => {
 
 describe("control plane harness", () => {
   it("mints users, restarts the API server on the same etcd, and cleans up", async () => {
-    const { startControlPlane } = await import("../../support/controlplane.js");
+    const { startControlPlane } = await import("../../../harness/controlplane.js");
     const { existsSync } = await import("node:fs");
     const cp = await startControlPlane({ log: () => undefined });
     let stopped = false;

@@ -1,8 +1,8 @@
-/** The /_emulator/ admin API over HTTP, through the typed client of test/support/emulator.ts. */
+/** The /_emulator/ admin API over HTTP, through the typed client of harness/emulator.ts. */
 import { networkInterfaces } from "node:os";
 import * as $Ecs from "@alicloud/ecs20140526";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { EmulatorAdminError, ecsClient, startEmulatorInProcess, type EmulatorHandle } from "../../support/emulator.js";
+import { EmulatorAdminError, ecsClient, startEmulatorInProcess, type EmulatorHandle } from "../../../harness/emulator.js";
 import { REGION, RICH_SEED } from "./fixtures.js";
 
 let emu: EmulatorHandle;

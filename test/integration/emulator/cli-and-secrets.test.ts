@@ -2,7 +2,7 @@
 import { spawnSync } from "node:child_process";
 import * as $Ecs from "@alicloud/ecs20140526";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ecsClient, startEmulatorProcess, type EmulatorProcessHandle } from "../../support/emulator.js";
+import { ecsClient, startEmulatorProcess, type EmulatorProcessHandle } from "../../../harness/emulator.js";
 import { expectEcsError, REGION, RICH_SEED } from "./fixtures.js";
 
 const PASSWORD = "Sup3r$ecretPw!";

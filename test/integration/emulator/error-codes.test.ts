@@ -7,7 +7,7 @@ import * as $Ecs from "@alicloud/ecs20140526";
 import { $OpenApiUtil } from "@alicloud/openapi-core";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { ERROR_TABLE } from "../../../src/emulator/errors.js";
-import { ecsClient, startEmulatorInProcess, type EmulatorHandle } from "../../support/emulator.js";
+import { ecsClient, startEmulatorInProcess, type EmulatorHandle } from "../../../harness/emulator.js";
 import { expectEcsError, REGION, RICH_SEED } from "./fixtures.js";
 
 type Client = ReturnType<typeof ecsClient>;

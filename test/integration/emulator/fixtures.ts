@@ -1,6 +1,6 @@
 /** Shared seed and assertions for the SDK-driven emulator tests. */
 import { expect } from "vitest";
-import type { SeedInput } from "../../support/emulator.js";
+import type { SeedInput } from "../../../harness/emulator.js";
 
 export const REGION = "cn-hangzhou";
 

@@ -2,7 +2,7 @@
 import * as $Ecs from "@alicloud/ecs20140526";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { EMPTY_SHA256, v1Signature, v1StringToSign, v3CanonicalRequest, v3Signature } from "../../../src/emulator/signature.js";
-import { ecsClient, startEmulatorInProcess, type EmulatorHandle } from "../../support/emulator.js";
+import { ecsClient, startEmulatorInProcess, type EmulatorHandle } from "../../../harness/emulator.js";
 import { expectEcsError, REGION, RICH_SEED } from "./fixtures.js";
 
 let emu: EmulatorHandle;

@@ -1,7 +1,7 @@
 /** Instance state machine and state-gated Modify rules, driven through the SDK. */
 import * as $Ecs from "@alicloud/ecs20140526";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { ecsClient, startEmulatorInProcess, type EmulatorHandle } from "../../support/emulator.js";
+import { ecsClient, startEmulatorInProcess, type EmulatorHandle } from "../../../harness/emulator.js";
 import { expectEcsError, RICH_SEED } from "./fixtures.js";
 
 let emu: EmulatorHandle;

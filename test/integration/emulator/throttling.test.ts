@@ -2,7 +2,7 @@
 import * as $Ecs from "@alicloud/ecs20140526";
 import { ThrottlingError } from "@alicloud/openapi-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ecsClient, startEmulatorInProcess, type EmulatorHandle } from "../../support/emulator.js";
+import { ecsClient, startEmulatorInProcess, type EmulatorHandle } from "../../../harness/emulator.js";
 import { RICH_SEED } from "./fixtures.js";
 
 let emu: EmulatorHandle;

@@ -10,7 +10,8 @@ import { EventRecorder } from "../../../src/runtime/events.js";
 import { CoreResources, Informer, type KubeObject, type ResourceType } from "../../../src/runtime/informer.js";
 import { kubeRequest } from "../../../src/runtime/kube-http.js";
 import { RuntimeMetrics } from "../../../src/runtime/metrics.js";
-import { captureLogger, createNamespace, loadKubeConfig, waitFor } from "./helpers.js";
+import { captureLogger, createNamespace, loadKubeConfig } from "./helpers.js";
+import { waitFor } from "../../../harness/wait.js";
 
 const GROUP = "runtime-test.example.com";
 const WIDGETS: ResourceType = { group: GROUP, version: "v1", plural: "widgets", kind: "Widget" };
@@ -50,7 +51,7 @@ async function ensureCrd(kc: KubeConfig): Promise<void> {
   };
   const r = await kubeRequest(kc, { method: "POST", path: "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", body: crd });
   if (r.status !== 201 && r.status !== 409) throw new Error(`CRD create: ${r.status} ${JSON.stringify(r.body)}`);
-  await waitFor("widgets served", async () => (await kubeRequest(kc, { method: "GET", path: `/apis/${GROUP}/v1/widgets` })).status === 200, 60_000, 200);
+  await waitFor("widgets served", async () => (await kubeRequest(kc, { method: "GET", path: `/apis/${GROUP}/v1/widgets` })).status === 200, { timeoutMs: 60_000, intervalMs: 200 });
 }
 
 describe("Controller + Informer on a real CRD", () => {

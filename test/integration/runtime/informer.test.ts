@@ -6,8 +6,10 @@
 import { CoreV1Api, type KubeConfig, type V1ConfigMap } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { CoreResources, Informer } from "../../../src/runtime/informer.js";
-import { type ControlPlane, startControlPlane } from "../../support/controlplane.js";
-import { captureLogger, compactEtcd, createNamespace, loadKubeConfig, PausableProxy, waitFor } from "./helpers.js";
+import { type ControlPlane, startControlPlane } from "../../../harness/controlplane.js";
+import { captureLogger, compactEtcd, createNamespace, loadKubeConfig } from "./helpers.js";
+import { TcpProxy } from "../../../harness/proxy.js";
+import { waitFor } from "../../../harness/wait.js";
 
 type Ev = { type: "add" | "update" | "delete"; name: string; value?: string | undefined };
 
@@ -183,14 +185,13 @@ describe("Informer recovery from errors the stock client-node informer stops on 
   let kc: KubeConfig;
   let core: CoreV1Api;
   let ns = "";
-  let proxy: PausableProxy;
+  let proxy: TcpProxy;
   beforeAll(async () => {
     cp = await startControlPlane({ log: () => undefined });
     kc = cp.kubeConfig();
     core = kc.makeApiClient(CoreV1Api);
     ({ ns } = await createNamespace(kc, "rt-errors"));
-    proxy = new PausableProxy({ host: "127.0.0.1", port: Number(new URL(cp.server).port) });
-    await proxy.start();
+    proxy = await TcpProxy.start({ host: "127.0.0.1", port: Number(new URL(cp.server).port) });
   });
   afterAll(async () => {
     await proxy?.stop();
@@ -261,7 +262,7 @@ describe("Informer after a forced 410 Gone (own control plane, watch cache off, 
   let cp: ControlPlane;
   let kc: KubeConfig;
   let core: CoreV1Api;
-  let proxy: PausableProxy;
+  let proxy: TcpProxy;
   let ns = "";
   beforeAll(async () => {
     // Without the watch cache, watches go to etcd, so compacting etcd makes an old resourceVersion
@@ -270,8 +271,7 @@ describe("Informer after a forced 410 Gone (own control plane, watch cache off, 
     kc = cp.kubeConfig();
     core = kc.makeApiClient(CoreV1Api);
     ({ ns } = await createNamespace(kc, "rt-gone"));
-    proxy = new PausableProxy({ host: "127.0.0.1", port: Number(new URL(cp.server).port) });
-    await proxy.start();
+    proxy = await TcpProxy.start({ host: "127.0.0.1", port: Number(new URL(cp.server).port) });
   });
   afterAll(async () => {
     await proxy?.stop();

@@ -9,7 +9,8 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { kubeRequest } from "../../../src/runtime/kube-http.js";
 import { LeaderElector, microTime } from "../../../src/runtime/leader-election.js";
 import { RuntimeMetrics } from "../../../src/runtime/metrics.js";
-import { captureLogger, createNamespace, loadKubeConfig, waitFor } from "./helpers.js";
+import { captureLogger, createNamespace, loadKubeConfig } from "./helpers.js";
+import { waitFor } from "../../../harness/wait.js";
 
 describe("LeaderElector on the real API server", () => {
   let kc: KubeConfig;
@@ -71,7 +72,7 @@ describe("LeaderElector on the real API server", () => {
     const monitor = setInterval(() => (bothLeading ||= a.isLeader() && b.isLeader()), 20);
     const killedAt = Date.now();
     await a.stop({ release: false });
-    await waitFor("b leads after a was killed", () => b.isLeader(), 30_000, 20);
+    await waitFor("b leads after a was killed", () => b.isLeader(), { timeoutMs: 30_000, intervalMs: 20 });
     const failoverMs = Date.now() - killedAt;
     // Not before the lease could have expired, and within lease duration + retry (+ slack for a busy machine).
     expect(failoverMs).toBeGreaterThanOrEqual(15_000 - 2_400);
@@ -84,7 +85,7 @@ describe("LeaderElector on the real API server", () => {
     expect(c.isLeader()).toBe(false);
     const stoppedAt = Date.now();
     await b.stop();
-    await waitFor("c leads after b released", () => c.isLeader(), 20_000, 20);
+    await waitFor("c leads after b released", () => c.isLeader(), { timeoutMs: 20_000, intervalMs: 20 });
     const handoverMs = Date.now() - stoppedAt;
     expect(handoverMs).toBeLessThanOrEqual(2_400 + 2_000);
     clearInterval(monitor);

@@ -9,8 +9,9 @@ import { join } from "node:path";
 import type { KubeConfig } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { kubeRequest } from "../../../src/runtime/kube-http.js";
-import { freePort } from "../../support/controlplane.js";
-import { createNamespace, loadKubeConfig, waitFor } from "./helpers.js";
+import { freePort } from "../../../harness/controlplane.js";
+import { createNamespace, loadKubeConfig } from "./helpers.js";
+import { WaitAborted, waitFor } from "../../../harness/wait.js";
 
 interface App {
   name: string;
@@ -57,7 +58,14 @@ async function startApp(name: string, ns: string): Promise<App> {
   const exited = once(child, "exit").then(([code]) => code as number | null);
   const app = { name, child, metricsUrl: `http://127.0.0.1:${mp}`, healthUrl: `http://127.0.0.1:${hp}`, lines, exited };
   apps.push(app);
-  await waitFor(`${name} started`, () => lines.some((l) => l["msg"] === "app started") || (child.exitCode !== null && Promise.reject(new Error(`${name} exited: ${stderr}`))), 60_000, 100);
+  await waitFor(
+    `${name} started`,
+    () => {
+      if (child.exitCode !== null) throw new WaitAborted(`${name} exited: ${stderr}`);
+      return lines.some((l) => l["msg"] === "app started");
+    },
+    { timeoutMs: 60_000, intervalMs: 100 },
+  );
   return app;
 }
 
@@ -83,10 +91,10 @@ describe("controller processes built from the runtime", () => {
   it("leader and standby probes; SIGTERM drains, releases the Lease and exits 0; SIGKILL fails over", async () => {
     await kubeRequest(kc, { method: "POST", path: `/api/v1/namespaces/${ns}/configmaps`, body: { metadata: { name: "plain" }, data: { a: "1" } } });
     const a = await startApp("app-a", ns);
-    await waitFor("a leads", () => has(a, "became leader"), 30_000, 100);
-    await waitFor("a reconciled plain", () => has(a, "reconcile finished", (l) => l["name"] === "plain"), 30_000, 100);
+    await waitFor("a leads", () => has(a, "became leader"), { timeoutMs: 30_000, intervalMs: 100 });
+    await waitFor("a reconciled plain", () => has(a, "reconcile finished", (l) => l["name"] === "plain"), { timeoutMs: 30_000, intervalMs: 100 });
     const b = await startApp("app-b", ns);
-    await waitFor("b synced", async () => (await text(`${b.healthUrl}/readyz`)).status === 200, 30_000, 100);
+    await waitFor("b synced", async () => (await text(`${b.healthUrl}/readyz`)).status === 200, { timeoutMs: 30_000, intervalMs: 100 });
 
     // probes: both ready and alive; leadership reported, not required
     expect((await text(`${a.healthUrl}/readyz?verbose`)).body).toContain("[+]leader-election ok (leader)");
@@ -102,7 +110,7 @@ describe("controller processes built from the runtime", () => {
 
     // an in-flight reconcile when SIGTERM arrives finishes before the Lease is released
     await kubeRequest(kc, { method: "POST", path: `/api/v1/namespaces/${ns}/configmaps`, body: { metadata: { name: "slow" }, data: { sleepMs: "3000" } } });
-    await waitFor("slow started on a", () => has(a, "reconcile started", (l) => l["name"] === "slow"), 30_000, 50);
+    await waitFor("slow started on a", () => has(a, "reconcile started", (l) => l["name"] === "slow"), { timeoutMs: 30_000, intervalMs: 50 });
     a.child.kill("SIGTERM");
     const termAt = Date.now();
     expect(await a.exited).toBe(0);
@@ -112,15 +120,15 @@ describe("controller processes built from the runtime", () => {
     expect(finished).toBeGreaterThan(-1);
     expect(released).toBeGreaterThan(finished);
     expect(idx("shutdown complete")).toBeGreaterThan(released);
-    await waitFor("b leads after a released", () => has(b, "became leader"), 20_000, 50);
+    await waitFor("b leads after a released", () => has(b, "became leader"), { timeoutMs: 20_000, intervalMs: 50 });
     const handoverMs = Date.now() - termAt;
 
     // SIGKILL: no release; a third process takes over once the 6 s lease expires
     const c = await startApp("app-c", ns);
-    await waitFor("c synced", async () => (await text(`${c.healthUrl}/readyz`)).status === 200, 30_000, 100);
+    await waitFor("c synced", async () => (await text(`${c.healthUrl}/readyz`)).status === 200, { timeoutMs: 30_000, intervalMs: 100 });
     b.child.kill("SIGKILL");
     const killAt = Date.now();
-    await waitFor("c leads after b was killed", () => has(c, "became leader"), 30_000, 50);
+    await waitFor("c leads after b was killed", () => has(c, "became leader"), { timeoutMs: 30_000, intervalMs: 50 });
     const failoverMs = Date.now() - killAt;
     expect(failoverMs).toBeGreaterThanOrEqual(6_000 - 1_200);
     c.child.kill("SIGTERM");

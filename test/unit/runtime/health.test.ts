@@ -104,7 +104,7 @@ describe("http endpoints", () => {
 
   it("serves everything on one port when both addresses are equal", async () => {
     const metrics = new RuntimeMetrics({ processMetrics: false });
-    const { freePort } = await import("../../support/controlplane.js");
+    const { freePort } = await import("../../../harness/controlplane.js");
     const port = await freePort();
     servers = await startHttpServers({ metricsBindAddress: `127.0.0.1:${port}`, healthProbeBindAddress: `127.0.0.1:${port}`, registry: metrics.registry });
     expect(servers.metricsUrl).toBe(servers.healthUrl);

@@ -20,20 +20,20 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
+import { join } from "node:path";
 import { createInterface } from "node:readline";
-import { fileURLToPath } from "node:url";
 import EcsModule from "@alicloud/ecs20140526";
 import { $OpenApiUtil } from "@alicloud/openapi-core";
-import type { CallRecord } from "../../src/emulator/calllog.js";
-import type { Fault, FaultInput } from "../../src/emulator/faults.js";
-import type { AccountSettings, InstanceInput, InstancePatch, SecurityGroupInput, SeedInput, TransitionDelays } from "../../src/emulator/seed.js";
-import { startEmulator, type EmulatorOptions } from "../../src/emulator/server.js";
-import type { InstanceStatus, InstanceView, SecurityGroup } from "../../src/emulator/state.js";
+import type { CallRecord } from "../src/emulator/calllog.js";
+import type { Fault, FaultInput } from "../src/emulator/faults.js";
+import type { AccountSettings, InstanceInput, InstancePatch, SecurityGroupInput, SeedInput, TransitionDelays } from "../src/emulator/seed.js";
+import { startEmulator, type EmulatorOptions } from "../src/emulator/server.js";
+import type { InstanceStatus, InstanceView, SecurityGroup } from "../src/emulator/state.js";
+import { repoRoot } from "./exec.js";
+import { waitFor } from "./wait.js";
 
 export type { CallRecord, Fault, FaultInput, InstanceInput, InstancePatch, InstanceStatus, InstanceView, SecurityGroup, SeedInput };
 
-const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 
 export const TEST_ACCESS_KEY = { accessKeyId: "testid", accessKeySecret: "testsecret" } as const;
 
@@ -118,13 +118,16 @@ export class EmulatorAdmin {
   }
   /** Polls until the instance has `status` (default timeout 10 s). */
   async waitForStatus(id: string, status: InstanceStatus, timeoutMs = 10_000): Promise<InstanceView> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const inst = await this.getInstance(id);
-      if (inst.status === status) return inst;
-      if (Date.now() > deadline) throw new Error(`instance ${id} still ${inst.status} after ${timeoutMs} ms (wanted ${status})`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    let seen = "";
+    return waitFor(
+      `instance ${id} to be ${status}`,
+      async () => {
+        const inst = await this.getInstance(id);
+        seen = inst.status;
+        return inst.status === status && inst;
+      },
+      { timeoutMs, intervalMs: 20, diag: () => `still ${seen}` },
+    );
   }
   listSecurityGroups(): Promise<SecurityGroup[]> {
     return this.call("GET", "security-groups");
@@ -203,6 +206,11 @@ export interface EmulatorProcessOptions {
   env?: NodeJS.ProcessEnv;
   /** Max time to wait for the listening line, ms (default 20 000). */
   startTimeoutMs?: number;
+  /**
+   * Call-log capacity (the CLI keeps 10 000 records). Setting it runs harness/emulator-process.ts
+   * instead of the CLI, which has no flag for it.
+   */
+  callLogCapacity?: number;
 }
 
 export interface EmulatorProcessHandle extends EmulatorHandle {
@@ -216,12 +224,10 @@ export interface EmulatorProcessHandle extends EmulatorHandle {
   exitCode(): Promise<number | null>;
 }
 
-/** Starts `node --import tsx src/emulator/main.ts --port 0 …` and waits for its listening line. */
-export async function startEmulatorProcess(options: EmulatorProcessOptions = {}): Promise<EmulatorProcessHandle> {
-  const args = ["--import", "tsx", join(repoRoot, "src/emulator/main.ts"), "--port", String(options.port ?? 0)];
-  let tmp: string | undefined;
+/** The CLI's arguments for `options`; seed goes through a file in `tmp`. */
+function cliArgs(options: EmulatorProcessOptions, tmp: string): string[] {
+  const args = [join(repoRoot, "src/emulator/main.ts"), "--port", String(options.port ?? 0)];
   if (options.seed) {
-    tmp = mkdtempSync(join(tmpdir(), "ecs-emulator-"));
     const file = join(tmp, "seed.json");
     writeFileSync(file, JSON.stringify(options.seed));
     args.push("--seed", file);
@@ -232,6 +238,35 @@ export async function startEmulatorProcess(options: EmulatorProcessOptions = {})
   if (options.stopDelayMs !== undefined) args.push("--stop-delay-ms", String(options.stopDelayMs));
   if (options.startDelayMs !== undefined) args.push("--start-delay-ms", String(options.startDelayMs));
   args.push("--log-level", options.logLevel ?? "info");
+  return args;
+}
+
+/** harness/emulator-process.ts's arguments: the same settings as one config file in `tmp`. */
+function configArgs(options: EmulatorProcessOptions, tmp: string): string[] {
+  const key = { accessKeyId: options.accessKeyId ?? TEST_ACCESS_KEY.accessKeyId, accessKeySecret: options.accessKeySecret ?? TEST_ACCESS_KEY.accessKeySecret };
+  const config: EmulatorOptions = {
+    port: options.port ?? 0,
+    accessKeys: [{ ...key, ...(options.securityToken ? { securityToken: options.securityToken } : {}) }],
+    ...(options.seed ? { seed: options.seed } : {}),
+    ...(options.stopDelayMs !== undefined || options.startDelayMs !== undefined
+      ? { delays: { ...(options.stopDelayMs !== undefined ? { stopMs: options.stopDelayMs } : {}), ...(options.startDelayMs !== undefined ? { startMs: options.startDelayMs } : {}) } }
+      : {}),
+    ...(options.callLogCapacity !== undefined ? { callLogCapacity: options.callLogCapacity } : {}),
+    logLevel: options.logLevel ?? "info",
+  };
+  const file = join(tmp, "config.json");
+  writeFileSync(file, JSON.stringify(config));
+  return [join(repoRoot, "harness/emulator-process.ts"), file];
+}
+
+/**
+ * Starts the emulator as a child process (`node --import tsx src/emulator/main.ts --port 0 …`, or
+ * harness/emulator-process.ts for settings the CLI lacks) and waits for its listening line.
+ */
+export async function startEmulatorProcess(options: EmulatorProcessOptions = {}): Promise<EmulatorProcessHandle> {
+  const tmp = mkdtempSync(join(tmpdir(), "ecs-emulator-"));
+  const entry = options.callLogCapacity === undefined ? cliArgs(options, tmp) : configArgs(options, tmp);
+  const args = ["--import", "tsx", ...entry];
 
   const child = spawn(process.execPath, args, { cwd: repoRoot, env: options.env ?? process.env, stdio: ["ignore", "pipe", "pipe"] });
   let stderr = "";
@@ -245,7 +280,7 @@ export async function startEmulatorProcess(options: EmulatorProcessOptions = {})
   };
   process.once("exit", killOnExit);
   void exited.then(() => process.off("exit", killOnExit));
-  void exited.then(() => tmp && rmSync(tmp, { recursive: true, force: true }));
+  void exited.then(() => rmSync(tmp, { recursive: true, force: true }));
 
   const url = await new Promise<string>((resolveUrl, reject) => {
     const timer = setTimeout(() => reject(new Error(`emulator did not start in time; stderr:\n${stderr}`)), options.startTimeoutMs ?? 20_000);

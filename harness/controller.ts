@@ -1,6 +1,8 @@
 /**
- * Runs the controller as a child process exactly as users do (`src/main.ts` through tsx, flags and
- * ALIBABA_CLOUD_* env), capturing its logs for assertions (e.g. that no secret was logged).
+ * Runs the controller as a child process exactly as users do (`src/main.ts` through tsx, or a
+ * compiled `dist/main.js`; flags and ALIBABA_CLOUD_* env), capturing its logs for assertions (e.g.
+ * that no secret was logged). Its metrics and probe servers bind port 0; the URLs come from its
+ * "http endpoints listening" log line.
  *
  *   const ctl = await startController({ kubeconfig, ecsEndpoint: emu.url, namespace: ns, args: ["--resync-period=3s"] });
  *   await ctl.waitForLog(/informers synced|leading/);
@@ -8,10 +10,10 @@
  *   await ctl.stop();     // SIGTERM, wait for exit
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { TEST_ACCESS_KEY } from "./emulator.js";
-
-const repoRoot = resolve(import.meta.dirname, "../..");
+import { repoRoot } from "./exec.js";
+import { WaitAborted, waitFor } from "./wait.js";
 
 /** The JSON records among a process's output lines (pino logs); other lines are skipped. */
 export function jsonLines(output: string): Array<Record<string, unknown>> {
@@ -38,6 +40,12 @@ export interface ControllerOptions {
   namespace: string;
   args?: string[];
   env?: Record<string, string>;
+  /** Default "debug". */
+  logLevel?: string;
+  /** What node runs: default `--import tsx src/main.ts`; e.g. `[".../dist/main.js"]` for a build. */
+  command?: string[];
+  /** Write a V8 CPU profile (`--cpu-prof`) into this directory when the process exits. */
+  cpuProfDir?: string;
 }
 
 export interface RunningController {
@@ -54,16 +62,15 @@ export interface RunningController {
 
 export async function startController(opts: ControllerOptions): Promise<RunningController> {
   const args = [
-    "--import",
-    "tsx",
-    join(repoRoot, "src/main.ts"),
+    ...(opts.cpuProfDir ? ["--cpu-prof", `--cpu-prof-dir=${opts.cpuProfDir}`] : []),
+    ...(opts.command ?? ["--import", "tsx", join(repoRoot, "src/main.ts")]),
     `--kubeconfig=${opts.kubeconfig}`,
     `--ecs-endpoint=${opts.ecsEndpoint}`,
     // Port 0: the controller picks free ports and logs them. Ports chosen here beforehand could be
     // taken by a parallel test file before the controller binds them (EADDRINUSE).
     "--metrics-bind-address=127.0.0.1:0",
     "--health-probe-bind-address=127.0.0.1:0",
-    "--log-level=debug",
+    `--log-level=${opts.logLevel ?? "debug"}`,
     `--namespace=${opts.namespace}`,
     ...(opts.args ?? []),
   ];
@@ -86,6 +93,13 @@ export async function startController(opts: ControllerOptions): Promise<RunningC
   child.stdout?.setEncoding("utf8").on("data", onData);
   child.stderr?.setEncoding("utf8").on("data", onData);
   const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
+  // Never leave a controller behind if this process ends without stop().
+  const killOnExit = (): void => void child.kill("SIGKILL");
+  process.once("exit", killOnExit);
+  void exited.then(() => {
+    process.off("exit", killOnExit);
+    for (const w of waiters) w();
+  });
   let endpoints: { metrics?: string; probes?: string } | undefined;
   /** A URL from the "http endpoints listening" log line; until then one that refuses connections. */
   const endpoint = (kind: "metrics" | "probes"): string => {
@@ -103,29 +117,24 @@ export async function startController(opts: ControllerOptions): Promise<RunningC
     },
     logs: () => output,
     logRecords: () => jsonLines(output),
-    waitForLog(pattern, timeoutMs = 60_000) {
-      return new Promise<void>((res, rej) => {
-        const check = () => {
-          if (pattern.test(output)) {
-            waiters.delete(check);
-            clearTimeout(timer);
-            res();
-          }
-        };
-        const timer = setTimeout(() => {
-          waiters.delete(check);
-          rej(new Error(`controller log did not match ${pattern} within ${timeoutMs} ms; last output:\n${output.slice(-3000)}`));
-        }, timeoutMs);
-        waiters.add(check);
-        void exited.then((code) => {
-          if (waiters.has(check)) {
-            waiters.delete(check);
-            clearTimeout(timer);
-            rej(new Error(`controller exited with ${code} before logging ${pattern}:\n${output.slice(-3000)}`));
-          }
-        });
-        check();
-      });
+    async waitForLog(pattern, timeoutMs = 60_000) {
+      await waitFor(
+        `controller log to match ${pattern}`,
+        () => {
+          if (pattern.test(output)) return true;
+          if (child.exitCode !== null || child.signalCode !== null) throw new WaitAborted(`controller exited with ${child.exitCode ?? child.signalCode} before logging ${pattern}:\n${output.slice(-3000)}`);
+          return false;
+        },
+        {
+          timeoutMs,
+          intervalMs: 1000,
+          subscribe: (wake) => {
+            waiters.add(wake);
+            return () => waiters.delete(wake);
+          },
+          diag: () => `last output:\n${output.slice(-3000)}`,
+        },
+      );
     },
     exited,
     async stop(signal = "SIGTERM") {

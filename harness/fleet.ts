@@ -1,16 +1,18 @@
 /**
- * Fleet helpers for reliability tests and the soak: many EcsInstanceAttributes at once, emulator
- * seeds to match, convergence waits over the whole namespace, call-log accounting and leak grep.
+ * The `Fleet` client (EcsInstanceAttributes, Secrets and Events in one namespace) for the scenario
+ * and reliability tests and the soak: one resource or many at once, emulator seeds to match, waits
+ * for a condition or for the whole namespace to converge, call-log accounting and leak grep.
  *
  *   const fleet = await Fleet.open(kubeconfigPath, "rel-faults");     // creates the namespace
  *   await emu.admin.seed({ instances: fleetInstances("flt", 200) });
  *   await fleet.createMany(fleetSpecs("flt", 200, (i) => ({ instanceName: `want-${i}` })));
  *   const { ms } = await fleet.waitConverged({ count: 200, timeoutMs: 120_000 });
+ *   const o = await fleet.waitForCondition("flt-00000", "Ready", "True", { reason: "InSync" });
  *   const leaks = findLeaks(captured, secrets);                       // [] when clean
  */
-import { connect, createServer, type Server, type Socket } from "node:net";
 import { CoreV1Api, CustomObjectsApi, KubeConfig } from "@kubernetes/client-node";
 import type { CallRecord, EmulatorAdmin, InstanceInput } from "./emulator.js";
+import { sleep, waitFor, type WaitOptions } from "./wait.js";
 
 export const GROUP = "ecs.alicloud.dev";
 export const VERSION = "v1alpha1";
@@ -50,26 +52,6 @@ export function isConverged(o: Resource): boolean {
   );
 }
 
-export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-/** Polls `fn` until it returns a truthy value; the error names `what` and the last failure. */
-export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 60_000, diag?: () => string, intervalMs = 500): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${last instanceof Error ? last.message : JSON.stringify(last)}` : ""}${diag ? `\n${diag()}` : ""}`);
-    }
-    await sleep(intervalMs);
-  }
-}
-
 /** Instance IDs `i-<prefix><index, 5 digits>` (prefix: lower-case letters/digits). */
 export const fleetInstanceId = (prefix: string, i: number): string => `i-${prefix}${String(i).padStart(5, "0")}`;
 export const fleetName = (prefix: string, i: number): string => `${prefix}-${String(i).padStart(5, "0")}`;
@@ -107,6 +89,11 @@ export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (it
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
   return out;
+}
+
+/** One line about an object's status, for wait diagnostics. */
+function describe(o: Resource): string {
+  return `${o.metadata.name}: gen=${o.metadata.generation} obs=${o.status?.observedGeneration} ${JSON.stringify(o.status?.conditions?.map((c) => `${c.type}=${c.status}/${c.reason}`))} err=${JSON.stringify(o.status?.error)}`;
 }
 
 export interface ConvergeResult {
@@ -219,15 +206,36 @@ export class Fleet {
         lastItems = await this.list();
         return lastItems.length === opts.count && lastItems.every(ok) ? lastItems : undefined;
       },
-      opts.timeoutMs,
-      () => {
-        const bad = lastItems.filter((o) => !ok(o));
-        const sample = bad.slice(0, 5).map((o) => `${o.metadata.name}: gen=${o.metadata.generation} obs=${o.status?.observedGeneration} ${JSON.stringify(o.status?.conditions?.map((c) => `${c.type}=${c.status}/${c.reason}`))} err=${JSON.stringify(o.status?.error)}`);
-        return `${lastItems.length} listed, ${bad.length} not converged, e.g.\n${sample.join("\n")}${opts.diag ? `\n${opts.diag()}` : ""}`;
+      {
+        timeoutMs: opts.timeoutMs,
+        intervalMs: 1000,
+        diag: () => {
+          const bad = lastItems.filter((o) => !ok(o));
+          const sample = bad.slice(0, 5).map(describe);
+          return `${lastItems.length} listed, ${bad.length} not converged, e.g.\n${sample.join("\n")}${opts.diag ? `\n${opts.diag()}` : ""}`;
+        },
       },
-      1000,
     );
     return { ms: Date.now() - start, items };
+  }
+
+  /**
+   * Waits until `name` has condition `type` with `status` (and `reason`, when given) for its current
+   * generation; returns the object. API errors while waiting are retried (see harness/wait.ts).
+   */
+  async waitForCondition(name: string, type: string, status: string, opts: { reason?: string } & WaitOptions = {}): Promise<Resource> {
+    let last: Resource | undefined;
+    const { reason, ...wait } = opts;
+    const diag = wait.diag;
+    return waitFor(
+      `${name} ${type}=${status}${reason ? `/${reason}` : ""}`,
+      async () => {
+        const o = (last = await this.get(name));
+        const c = cond(o, type);
+        return c?.status === status && (reason === undefined || c.reason === reason) && o.status?.observedGeneration === o.metadata.generation ? o : undefined;
+      },
+      { intervalMs: 250, ...wait, diag: async () => `last seen: ${last ? describe(last) : "nothing"}${diag ? `\n${await diag()}` : ""}` },
+    );
   }
 
   private async withRetry<T>(fn: () => Promise<T>): Promise<T> {
@@ -318,60 +326,3 @@ export function metricSum(metricsText: string, name: string, labelFilter?: RegEx
   return sum;
 }
 
-/**
- * A TCP pass-through on a fixed loopback port, to cut a connection path without touching either
- * end: `stop()` closes the listener and destroys every open connection (clients then see
- * ECONNREFUSED), `start()` listens on the same port again.
- */
-export class TcpProxy {
-  private server: Server | undefined;
-  private readonly sockets = new Set<Socket>();
-
-  private constructor(
-    readonly port: number,
-    private readonly target: { host: string; port: number },
-  ) {}
-
-  static async start(target: { host: string; port: number }, port = 0): Promise<TcpProxy> {
-    const p = new TcpProxy(port, target);
-    await p.start();
-    return p;
-  }
-
-  get url(): string {
-    return `http://127.0.0.1:${this.port}`;
-  }
-
-  async start(): Promise<void> {
-    if (this.server) return;
-    const server = createServer((client) => {
-      const upstream = connect(this.target.port, this.target.host);
-      for (const s of [client, upstream]) {
-        this.sockets.add(s);
-        s.on("close", () => this.sockets.delete(s));
-        s.on("error", () => {
-          client.destroy();
-          upstream.destroy();
-        });
-      }
-      client.pipe(upstream);
-      upstream.pipe(client);
-    });
-    await new Promise<void>((res, rej) => {
-      server.once("error", rej);
-      server.listen(this.port, "127.0.0.1", () => res());
-    });
-    const addr = server.address();
-    if (addr && typeof addr !== "string") (this as { port: number }).port = addr.port;
-    this.server = server;
-  }
-
-  async stop(): Promise<void> {
-    const s = this.server;
-    if (!s) return;
-    this.server = undefined;
-    for (const sock of this.sockets) sock.destroy();
-    this.sockets.clear();
-    await new Promise<void>((res) => s.close(() => res()));
-  }
-}

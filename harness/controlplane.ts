@@ -13,19 +13,19 @@
  * Cleanup: stop() kills both processes and removes the temp dir. A detached reaper process also
  * does that if this Node process dies without calling stop() (SIGKILL, crash), so no orphans remain.
  */
-import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import { createWriteStream, type WriteStream } from "node:fs";
 import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
-import { request as httpsRequest } from "node:https";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { promisify } from "node:util";
 import { KubeConfig } from "@kubernetes/client-node";
+import { buildScriptDir, type ExecResult, kubectl, repoRoot, run } from "./exec.js";
+import { KubeClient } from "./kube.js";
+import { WaitAborted, waitFor } from "./wait.js";
 
-const execFileP = promisify(execFile);
-const repoRoot = resolve(import.meta.dirname, "../..");
+export type { ExecResult };
 
 export interface ControlPlaneOptions {
   /** Directory of CRD YAML files to install and wait for (e.g. "crds"). Skipped when absent or empty. */
@@ -36,12 +36,6 @@ export interface ControlPlaneOptions {
   log?: (line: string) => void;
   /** Startup timeout per component in ms (default 60 s; the first start on a cold 2-core machine is slow). */
   startTimeoutMs?: number;
-}
-
-export interface ExecResult {
-  stdout: string;
-  stderr: string;
-  code: number;
 }
 
 export interface ControlPlane {
@@ -68,18 +62,7 @@ export interface ControlPlane {
 export async function controlPlaneBinDir(log: (line: string) => void = defaultLog): Promise<string> {
   const fromEnv = process.env["ECS_ATTRS_CONTROLPLANE_BIN"];
   if (fromEnv) return fromEnv;
-  const child = spawn("bash", [join(repoRoot, "scripts/build-controlplane.sh")], {
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let out = "";
-  child.stdout.setEncoding("utf8").on("data", (d: string) => (out += d));
-  child.stderr.setEncoding("utf8").on("data", (d: string) => {
-    for (const line of d.split("\n")) if (line.trim()) log(line);
-  });
-  const [code] = (await once(child, "exit")) as [number | null];
-  if (code !== 0) throw new Error(`scripts/build-controlplane.sh failed with exit code ${code}`);
-  const dir = out.trim().split("\n").pop();
-  if (!dir) throw new Error("scripts/build-controlplane.sh printed no directory");
+  const dir = await buildScriptDir("build-controlplane.sh", log);
   process.env["ECS_ATTRS_CONTROLPLANE_BIN"] = dir;
   return dir;
 }
@@ -99,11 +82,8 @@ export async function freePort(): Promise<number> {
 }
 
 async function openssl(args: string[], cwd: string): Promise<void> {
-  try {
-    await execFileP("openssl", args, { cwd });
-  } catch (e) {
-    throw new Error(`openssl ${args[0]} failed (is openssl installed?): ${(e as Error).message}`, { cause: e });
-  }
+  const r = await run("openssl", args, { cwd });
+  if (r.code !== 0) throw new Error(`openssl ${args[0]} failed (is openssl installed?): ${r.stderr.trim()}`);
 }
 
 /** A throwaway CA plus the certificates the API server and its clients need. */
@@ -202,29 +182,6 @@ async function tail(path: string, lines = 30): Promise<string> {
   }
 }
 
-/** GET over TLS with the admin client cert; resolves with the HTTP status (0 on connection errors). */
-function probe(url: string, tls: { ca: string; cert: string; key: string }): Promise<{ status: number; body: string }> {
-  return new Promise((res) => {
-    const req = httpsRequest(url, { ...tls, timeout: 2000 }, (resp) => {
-      let body = "";
-      resp.setEncoding("utf8").on("data", (d: string) => (body += d));
-      resp.on("end", () => res({ status: resp.statusCode ?? 0, body }));
-    });
-    req.on("error", () => res({ status: 0, body: "" }));
-    req.on("timeout", () => req.destroy());
-    req.end();
-  });
-}
-
-async function waitFor(what: string, timeoutMs: number, check: () => Promise<boolean>, diag: () => Promise<string>): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check()) return;
-    if (Date.now() > deadline) throw new Error(`${what} not ready after ${timeoutMs} ms\n${await diag()}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
 /**
  * Spawns a detached watcher that kills the pids listed in pidsFile and removes dir once
  * `parentPid` is gone. Needed because a SIGKILLed test runner cannot run its own cleanup.
@@ -255,22 +212,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
   const etcdUrl = `http://127.0.0.1:${etcdClientPort}`;
   const server = `https://127.0.0.1:${apiPort}`;
 
-  const peer = `http://127.0.0.1:${etcdPeerPort}`;
-  const etcd = startProcess(
-    join(binDir, "etcd"),
-    [
-      "--name=default",
-      `--data-dir=${join(workDir, "etcd-data")}`,
-      `--listen-client-urls=${etcdUrl}`,
-      `--advertise-client-urls=${etcdUrl}`,
-      `--listen-peer-urls=${peer}`,
-      `--initial-advertise-peer-urls=${peer}`,
-      `--initial-cluster=default=${peer}`,
-      "--unsafe-no-fsync=true",
-      "--log-level=warn",
-    ],
-    join(workDir, "etcd.log"),
-  );
+  const etcd = startProcess(join(binDir, "etcd"), etcdArgs(workDir, etcdUrl, `http://127.0.0.1:${etcdPeerPort}`), join(workDir, "etcd.log"));
   let apiserver: Proc | undefined;
   const recordPids = () =>
     writeFile(pidsFile, [etcd, apiserver].map((p) => p?.child.pid).filter(Boolean).join("\n"));
@@ -286,56 +228,23 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
     await rm(workDir, { recursive: true, force: true });
   };
 
-  const apiArgs = [
-    `--etcd-servers=${etcdUrl}`,
-    `--cert-dir=${workDir}`,
-    `--tls-cert-file=${join(workDir, "serving.crt")}`,
-    `--tls-private-key-file=${join(workDir, "serving.key")}`,
-    `--client-ca-file=${join(workDir, "ca.crt")}`,
-    `--secure-port=${apiPort}`,
-    "--bind-address=127.0.0.1",
-    "--advertise-address=127.0.0.1",
-    // Loopback may not be advertised through the kubernetes Service endpoints; nothing here needs them.
-    "--endpoint-reconciler-type=none",
-    "--service-cluster-ip-range=10.0.0.0/24",
-    "--allow-privileged=true",
-    // No controller-manager runs, so nothing would create the ServiceAccounts this plugin demands.
-    "--disable-admission-plugins=ServiceAccount",
-    "--authorization-mode=RBAC",
-    "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
-    `--service-account-key-file=${join(workDir, "sa.pub")}`,
-    `--service-account-signing-key-file=${join(workDir, "sa.key")}`,
-    ...(opts.apiServerArgs ?? []),
-  ];
+  const apiArgs = [...apiServerArgs(workDir, etcdUrl, apiPort), ...(opts.apiServerArgs ?? [])];
 
   const startApiServer = async () => {
     if (apiserver && apiserver.child.exitCode === null && apiserver.child.signalCode === null) return;
     apiserver = startProcess(join(binDir, "kube-apiserver"), apiArgs, join(workDir, "kube-apiserver.log"));
     await recordPids();
-    const tls = { ca, cert: admin.cert, key: admin.key };
-    const proc = apiserver;
-    await waitFor(
-      "kube-apiserver /readyz",
-      timeoutMs,
-      async () => {
-        if (proc.child.exitCode !== null) throw new Error(`kube-apiserver exited:\n${await tail(join(workDir, "kube-apiserver.log"))}`);
-        return (await probe(`${server}/readyz`, tls)).status === 200;
-      },
-      () => tail(join(workDir, "kube-apiserver.log")),
-    );
+    const client = new KubeClient(server, { ca, cert: admin.cert, key: admin.key }, 1);
+    try {
+      const readyz = async () => (await client.request("GET", "/readyz", undefined, { timeoutMs: 2000 })).status === 200;
+      await waitReady("kube-apiserver", apiserver, join(workDir, "kube-apiserver.log"), readyz, timeoutMs);
+    } finally {
+      client.close();
+    }
   };
 
   try {
-    await waitFor(
-      "etcd",
-      timeoutMs,
-      async () => {
-        if (etcd.child.exitCode !== null) throw new Error(`etcd exited:\n${await tail(join(workDir, "etcd.log"))}`);
-        const r = await fetch(`${etcdUrl}/health`).catch(() => undefined);
-        return r?.ok ?? false;
-      },
-      () => tail(join(workDir, "etcd.log")),
-    );
+    await waitReady("etcd", etcd, join(workDir, "etcd.log"), async () => (await fetch(`${etcdUrl}/health`)).ok, timeoutMs);
     await pki.sign("admin", "/CN=admin/O=system:masters");
     admin.cert = await pki.read("admin.crt");
     admin.key = await pki.read("admin.key");
@@ -362,18 +271,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
       kc.loadFromFile(kubeconfigPath);
       return kc;
     },
-    async kubectl(args, o = {}) {
-      const child = spawn(join(binDir, "kubectl"), [`--kubeconfig=${o.kubeconfig ?? kubeconfigPath}`, ...args], {
-        stdio: ["pipe", "pipe", "pipe"],
-      });
-      let stdout = "";
-      let stderr = "";
-      child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
-      child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
-      child.stdin.end(o.input ?? "");
-      const [code] = (await once(child, "exit")) as [number | null];
-      return { stdout, stderr, code: code ?? -1 };
-    },
+    kubectl: (args, o = {}) => kubectl(binDir, o.kubeconfig ?? kubeconfigPath, args, o.input),
     async userKubeconfig(user, groups = []) {
       const name = `user${++userSeq}`;
       const subject = `/CN=${user}${groups.map((g) => `/O=${g}`).join("")}`;
@@ -382,28 +280,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
       await writeFile(path, kubeconfigYaml(server, ca, await pki.read(`${name}.crt`), await pki.read(`${name}.key`), user));
       return path;
     },
-    async installCrds(dir) {
-      const files = (await readdir(dir).catch(() => [] as string[])).filter((f) => /\.ya?ml$/.test(f));
-      if (files.length === 0) return;
-      const applied = await cp.kubectl(["apply", "--server-side", "--force-conflicts", "-f", dir]);
-      if (applied.code !== 0) throw new Error(`installing CRDs from ${dir} failed: ${applied.stderr}`);
-      const established = await cp.kubectl(["wait", "--for=condition=Established", "--timeout=60s", "crd", "--all"]);
-      if (established.code !== 0) throw new Error(`CRDs not established: ${established.stderr}`);
-      // Established is not enough: discovery can lag, and clients resolve kinds through it.
-      const names = await cp.kubectl(["get", "crd", "-o", "jsonpath={range .items[*]}{.spec.group}/{.spec.versions[0].name}/{.spec.names.plural}{\"\\n\"}{end}"]);
-      for (const line of names.stdout.split("\n").filter(Boolean)) {
-        const [group, version, plural] = line.split("/");
-        await waitFor(
-          `discovery of ${plural}.${group}`,
-          timeoutMs,
-          async () => {
-            const r = await cp.kubectl(["get", "--raw", `/apis/${group}/${version}`]);
-            return r.code === 0 && r.stdout.includes(`"name":"${plural}"`);
-          },
-          async () => "",
-        );
-      }
-    },
+    installCrds: (dir) => installCrds(cp, dir, timeoutMs),
     stopApiServer: () => stopProcess(apiserver),
     startApiServer,
     stop: cleanup,
@@ -418,4 +295,76 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
     }
   }
   return cp;
+}
+
+/** Installs every *.yaml in dir and waits until discovery serves each CRD. */
+async function installCrds(cp: ControlPlane, dir: string, timeoutMs: number): Promise<void> {
+  const files = (await readdir(dir).catch(() => [] as string[])).filter((f) => /\.ya?ml$/.test(f));
+  if (files.length === 0) return;
+  const applied = await cp.kubectl(["apply", "--server-side", "--force-conflicts", "-f", dir]);
+  if (applied.code !== 0) throw new Error(`installing CRDs from ${dir} failed: ${applied.stderr}`);
+  const established = await cp.kubectl(["wait", "--for=condition=Established", "--timeout=60s", "crd", "--all"]);
+  if (established.code !== 0) throw new Error(`CRDs not established: ${established.stderr}`);
+  // Established is not enough: discovery can lag, and clients resolve kinds through it.
+  const names = await cp.kubectl(["get", "crd", "-o", "jsonpath={range .items[*]}{.spec.group}/{.spec.versions[0].name}/{.spec.names.plural}{\"\\n\"}{end}"]);
+  for (const line of names.stdout.split("\n").filter(Boolean)) {
+    const [group, version, plural] = line.split("/");
+    await waitFor(
+      `discovery of ${plural}.${group}`,
+      async () => {
+        const r = await cp.kubectl(["get", "--raw", `/apis/${group}/${version}`]);
+        return r.code === 0 && r.stdout.includes(`"name":"${plural}"`);
+      },
+      { timeoutMs, intervalMs: 200 },
+    );
+  }
+}
+
+function etcdArgs(workDir: string, clientUrl: string, peerUrl: string): string[] {
+  return [
+    "--name=default",
+    `--data-dir=${join(workDir, "etcd-data")}`,
+    `--listen-client-urls=${clientUrl}`,
+    `--advertise-client-urls=${clientUrl}`,
+    `--listen-peer-urls=${peerUrl}`,
+    `--initial-advertise-peer-urls=${peerUrl}`,
+    `--initial-cluster=default=${peerUrl}`,
+    "--unsafe-no-fsync=true",
+    "--log-level=warn",
+  ];
+}
+
+function apiServerArgs(workDir: string, etcdUrl: string, apiPort: number): string[] {
+  return [
+    `--etcd-servers=${etcdUrl}`,
+    `--cert-dir=${workDir}`,
+    `--tls-cert-file=${join(workDir, "serving.crt")}`,
+    `--tls-private-key-file=${join(workDir, "serving.key")}`,
+    `--client-ca-file=${join(workDir, "ca.crt")}`,
+    `--secure-port=${apiPort}`,
+    "--bind-address=127.0.0.1",
+    "--advertise-address=127.0.0.1",
+    // Loopback may not be advertised through the kubernetes Service endpoints; nothing here needs them.
+    "--endpoint-reconciler-type=none",
+    "--service-cluster-ip-range=10.0.0.0/24",
+    "--allow-privileged=true",
+    // No controller-manager runs, so nothing would create the ServiceAccounts this plugin demands.
+    "--disable-admission-plugins=ServiceAccount",
+    "--authorization-mode=RBAC",
+    "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
+    `--service-account-key-file=${join(workDir, "sa.pub")}`,
+    `--service-account-signing-key-file=${join(workDir, "sa.key")}`,
+  ];
+}
+
+/** Waits until `ready()` holds, failing at once (with its log's tail) if the process exits. */
+async function waitReady(name: string, proc: Proc, logPath: string, ready: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  await waitFor(
+    name,
+    async () => {
+      if (proc.child.exitCode !== null) throw new WaitAborted(`${name} exited:\n${await tail(logPath)}`);
+      return ready();
+    },
+    { timeoutMs, intervalMs: 200, diag: () => tail(logPath) },
+  );
 }
