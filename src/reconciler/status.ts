@@ -60,7 +60,7 @@ export function atProviderFrom(o: ObservedInstance): AtProvider {
     if (row.presenceIn !== undefined) at[row.presenceIn] = v !== "";
     else putAt(at, row.name, Array.isArray(v) ? [...(v as unknown[])] : v);
   }
-  return at as AtProvider;
+  return at;
 }
 
 export function nextStatus(prev: EcsInstanceAttributesStatus | undefined, out: StatusOutcome): EcsInstanceAttributesStatus {
