@@ -4,9 +4,17 @@ import {
   ModifyInstanceAttributeRequestPrivateDnsNameOptions,
 } from "@alicloud/ecs20140526";
 import { describe, expect, it } from "vitest";
-import { FIELD_ROWS } from "../../../src/api/fields.js";
+import { FIELD_ROWS, FIELDS, type FieldName } from "../../../src/api/fields.js";
 import { sdkKeyOf, toSdkModifyRequest } from "../../../src/cloud/ecs.js";
-import { modifyFields, modifySecrets, type ModifyRequest, normaliseInstance, observedAfterModify, type RawInstance } from "../../../src/cloud/model.js";
+import {
+  modifyFields,
+  modifySecrets,
+  type ModifyRequest,
+  normaliseInstance,
+  type ObservedInstance,
+  observedAfterModify,
+  type RawInstance,
+} from "../../../src/cloud/model.js";
 import { observedInstance } from "../reconciler/fixtures.js";
 
 /** Every managed field set, nested groups complete. */
@@ -31,6 +39,25 @@ const full: ModifyRequest = {
     enableIpDnsPtrRecord: false,
   },
 };
+
+/** Dot-separated key paths of T, one level deep (the depth of the field table's names). */
+type KeyPath<T> = {
+  [K in keyof T & string]-?: NonNullable<T[K]> extends readonly unknown[]
+    ? K
+    : NonNullable<T[K]> extends object
+      ? K | `${K}.${keyof NonNullable<T[K]> & string}`
+      : K;
+}[keyof T & string];
+type WriteOnly = Extract<(typeof FIELDS)[number], { read: { action: "none" } }>["name"];
+
+describe("field table ↔ model types", () => {
+  it("every row names a key path of ModifyRequest and, when readable, of ObservedInstance (checked by tsc)", () => {
+    const inRequest: readonly KeyPath<ModifyRequest>[] = FIELDS.map((r) => r.name);
+    const inObserved: readonly KeyPath<ObservedInstance>[] = FIELDS.map((r) => r.name).filter((n): n is Exclude<FieldName, WriteOnly> => n !== "password");
+    expect(inRequest).toHaveLength(FIELD_ROWS.length);
+    expect(inObserved).toHaveLength(FIELD_ROWS.filter((r) => r.read.action !== "none").length);
+  });
+});
 
 describe("field table ↔ SDK", () => {
   it("each row's parameter is the SDK model's name for the request key", () => {
