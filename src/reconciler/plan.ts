@@ -112,6 +112,7 @@ export function extrasFor(spec: EcsInstanceAttributesSpec): Record<ExtraRead, bo
   return extras;
 }
 
+/** Walks the field table in order: every managed field that differs is sent now or held back. */
 export function plan(inputs: PlanInputs): Plan {
   const { spec, observed } = inputs;
   const request: ModifyRequest = { instanceId: spec.instanceId };
@@ -153,12 +154,14 @@ function wanted(row: FieldRow, inputs: PlanInputs): { value: unknown } | undefin
   return equal(row, desired, valueAt(inputs.observed, row.name)) ? undefined : { value: row.type === "ids" ? [...(desired as string[])] : desired };
 }
 
+/** Rows whose value to send is resolved from a source by the reconciler (PlanInputs carries it). */
 const RESOLVED = ["password", "userData"] as const satisfies readonly FieldName[];
 type ResolvedField = (typeof RESOLVED)[number];
 function isResolved(name: string): name is ResolvedField {
   return (RESOLVED as readonly string[]).includes(name);
 }
 
+/** The row's equality rule (`version` rows never get here: they compare sources, not values). */
 function equal(row: FieldRow, desired: unknown, observed: unknown): boolean {
   switch (row.equality) {
     case "set":
