@@ -2,15 +2,12 @@
  * Renders the field table (src/api/fields.ts) into docs/api.md, between the marker comments
  * `<!-- fields:begin -->` and `<!-- fields:end -->`. Everything outside the markers is hand-written.
  *
- *   tsx scripts/gen-docs.ts          rewrite the table in docs/api.md
- *   tsx scripts/gen-docs.ts --check  exit 1 if the committed table differs (CI; also a unit test)
- *
- * `npm run gen:crd` runs this too (scripts/gen-crd.ts), so one command regenerates every artefact
- * derived from src/api.
+ * `npm run gen:crd` (scripts/gen-crd.ts) rewrites the table and `npm run gen:crd -- --check` fails when
+ * it is stale, so one command regenerates every artefact derived from src/api; a unit test
+ * (test/unit/api/fields.test.ts) fails on a stale table too.
  */
 import { readFile, writeFile } from "node:fs/promises";
-import { relative, resolve } from "node:path";
-import { pathToFileURL } from "node:url";
+import { resolve } from "node:path";
 import { FIELD_ROWS, type FieldRow, specPath } from "../src/api/fields.js";
 
 const repoRoot = resolve(import.meta.dirname, "..");
@@ -90,25 +87,4 @@ export async function writeApiDoc(path: string = API_DOC_PATH): Promise<boolean>
   const next = withFieldTable(doc);
   if (next !== doc) await writeFile(path, next);
   return next !== doc;
-}
-
-async function main(argv: string[]): Promise<number> {
-  const rel = relative(process.cwd(), API_DOC_PATH);
-  if (argv.includes("--check")) {
-    if (await apiDocIsCurrent()) return 0;
-    process.stderr.write(`gen-docs: the field table in ${rel} is stale; run npm run gen:crd\n`);
-    return 1;
-  }
-  process.stdout.write(`gen-docs: ${(await writeApiDoc()) ? "wrote" : "unchanged"} ${rel}\n`);
-  return 0;
-}
-
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
-  main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (err: unknown) => {
-      process.stderr.write(`gen-docs: ${err instanceof Error ? err.message : String(err)}\n`);
-      process.exit(1);
-    },
-  );
 }
