@@ -6,11 +6,13 @@
  *   tsx scripts/gen-crd.ts --also PATH ...  also write/check PATH (e.g. the Helm chart's crds/ file)
  *
  * Other generators can import { renderCrdYaml, writeCrdFiles, checkCrdFiles } from this file.
+ * It also regenerates (or, with --check, checks) the field table in docs/api.md (scripts/gen-docs.ts).
  */
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { dirname, relative, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { renderCrdYaml } from "../src/api/crd.js";
+import { API_DOC_PATH, apiDocIsCurrent, writeApiDoc } from "./gen-docs.js";
 
 export { renderCrdYaml };
 
@@ -61,10 +63,12 @@ async function main(argv: string[]): Promise<number> {
   const rel = (p: string) => relative(process.cwd(), p) || p;
   if (check) {
     const stale = await checkCrdFiles(targets);
+    if (!(await apiDocIsCurrent())) stale.push(API_DOC_PATH);
     for (const p of stale) process.stderr.write(`gen-crd: ${rel(p)} is stale; run npm run gen:crd\n`);
     return stale.length === 0 ? 0 : 1;
   }
   for (const p of await writeCrdFiles(targets)) process.stdout.write(`gen-crd: wrote ${rel(p)}\n`);
+  if (await writeApiDoc()) process.stdout.write(`gen-crd: wrote ${rel(API_DOC_PATH)}\n`);
   return 0;
 }
 

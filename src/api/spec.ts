@@ -269,23 +269,3 @@ export type CpuOptions = z.output<typeof cpuOptionsSchema>;
 export type PrivateDnsNameOptions = z.output<typeof privateDnsNameOptionsSchema>;
 export type ManagementPolicy = z.output<typeof managementPolicySchema>;
 export type CreditSpecification = z.output<typeof creditSpecificationSchema>;
-
-/**
- * The desired attributes the controller may manage, by spec field name (excludes identity and
- * policy fields). Useful for pendingChanges and diffs.
- */
-export const MANAGED_FIELDS = [
-  "instanceName",
-  "description",
-  "hostName",
-  "passwordSecretRef",
-  "userData",
-  "securityGroupIds",
-  "deletionProtection",
-  "creditSpecification",
-  "networkInterfaceQueueNumber",
-  "enableJumboFrame",
-  "cpuOptions",
-  "privateDnsNameOptions",
-] as const satisfies readonly (keyof EcsInstanceAttributesSpec)[];
-export type ManagedField = (typeof MANAGED_FIELDS)[number];

@@ -20,6 +20,7 @@ import {
   ModifyInstanceAttributeRequestCpuOptions,
   ModifyInstanceAttributeRequestPrivateDnsNameOptions,
 } from "@alicloud/ecs20140526";
+import { type ExtraRead, FIELD_ROWS, lowerFirst, putAt, valueAt } from "../api/fields.js";
 import { Batcher, chunk, collectPages } from "./batcher.js";
 import {
   credentialSecrets,
@@ -126,33 +127,34 @@ export class EcsCloud {
     // Callers deduplicated onto one batch entry share `base`: give each its own copy.
     const out: ObservedInstance = structuredClone(base);
     try {
-      await Promise.all([
-        extras.jumboFrame
-          ? this.run(target, "DescribeInstanceAttribute", [], signal, (c) =>
-              c.describeInstanceAttribute(new DescribeInstanceAttributeRequest({ instanceId })),
-            ).then((r) => {
-              out.enableJumboFrame = jumboFrameFrom(r.body);
-            })
-          : undefined,
-        extras.userData
-          ? this.run(target, "DescribeUserData", [], signal, (c) =>
-              c.describeUserData(new DescribeUserDataRequest({ regionId: target.regionId, instanceId })),
-            ).then((r) => {
-              out.userData = r.body?.userData ?? "";
-            })
-          : undefined,
-        extras.nicQueue
-          ? this.primaryQueueNumber(target, instanceId, base.primaryNetworkInterfaceId, signal).then((q) => {
-              out.networkInterfaceQueueNumber = q;
-            })
-          : undefined,
-      ]);
+      await Promise.all(
+        FIELD_ROWS.map(async (row) => {
+          if (!("extra" in row.read) || !extras[row.read.extra]) return;
+          putAt(out as unknown as Record<string, unknown>, row.name, await this.readExtra(row.read.extra, target, instanceId, base, signal));
+        }),
+      );
     } catch (err) {
       // Deleted between the batched read and the extra read.
       if (err instanceof EcsError && err.errorClass === "notFound") return null;
       throw err;
     }
     return out;
+  }
+
+  /** One extra single-instance read; the field table (src/api/fields.ts) says which field it fills. */
+  private async readExtra(extra: ExtraRead, target: EcsTarget, instanceId: string, base: ObservedInstance, signal: AbortSignal | undefined): Promise<unknown> {
+    switch (extra) {
+      case "jumboFrame": {
+        const r = await this.run(target, "DescribeInstanceAttribute", [], signal, (c) => c.describeInstanceAttribute(new DescribeInstanceAttributeRequest({ instanceId })));
+        return jumboFrameFrom(r.body);
+      }
+      case "userData": {
+        const r = await this.run(target, "DescribeUserData", [], signal, (c) => c.describeUserData(new DescribeUserDataRequest({ regionId: target.regionId, instanceId })));
+        return r.body?.userData ?? "";
+      }
+      case "nicQueue":
+        return this.primaryQueueNumber(target, instanceId, base.primaryNetworkInterfaceId, signal);
+    }
   }
 
   /**
@@ -326,37 +328,36 @@ export class EcsCloud {
   }
 }
 
-/** ModifyRequest → SDK model (only the fields that are set). */
+/** SDK classes for the nested parameter groups (`CpuOptions.Core` → a ModifyInstanceAttributeRequestCpuOptions). */
+const SDK_GROUPS: Record<string, new (map: Record<string, unknown>) => object> = {
+  cpuOptions: ModifyInstanceAttributeRequestCpuOptions,
+  privateDnsNameOptions: ModifyInstanceAttributeRequestPrivateDnsNameOptions,
+};
+
+/**
+ * The SDK model's key path for a ModifyInstanceAttribute parameter: each segment in lower camel
+ * case, the repeated-list marker dropped (`SecurityGroupIds.N` → `securityGroupIds`).
+ */
+export function sdkKeyOf(param: string): string {
+  return param
+    .split(".")
+    .filter((seg) => seg !== "N")
+    .map(lowerFirst)
+    .join(".");
+}
+
+/** ModifyRequest → SDK model (only the fields that are set; see the field table in src/api/fields.ts). */
 export function toSdkModifyRequest(r: ModifyRequest): ModifyInstanceAttributeRequest {
-  const m = new ModifyInstanceAttributeRequest({ instanceId: r.instanceId });
-  if (r.instanceName !== undefined) m.instanceName = r.instanceName;
-  if (r.description !== undefined) m.description = r.description;
-  if (r.hostName !== undefined) m.hostName = r.hostName;
-  if (r.password !== undefined) m.password = r.password;
-  if (r.userData !== undefined) m.userData = r.userData;
-  if (r.securityGroupIds !== undefined) m.securityGroupIds = [...r.securityGroupIds];
-  if (r.deletionProtection !== undefined) m.deletionProtection = r.deletionProtection;
-  if (r.creditSpecification !== undefined) m.creditSpecification = r.creditSpecification;
-  if (r.networkInterfaceQueueNumber !== undefined) m.networkInterfaceQueueNumber = r.networkInterfaceQueueNumber;
-  if (r.enableJumboFrame !== undefined) m.enableJumboFrame = r.enableJumboFrame;
-  if (r.cpuOptions && Object.values(r.cpuOptions).some((v) => v !== undefined)) {
-    const c = new ModifyInstanceAttributeRequestCpuOptions({});
-    if (r.cpuOptions.core !== undefined) c.core = r.cpuOptions.core;
-    if (r.cpuOptions.threadsPerCore !== undefined) c.threadsPerCore = r.cpuOptions.threadsPerCore;
-    if (r.cpuOptions.topologyType !== undefined) c.topologyType = r.cpuOptions.topologyType;
-    m.cpuOptions = c;
+  const fields: Record<string, unknown> = { instanceId: r.instanceId };
+  for (const row of FIELD_ROWS) {
+    const v = valueAt(r, row.name);
+    if (v !== undefined) putAt(fields, sdkKeyOf(row.param), Array.isArray(v) ? [...(v as unknown[])] : v);
   }
-  if (r.privateDnsNameOptions && Object.values(r.privateDnsNameOptions).some((v) => v !== undefined)) {
-    const p = new ModifyInstanceAttributeRequestPrivateDnsNameOptions({});
-    const o = r.privateDnsNameOptions;
-    if (o.hostnameType !== undefined) p.hostnameType = o.hostnameType;
-    if (o.enableInstanceIdDnsARecord !== undefined) p.enableInstanceIdDnsARecord = o.enableInstanceIdDnsARecord;
-    if (o.enableInstanceIdDnsAAAARecord !== undefined) p.enableInstanceIdDnsAAAARecord = o.enableInstanceIdDnsAAAARecord;
-    if (o.enableIpDnsARecord !== undefined) p.enableIpDnsARecord = o.enableIpDnsARecord;
-    if (o.enableIpDnsPtrRecord !== undefined) p.enableIpDnsPtrRecord = o.enableIpDnsPtrRecord;
-    m.privateDnsNameOptions = p;
+  for (const [key, Group] of Object.entries(SDK_GROUPS)) {
+    const group = fields[key];
+    if (group !== undefined) fields[key] = new Group(group as Record<string, unknown>);
   }
-  return m;
+  return new ModifyInstanceAttributeRequest(fields);
 }
 
 export { EcsError, toEcsError };

@@ -1,24 +1,12 @@
 // Typed, normalised views of what ECS returns and of what ModifyInstanceAttribute accepts.
 // Pure: no I/O. ecs.ts maps SDK responses through here.
 //
-// What DescribeInstances can and cannot read back (ecs-api.md §6.5, §6.6):
-//
-// | desired field                      | read from                                   | key                                 |
-// |------------------------------------|---------------------------------------------|-------------------------------------|
-// | instanceName, description, hostName| DescribeInstances (batched, 100 IDs/call)   | InstanceName, Description, HostName |
-// | deletionProtection                 | DescribeInstances                           | DeletionProtection                  |
-// | creditSpecification                | DescribeInstances                           | CreditSpecification ("" non-burst.) |
-// | securityGroupIds                   | DescribeInstances                           | SecurityGroupIds.SecurityGroupId[]  |
-// | cpuOptions.core/threadsPerCore/topo| DescribeInstances                           | CpuOptions.CoreCount (!)/…          |
-// | privateDnsNameOptions.*            | DescribeInstances                           | PrivateDnsNameOptions.*             |
-// | status, locks, osType, startTime   | DescribeInstances                           | Status, OperationLocks, OSType, …   |
-// | enableJumboFrame                   | DescribeInstanceAttribute (1 call/instance) | EnableJumboFrame                    |
-// | userData                           | DescribeUserData (1 call/instance)          | UserData (Base64, "" = none)        |
-// | networkInterfaceQueueNumber        | DescribeNetworkInterfaces Type=Primary      | QueueNumber                         |
-// | password                           | NOTHING — write-only; record which Secret version was applied instead |
-//
-// Also: a changed HostName/Password takes effect in the OS only after a console/API restart;
-// whether DescribeInstances shows the new HostName before that restart is undocumented (§14.7).
+// Which read shows which attribute (DescribeInstances, an extra single-instance read, or nothing for
+// write-only values) is the field table in src/api/fields.ts; the DescribeInstances decoding, the
+// post-write view and the request's field list below are derived from it. A changed HostName or
+// Password takes effect in the OS only after a console/API restart.
+
+import { FIELD_ROWS, lowerFirst, putAt, type ExtraRead, type FieldRow, valueAt } from "../api/fields.js";
 
 /** Instance lifecycle states (`Status`). Other strings may appear and are passed through. */
 export type InstanceStatus = "Pending" | "Starting" | "Running" | "Stopping" | "Stopped" | (string & {});
@@ -77,15 +65,8 @@ export interface ObservedInstance {
   userData?: string | undefined;
 }
 
-/** Which extra single-instance reads to make (each costs one call per instance). */
-export interface ReadExtras {
-  /** DescribeInstanceAttribute → enableJumboFrame. */
-  jumboFrame?: boolean | undefined;
-  /** DescribeUserData → userData. */
-  userData?: boolean | undefined;
-  /** DescribeNetworkInterfaces (primary ENI) → networkInterfaceQueueNumber. */
-  nicQueue?: boolean | undefined;
-}
+/** Which extra single-instance reads to make (each costs one call per instance; see src/api/fields.ts). */
+export type ReadExtras = { [K in ExtraRead]?: boolean | undefined };
 
 /**
  * ModifyInstanceAttribute parameters (ecs-api.md §2, the seed page). Everything but `instanceId`
@@ -121,21 +102,31 @@ export interface ModifyRequest {
 
 /** Field names of a ModifyRequest that carry a value (for logs/Events; never the values). */
 export function modifyFields(req: ModifyRequest): string[] {
-  const out: string[] = [];
-  for (const [k, v] of Object.entries(req)) {
-    if (k === "instanceId" || v === undefined) continue;
-    if (k === "cpuOptions" || k === "privateDnsNameOptions") {
-      for (const [sk, sv] of Object.entries(v as Record<string, unknown>)) if (sv !== undefined) out.push(`${k}.${sk}`);
-      continue;
-    }
-    out.push(k);
-  }
-  return out.sort();
+  return FIELD_ROWS.filter((row) => valueAt(req, row.name) !== undefined)
+    .map((row) => row.name)
+    .sort();
 }
 
 /** The secret values in a request (for scrubbing error text). */
 export function modifySecrets(req: ModifyRequest): string[] {
-  return [req.password, req.userData].filter((s): s is string => !!s);
+  return FIELD_ROWS.filter((row) => row.secret)
+    .map((row) => valueAt(req, row.name))
+    .filter((v): v is string => typeof v === "string" && v !== "");
+}
+
+/**
+ * The instance as it is once `request` succeeded: what the next read would show, without that read.
+ * Write-only values are not part of the view; the "type default" sentinel is left to the next read,
+ * since only ECS knows which number it stands for.
+ */
+export function observedAfterModify(observed: ObservedInstance, request: ModifyRequest): ObservedInstance {
+  const view = { ...observed } as unknown as Record<string, unknown>;
+  for (const row of FIELD_ROWS) {
+    const sent = valueAt(request, row.name);
+    if (sent === undefined || row.read.action === "none" || sent === row.typeDefault) continue;
+    putAt(view, row.name, row.type === "ids" ? [...(sent as readonly string[])].sort() : sent);
+  }
+  return view as unknown as ObservedInstance;
 }
 
 // ---- normalisation of SDK response models ------------------------------------------------------
@@ -184,43 +175,46 @@ function bool(v: unknown): boolean {
 
 /** Normalises one DescribeInstances entry. `regionId` fills in when the entry lacks it. */
 export function normaliseInstance(raw: RawInstance, regionId: string): ObservedInstance {
-  const sgs = [...new Set(raw.securityGroupIds?.securityGroupId ?? [])].sort();
   const locks = (raw.operationLocks?.lockReason ?? []).map((l) => l.lockReason ?? "").filter((r) => r !== "");
   const enis = raw.networkInterfaces?.networkInterface ?? [];
   const primary = enis.find((n) => n.type === "Primary") ?? (enis.length === 1 ? enis[0] : undefined);
-  const dns = raw.privateDnsNameOptions;
-  return {
+  const out: Record<string, unknown> = {
     instanceId: raw.instanceId ?? "",
     regionId: raw.regionId || regionId,
     zoneId: raw.zoneId ?? "",
     status: raw.status ?? "",
     osType: (raw.OSType ?? "").toLowerCase() === "windows" ? "windows" : "linux",
-    instanceName: raw.instanceName ?? "",
-    description: raw.description ?? "",
-    hostName: raw.hostName ?? "",
-    securityGroupIds: sgs,
-    deletionProtection: bool(raw.deletionProtection),
-    creditSpecification: raw.creditSpecification ?? "",
     instanceType: raw.instanceType ?? "",
     instanceChargeType: raw.instanceChargeType ?? "",
     instanceNetworkType: raw.instanceNetworkType ?? "",
     vpcId: raw.vpcAttributes?.vpcId ?? "",
     startTime: raw.startTime || undefined,
     operationLocks: locks,
-    cpuOptions: {
-      core: num(raw.cpuOptions?.coreCount),
-      threadsPerCore: num(raw.cpuOptions?.threadsPerCore),
-      topologyType: raw.cpuOptions?.topologyType ?? "",
-    },
-    privateDnsNameOptions: {
-      hostnameType: dns?.hostnameType ?? "",
-      enableInstanceIdDnsARecord: bool(dns?.enableInstanceIdDnsARecord),
-      enableInstanceIdDnsAAAARecord: bool(dns?.enableInstanceIdDnsAAAARecord),
-      enableIpDnsARecord: bool(dns?.enableIpDnsARecord),
-      enableIpDnsPtrRecord: bool(dns?.enableIpDnsPtrRecord),
-    },
     primaryNetworkInterfaceId: primary?.networkInterfaceId || undefined,
   };
+  for (const row of FIELD_ROWS) {
+    if (row.read.action !== "DescribeInstances") continue;
+    // The SDK's response model uses the response keys in lower camel case.
+    const path = row.read.key.split(".").map(lowerFirst).join(".");
+    putAt(out, row.name, decode(row, valueAt(raw, path)));
+  }
+  return out as unknown as ObservedInstance;
+}
+
+/** A DescribeInstances value in the shape ObservedInstance keeps for the row's type. */
+function decode(row: FieldRow, v: unknown): unknown {
+  switch (row.type) {
+    case "flag":
+      return bool(v);
+    case "count":
+      return num(v);
+    case "ids":
+      return [...new Set(Array.isArray(v) ? (v as string[]) : [])].sort();
+    case "text":
+    case "base64":
+    case "secret":
+      return typeof v === "string" ? v : "";
+  }
 }
 
 /** `EnableJumboFrame` from DescribeInstanceAttribute (top level, else NetworkOptions). */

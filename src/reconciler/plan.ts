@@ -5,10 +5,26 @@
  * - Only fields set in the spec are managed; an omitted field is never sent.
  * - Values that ECS cannot return (password, user data from a Secret) are compared by the version of
  *   their source recorded in status, never by value or hash.
- * - Fields whose instance-state precondition does not hold right now (ecs-api.md §3) are held back
- *   and reported, while every other difference is applied in the same call.
+ * - Fields whose instance-state precondition does not hold right now are held back and reported,
+ *   while every other difference is applied in the same call.
+ *
+ * Every per-field fact (where the desired value is, how it is compared, which states allow it,
+ * restart) comes from the field table in src/api/fields.ts; this module only applies it.
  */
 import type { AppliedSource, EcsInstanceAttributesSpec } from "../api/index.js";
+import {
+  comparedByVersion,
+  EXTRA_READS,
+  type ExtraRead,
+  FIELD_ROWS,
+  type FieldName,
+  type FieldRow,
+  putAt,
+  readNeeded,
+  type RequiredState,
+  specPath,
+  valueAt,
+} from "../api/fields.js";
 import type { ModifyRequest, ObservedInstance } from "../cloud/model.js";
 
 /** A resolved write-only input: its value and the identity of the version it came from. */
@@ -33,8 +49,7 @@ export interface PlanInputs {
   lastSyncedGeneration?: number | undefined;
 }
 
-/** The instance states a field may be written in (ecs-api.md §3); absent = any state. */
-export type RequiredState = "Running or Stopped" | "Stopped" | "not Pending or Starting";
+export type { RequiredState };
 
 export interface HeldBack {
   field: string;
@@ -51,19 +66,6 @@ export interface Plan {
   /** Fields in `request` that only take effect after an ECS restart (password, hostName, userData). */
   restartFields: string[];
 }
-
-const STATE_RULES: Record<string, RequiredState> = {
-  hostName: "not Pending or Starting",
-  password: "not Pending or Starting",
-  userData: "Stopped",
-  enableJumboFrame: "Running or Stopped",
-  networkInterfaceQueueNumber: "Stopped",
-  "cpuOptions.core": "Stopped",
-  "cpuOptions.threadsPerCore": "Stopped",
-  "cpuOptions.topologyType": "Stopped",
-};
-
-const RESTART_FIELDS = new Set(["password", "hostName", "userData"]);
 
 export function stateAllows(needs: RequiredState | undefined, status: string): boolean {
   switch (needs) {
@@ -101,22 +103,16 @@ function sameBase64(a: string | undefined, b: string | undefined): boolean {
   return Buffer.from(a ?? "", "base64").equals(Buffer.from(b ?? "", "base64"));
 }
 
-/** The spec fields whose value lives only in a Secret, so the plan compares versions. */
-function userDataIsVersioned(spec: EcsInstanceAttributesSpec): boolean {
-  return spec.userData?.secretRef !== undefined;
-}
-
 /** Which single-instance reads the spec needs (each costs one ECS call per instance). */
-export function extrasFor(spec: EcsInstanceAttributesSpec): { jumboFrame: boolean; userData: boolean; nicQueue: boolean } {
-  return {
-    jumboFrame: spec.enableJumboFrame !== undefined,
-    // Secret-sourced user data is compared by version, so its content need not be read back.
-    userData: spec.userData !== undefined && !userDataIsVersioned(spec),
-    // -1 ("type default") cannot be compared with a number, so it is not read back either.
-    nicQueue: spec.networkInterfaceQueueNumber !== undefined && spec.networkInterfaceQueueNumber !== -1,
-  };
+export function extrasFor(spec: EcsInstanceAttributesSpec): Record<ExtraRead, boolean> {
+  const extras = Object.fromEntries(EXTRA_READS.map((e) => [e, false])) as Record<ExtraRead, boolean>;
+  for (const row of FIELD_ROWS) {
+    if ("extra" in row.read && readNeeded(row, valueAt(spec, specPath(row)))) extras[row.read.extra] = true;
+  }
+  return extras;
 }
 
+/** Walks the field table in order: every managed field that differs is sent now or held back. */
 export function plan(inputs: PlanInputs): Plan {
   const { spec, observed } = inputs;
   const request: ModifyRequest = { instanceId: spec.instanceId };
@@ -124,82 +120,56 @@ export function plan(inputs: PlanInputs): Plan {
   const heldBack: HeldBack[] = [];
   const restartFields: string[] = [];
 
-  /** Records a difference and, when the state allows, puts it into the request. */
-  const differ = (field: string, put: () => void) => {
-    differences.push(field);
-    const needs = STATE_RULES[field];
-    if (!stateAllows(needs, observed.status)) {
-      heldBack.push({ field, needs: needs! });
-      return;
+  for (const row of FIELD_ROWS) {
+    const send = wanted(row, inputs);
+    if (send === undefined) continue;
+    differences.push(row.name);
+    if (!stateAllows(row.states, observed.status)) {
+      heldBack.push({ field: row.name, needs: row.states! });
+      continue;
     }
-    put();
-    if (RESTART_FIELDS.has(field)) restartFields.push(field);
-  };
-
-  if (spec.instanceName !== undefined && spec.instanceName !== observed.instanceName) {
-    differ("instanceName", () => (request.instanceName = spec.instanceName));
-  }
-  if (spec.description !== undefined && spec.description !== observed.description) {
-    differ("description", () => (request.description = spec.description));
-  }
-  if (spec.hostName !== undefined && spec.hostName !== observed.hostName) {
-    differ("hostName", () => (request.hostName = spec.hostName));
-  }
-  if (spec.securityGroupIds !== undefined && !sameSet(spec.securityGroupIds, observed.securityGroupIds)) {
-    differ("securityGroupIds", () => (request.securityGroupIds = [...spec.securityGroupIds!]));
-  }
-  if (spec.deletionProtection !== undefined && spec.deletionProtection !== observed.deletionProtection) {
-    differ("deletionProtection", () => (request.deletionProtection = spec.deletionProtection));
-  }
-  if (spec.creditSpecification !== undefined && spec.creditSpecification !== observed.creditSpecification) {
-    differ("creditSpecification", () => (request.creditSpecification = spec.creditSpecification));
-  }
-  if (spec.enableJumboFrame !== undefined && spec.enableJumboFrame !== observed.enableJumboFrame) {
-    differ("enableJumboFrame", () => (request.enableJumboFrame = spec.enableJumboFrame));
-  }
-  const queues = spec.networkInterfaceQueueNumber;
-  if (queues !== undefined) {
-    // -1 restores the type default, which no read returns: send it once per generation.
-    const differs = queues === -1 ? inputs.lastSyncedGeneration !== inputs.generation : queues !== observed.networkInterfaceQueueNumber;
-    if (differs) differ("networkInterfaceQueueNumber", () => (request.networkInterfaceQueueNumber = queues));
-  }
-
-  const cpu = spec.cpuOptions;
-  if (cpu) {
-    const put = (k: "core" | "threadsPerCore" | "topologyType", v: number | string) => {
-      request.cpuOptions = { ...request.cpuOptions, [k]: v };
-    };
-    if (cpu.core !== undefined && cpu.core !== observed.cpuOptions.core) differ("cpuOptions.core", () => put("core", cpu.core!));
-    if (cpu.threadsPerCore !== undefined && cpu.threadsPerCore !== observed.cpuOptions.threadsPerCore) {
-      differ("cpuOptions.threadsPerCore", () => put("threadsPerCore", cpu.threadsPerCore!));
-    }
-    if (cpu.topologyType !== undefined && cpu.topologyType !== observed.cpuOptions.topologyType) {
-      differ("cpuOptions.topologyType", () => put("topologyType", cpu.topologyType!));
-    }
-  }
-
-  const dns = spec.privateDnsNameOptions;
-  if (dns) {
-    for (const k of Object.keys(dns) as (keyof typeof dns)[]) {
-      const want = dns[k];
-      if (want === undefined || want === observed.privateDnsNameOptions[k]) continue;
-      differ(`privateDnsNameOptions.${k}`, () => {
-        request.privateDnsNameOptions = { ...request.privateDnsNameOptions, [k]: want };
-      });
-    }
-  }
-
-  if (spec.passwordSecretRef && inputs.password && !sameSource(inputs.applied?.password, inputs.password.source)) {
-    const pw = inputs.password.value;
-    differ("password", () => (request.password = pw));
-  }
-
-  if (spec.userData && inputs.userData) {
-    const ud = inputs.userData;
-    const differs = userDataIsVersioned(spec) ? !sameSource(inputs.applied?.userData, ud.source) : !sameBase64(ud.value, observed.userData);
-    if (differs) differ("userData", () => (request.userData = ud.value));
+    putAt(request as unknown as Record<string, unknown>, row.name, send.value);
+    if (row.restart) restartFields.push(row.name);
   }
 
   const writes = Object.keys(request).length > 1;
   return { differences, heldBack, request: writes ? request : undefined, restartFields };
+}
+
+/** The value to send for a row when its desired value differs from ECS; undefined when it is equal or unmanaged. */
+function wanted(row: FieldRow, inputs: PlanInputs): { value: unknown } | undefined {
+  const desired = valueAt(inputs.spec, specPath(row));
+  if (desired === undefined) return undefined;
+  if (isResolved(row.name)) {
+    // Write-only inputs (password, user data) are sent as resolved from their source.
+    const resolved = inputs[row.name];
+    if (!resolved) return undefined;
+    const differs = comparedByVersion(row, desired)
+      ? !sameSource(inputs.applied?.[row.name], resolved.source)
+      : !equal(row, resolved.value, valueAt(inputs.observed, row.name));
+    return differs ? { value: resolved.value } : undefined;
+  }
+  // The type default is not readable: send it once per generation.
+  if (desired === row.typeDefault) return inputs.lastSyncedGeneration !== inputs.generation ? { value: desired } : undefined;
+  return equal(row, desired, valueAt(inputs.observed, row.name)) ? undefined : { value: row.type === "ids" ? [...(desired as string[])] : desired };
+}
+
+/** Rows whose value to send is resolved from a source by the reconciler (PlanInputs carries it). */
+const RESOLVED = ["password", "userData"] as const satisfies readonly FieldName[];
+type ResolvedField = (typeof RESOLVED)[number];
+function isResolved(name: string): name is ResolvedField {
+  return (RESOLVED as readonly string[]).includes(name);
+}
+
+/** The row's equality rule (`version` rows never get here: they compare sources, not values). */
+function equal(row: FieldRow, desired: unknown, observed: unknown): boolean {
+  switch (row.equality) {
+    case "set":
+      return sameSet(desired as readonly string[], (observed ?? []) as readonly string[]);
+    case "bytes":
+      return sameBase64(desired as string, observed as string | undefined);
+    case "equal":
+    case "version":
+      return desired === observed;
+  }
 }

@@ -16,6 +16,7 @@ import {
   setCondition,
   toRfc3339,
 } from "../api/index.js";
+import { FIELD_ROWS, putAt, valueAt } from "../api/fields.js";
 import type { ObservedInstance } from "../cloud/model.js";
 
 export interface ConditionOutcome {
@@ -41,31 +42,24 @@ export interface StatusOutcome {
   applied?: { password?: AppliedSource | undefined; userData?: AppliedSource | undefined } | undefined;
 }
 
+/** status.atProvider: the instance's identity facts plus every readable row of the field table. */
 export function atProviderFrom(o: ObservedInstance): AtProvider {
-  const at: AtProvider = {
-    instanceName: o.instanceName,
-    description: o.description,
-    hostName: o.hostName,
+  const at: Record<string, unknown> = {
     status: o.status,
     osType: o.osType,
     instanceType: o.instanceType,
     zoneId: o.zoneId,
     instanceChargeType: o.instanceChargeType,
-    securityGroupIds: [...o.securityGroupIds],
-    deletionProtection: o.deletionProtection,
-    creditSpecification: o.creditSpecification,
-    cpuOptions: {
-      ...(o.cpuOptions.core !== undefined ? { core: o.cpuOptions.core } : {}),
-      ...(o.cpuOptions.threadsPerCore !== undefined ? { threadsPerCore: o.cpuOptions.threadsPerCore } : {}),
-      topologyType: o.cpuOptions.topologyType,
-    },
-    privateDnsNameOptions: { ...o.privateDnsNameOptions },
     lockReasons: [...o.operationLocks],
   };
-  if (o.enableJumboFrame !== undefined) at.enableJumboFrame = o.enableJumboFrame;
-  if (o.networkInterfaceQueueNumber !== undefined) at.networkInterfaceQueueNumber = o.networkInterfaceQueueNumber;
-  // Only presence: user data may hold secrets and never goes into status.
-  if (o.userData !== undefined) at.userDataPresent = o.userData !== "";
+  for (const row of FIELD_ROWS) {
+    const v = valueAt(o, row.name);
+    // Unread extras and unknown counts stay out; write-only values have no observed value.
+    if (v === undefined || row.read.action === "none") continue;
+    // Only presence for values that may hold secrets (user data): never the content.
+    if (row.presenceIn !== undefined) at[row.presenceIn] = v !== "";
+    else putAt(at, row.name, Array.isArray(v) ? [...(v as unknown[])] : v);
+  }
   return at;
 }
 

@@ -1,0 +1,94 @@
+import { readFile } from "node:fs/promises";
+import { describe, expect, it } from "vitest";
+import type { z } from "zod";
+import { atProviderSchema, specSchema } from "../../../src/api/index.js";
+import { comparedByVersion, EXTRA_READS, FIELD_ROWS, type FieldRow, putAt, readNeeded, specPath, valueAt } from "../../../src/api/fields.js";
+import { API_DOC_PATH, renderFieldTable, withFieldTable } from "../../../scripts/gen-docs.js";
+
+/** The schema at a dot-separated path, looking through optional/default wrappers; undefined when absent. */
+function schemaAt(schema: z.ZodType, path: string): z.ZodType | undefined {
+  let cur: z.ZodType | undefined = schema;
+  for (const key of path.split(".")) {
+    while (cur && (cur.def.type === "optional" || cur.def.type === "default")) cur = (cur.def as unknown as { innerType: z.ZodType }).innerType;
+    const shape: Record<string, z.ZodType> | undefined = (cur?.def as { shape?: Record<string, z.ZodType> } | undefined)?.shape;
+    cur = shape?.[key];
+  }
+  return cur;
+}
+
+/** Spec fields that are not ECS attributes: identity and policy. */
+const NOT_ATTRIBUTES = ["instanceId", "regionId", "managementPolicy", "credentialsSecretRef"];
+
+describe("field table", () => {
+  it("has one row per managed spec field, and every row's spec path is in the schema", () => {
+    expect(schemaAt(specSchema, "cpuOptions.core")).toBeDefined();
+    expect(schemaAt(specSchema, "cpuOptions.cores")).toBeUndefined();
+    const attributes = Object.keys(specSchema.shape).filter((k) => !NOT_ATTRIBUTES.includes(k));
+    const covered = new Set(FIELD_ROWS.map((r) => specPath(r).split(".")[0]));
+    expect(attributes.filter((a) => !covered.has(a))).toEqual([]);
+    expect(FIELD_ROWS.filter((r) => schemaAt(specSchema, specPath(r)) === undefined).map((r) => r.name)).toEqual([]);
+  });
+
+  it("names are unique and every readable row has a place in status.atProvider", () => {
+    const names = FIELD_ROWS.map((r) => r.name);
+    expect(new Set(names).size).toBe(names.length);
+    const missing = FIELD_ROWS.filter((r) => r.read.action !== "none" && schemaAt(atProviderSchema, r.presenceIn ?? r.name) === undefined);
+    expect(missing.map((r) => r.name)).toEqual([]);
+  });
+
+  it("keeps write-only and secret values out of reads and status", () => {
+    for (const r of FIELD_ROWS.filter((row) => row.read.action === "none")) expect(r.equality).toBe("version");
+    // A secret that can be read back is shown in status only as presence.
+    for (const r of FIELD_ROWS.filter((row) => row.secret && row.read.action !== "none")) expect(r.presenceIn).toBeDefined();
+  });
+
+  it("uses each extra read for exactly one row", () => {
+    expect([...EXTRA_READS].sort()).toEqual(["jumboFrame", "nicQueue", "userData"]);
+    expect(new Set(EXTRA_READS).size).toBe(EXTRA_READS.length);
+  });
+
+  it("reads a value back only when it is compared by value", () => {
+    const row = (name: string) => FIELD_ROWS.find((r) => r.name === name)!;
+    expect(readNeeded(row("userData"), { inlineBase64: "aGk=" })).toBe(true);
+    expect(readNeeded(row("userData"), { secretRef: { name: "s", key: "k" } })).toBe(false);
+    expect(comparedByVersion(row("userData"), { secretRef: { name: "s", key: "k" } })).toBe(true);
+    expect(readNeeded(row("networkInterfaceQueueNumber"), -1)).toBe(false);
+    expect(readNeeded(row("networkInterfaceQueueNumber"), 4)).toBe(true);
+    expect(readNeeded(row("password"), { name: "s", key: "k" })).toBe(false);
+    expect(readNeeded(row("enableJumboFrame"), undefined)).toBe(false);
+  });
+});
+
+describe("key paths", () => {
+  it("reads and writes nested values without changing shared objects", () => {
+    const shared = { core: 2 };
+    const obj: Record<string, unknown> = { cpuOptions: shared };
+    putAt(obj, "cpuOptions.threadsPerCore", 1);
+    putAt(obj, "instanceName", "x1");
+    expect(obj).toEqual({ cpuOptions: { core: 2, threadsPerCore: 1 }, instanceName: "x1" });
+    expect(shared).toEqual({ core: 2 });
+    expect(valueAt(obj, "cpuOptions.threadsPerCore")).toBe(1);
+    expect(valueAt(obj, "privateDnsNameOptions.hostnameType")).toBeUndefined();
+  });
+});
+
+describe("docs/api.md field table", () => {
+  it("is generated from the table and committed current (run npm run gen:crd)", async () => {
+    const doc = await readFile(API_DOC_PATH, "utf8");
+    expect(withFieldTable(doc)).toBe(doc);
+    expect(doc).toContain(renderFieldTable());
+  });
+
+  it("changes with the rows: a new row appears, a stale table is replaced", () => {
+    const extra: FieldRow = { name: "exampleFlag", type: "flag", read: { action: "none" }, equality: "version", param: "ExampleFlag" };
+    const table = renderFieldTable([...FIELD_ROWS, extra]);
+    expect(table.split("\n")).toHaveLength(FIELD_ROWS.length + 3);
+    expect(table).toContain("| `exampleFlag` | `exampleFlag` | nothing (write-only) |");
+    const doc = "intro\n<!-- fields:begin (generated by scripts/gen-docs.ts from src/api/fields.ts; do not edit) -->\n| old |\n<!-- fields:end -->\nrest\n";
+    const next = withFieldTable(doc);
+    expect(next).not.toContain("| old |");
+    expect(next).toContain(renderFieldTable());
+    expect(next.endsWith("<!-- fields:end -->\nrest\n")).toBe(true);
+    expect(() => withFieldTable("no markers")).toThrow(/markers/);
+  });
+});
