@@ -1,7 +1,9 @@
 /**
- * Wiring: configuration → Kubernetes clients, informers, the ECS cloud layer, the reconciler, and the
- * generic runtime (controller, leader election, events, metrics, health). `main.ts` calls
- * `startApp` and handles process signals; tests may call it in-process.
+ * Wiring: configuration → informers (the resources, Secrets, ConfigMaps), reverse indexes, the ECS
+ * cloud layer, the status writer, the reconciler, the controller (with the reconciler's error
+ * policy) and the resync sweeper. `run.ts` (called by `main.ts`) builds this with `buildApp` and
+ * adds leader election, Events, the metrics/probe servers and shutdown; tests may call `buildApp`
+ * in-process.
  */
 import { KubeConfig } from "@kubernetes/client-node";
 import type { Logger } from "pino";
@@ -13,8 +15,9 @@ import { type ConfigMapLike, resolveCredentials, type SecretLike } from "./recon
 import { ResyncSweeper } from "./reconciler/resync.js";
 import { DEFAULT_CREDENTIALS } from "./cloud/client.js";
 import { KubeWriteLimiter, statusWriter } from "./reconciler/kube-status.js";
+import { errorPolicy } from "./reconciler/error-policy.js";
 import { type EventSink, Reconciler } from "./reconciler/reconciler.js";
-import { Action, Controller, type ReconcileContext } from "./runtime/controller.js";
+import { Controller } from "./runtime/controller.js";
 import { CoreResources, Informer, type KubeObject } from "./runtime/informer.js";
 import type { RuntimeMetrics } from "./runtime/metrics.js";
 import { annotationsChanged, anyOf, generationChanged, labelsChanged } from "./runtime/predicates.js";
@@ -67,6 +70,7 @@ export function buildApp(deps: AppDeps): BuiltApp {
 
   const cloud = new EcsCloud({
     endpoint: config.ecsEndpoint,
+    regionEndpoints: config.ecsEndpointForRegion,
     version: VERSION_STRING,
     instanceId: process.env["POD_NAME"] ?? `pid-${process.pid}`,
     rateLimit: {
@@ -112,10 +116,9 @@ export function buildApp(deps: AppDeps): BuiltApp {
     concurrency: config.concurrency,
     logger: log,
     ...(deps.metrics ? { metrics: deps.metrics } : {}),
-    reconcile: async (key, ctx: ReconcileContext) => {
-      const action = await reconciler.reconcile(key.namespace ?? "", key.name, ctx);
-      return "awaitChange" in action ? Action.awaitChange() : Action.requeueAfter(action.requeueAfterMs);
-    },
+    reconcile: (key, ctx) => reconciler.reconcile(key.namespace ?? "", key.name, ctx),
+    // ECS failures come back per the error policy's table (the reconciler recorded them in status).
+    errorPolicy: errorPolicy(reconciler.cadence),
   });
 
   const sweeper = new ResyncSweeper({

@@ -4,6 +4,7 @@ import { type EcsInstanceAttributes, type EcsInstanceAttributesStatus, getCondit
 import { EcsError } from "../../../src/cloud/errors.js";
 import type { ModifyRequest, ObservedInstance } from "../../../src/cloud/model.js";
 import type { ConfigMapLike, SecretLike } from "../../../src/reconciler/inputs.js";
+import { errorPolicy } from "../../../src/reconciler/error-policy.js";
 import { type EcsPort, Reconciler, restartedSince } from "../../../src/reconciler/reconciler.js";
 import { observedInstance } from "./fixtures.js";
 
@@ -198,11 +199,15 @@ describe("Reconciler", () => {
     expect(cond(w.status("a"), "Ready")!.message).toContain("hostName");
   });
 
-  it("records a terminal ECS error with its raw code, does not rethrow, and clears it once fixed", async () => {
+  // Issue 13: every recorded ECS failure is rethrown; the runtime's error policy (one table) says
+  // when it comes back. Terminal → the next resync (was: returned by the reconciler itself).
+  it("records a terminal ECS error with its raw code, rethrows it for the error policy (resync), and clears it once fixed", async () => {
     const w = new World();
     w.modifyError = new EcsError({ code: "InvalidSecurityGroupVpc.NotBelongToOneVpc", message: "The security group and instance are not in the same VPC.", action: "ModifyInstanceAttribute", httpStatus: 403, requestId: "REQ-9" });
     w.add("a", { securityGroupIds: ["sg-other"] });
-    expect(await w.reconcile("a")).toEqual({ requeueAfterMs: 600_000 });
+    const thrown = await w.reconcile("a").catch((e: unknown) => e);
+    expect(thrown).toBe(w.modifyError);
+    expect(errorPolicy(w.reconciler.cadence)(thrown, { namespace: "ns", name: "a" }, 1)).toEqual({ requeueAfterMs: 600_000 });
     expect(w.status("a").error).toMatchObject({ code: "InvalidSecurityGroupVpc.NotBelongToOneVpc", retryable: false });
     expect(cond(w.status("a"), "Synced")).toMatchObject({ status: "False", reason: "TerminalError" });
     expect(cond(w.status("a"), "Ready")!.reason).toBe("InvalidSecurityGroupVpcNotBelongToOneVpc");
