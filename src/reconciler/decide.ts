@@ -280,7 +280,12 @@ function targetOf(spec: EcsInstanceAttributesSpec, inputs: ResolvedInputs): EcsT
   return { credentials: inputs.credentials ?? DEFAULT_CREDENTIALS, regionId: spec.regionId };
 }
 
-/** The decision for `world`, or what to read from ECS first. */
+/** The ECS read as World records it. */
+export type InstanceRead = NonNullable<World["instance"]>;
+
+/** The decision for `world`, or (before the read) what to read from ECS first. */
+export function decide(world: World & { instance: InstanceRead }): Decision;
+export function decide(world: World): Decision | ReadRequest;
 export function decide(world: World): Decision | ReadRequest {
   for (const guard of GUARDS) {
     if (guard.needsInstance && !world.instance) {

@@ -18,7 +18,7 @@ import { modifyFields, type ModifyRequest, type ObservedInstance, type ReadExtra
 import type { Action } from "../runtime/controller.js";
 import { Cadence, type CadenceOptions } from "./cadence.js";
 import { conflictWinner } from "./conflicts.js";
-import { type Decision, decide, type EcsTarget, type ReadRequest, type World } from "./decide.js";
+import { type Decision, decide, type EcsTarget, type InstanceRead, type ReadRequest, type World } from "./decide.js";
 import { InputError, type ObjectReader, resolveInputs } from "./inputs.js";
 import { type ExecuteResult, type Outcome, settle, statusBase } from "./settle.js";
 import { nextStatus, statusNeedsWrite } from "./status.js";
@@ -71,12 +71,9 @@ export class Reconciler {
 
   async reconcile(namespace: string, name: string, ctx: ReconcileContext): Promise<Action> {
     const obj = this.deps.resources.get(namespace, name);
-    let world = this.observe(obj, namespace);
+    const world = this.observe(obj, namespace);
     let decision = decide(world);
-    if ("read" in decision) {
-      world = { ...world, instance: await this.read(decision, ctx.signal), now: this.now() };
-      decision = decide(world) as Decision;
-    }
+    if ("read" in decision) decision = decide({ ...world, instance: await this.read(decision, ctx.signal), now: this.now() });
     const outcome = settle(decision, await this.execute(decision, ctx));
     if (obj) await this.writeOutcome(obj, outcome, ctx.log);
     if (outcome.error) throw outcome.error;
@@ -98,7 +95,7 @@ export class Reconciler {
     return { obj, spec, conflictWith: conflictWinner(this.deps.resources.sameInstance(obj), obj), inputs, now: this.now() };
   }
 
-  private async read({ read }: ReadRequest, signal: AbortSignal): Promise<NonNullable<World["instance"]>> {
+  private async read({ read }: ReadRequest, signal: AbortSignal): Promise<InstanceRead> {
     try {
       return { observed: await this.deps.ecs.getInstance(read.target, read.instanceId, read.extras, signal) };
     } catch (e) {
