@@ -7,22 +7,25 @@
  */
 import { KubeConfig } from "@kubernetes/client-node";
 import type { Logger } from "pino";
-import { type EcsInstanceAttributes, GROUP, KIND, PAUSED_ANNOTATION, PLURAL, VERSION } from "./api/index.js";
-import { EcsCloud } from "./cloud/ecs.js";
+import { type EcsInstanceAttributes, type EcsInstanceAttributesStatus, GROUP, isPaused, KIND, PAUSED_ANNOTATION, PLURAL, VERSION } from "./api/index.js";
+import { EcsCloud, type EcsTarget } from "./cloud/ecs.js";
 import type { Config } from "./config.js";
 import { ResourceIndexes } from "./reconciler/indexes.js";
 import { type ConfigMapLike, resolveCredentials, type SecretLike } from "./reconciler/inputs.js";
-import { ResyncSweeper } from "./reconciler/resync.js";
 import { DEFAULT_CREDENTIALS } from "./cloud/client.js";
-import { KubeWriteLimiter, statusWriter } from "./reconciler/kube-status.js";
 import { errorPolicy } from "./reconciler/error-policy.js";
 import { type EventSink, Reconciler } from "./reconciler/reconciler.js";
 import { Controller } from "./runtime/controller.js";
+import { ResyncSweeper } from "./runtime/resync.js";
+import { statusWriter } from "./runtime/status-writer.js";
+import { KubeWriteLimiter } from "./runtime/write-limiter.js";
 import { CoreResources, Informer, type KubeObject } from "./runtime/informer.js";
 import type { RuntimeMetrics } from "./runtime/metrics.js";
 import { annotationsChanged, anyOf, generationChanged, labelsChanged } from "./runtime/predicates.js";
 
 export const VERSION_STRING = "0.1.0";
+
+const EIA_RESOURCE = { group: GROUP, version: VERSION, plural: PLURAL, kind: KIND };
 
 export interface AppDeps {
   config: Config;
@@ -45,7 +48,7 @@ export interface BuiltApp {
   controller: Controller<EcsInstanceAttributes>;
   informers: Array<Informer<KubeObject>>;
   cloud: EcsCloud;
-  sweeper: ResyncSweeper;
+  sweeper: ResyncSweeper<EcsInstanceAttributes, EcsTarget>;
 }
 
 export function buildApp(deps: AppDeps): BuiltApp {
@@ -54,7 +57,7 @@ export function buildApp(deps: AppDeps): BuiltApp {
 
   const resources = new Informer<EcsInstanceAttributes>({
     kubeConfig,
-    resource: { group: GROUP, version: VERSION, plural: PLURAL, kind: KIND },
+    resource: EIA_RESOURCE,
     namespace,
     logger: log.child({ informer: PLURAL }),
   });
@@ -85,7 +88,7 @@ export function buildApp(deps: AppDeps): BuiltApp {
     getSecret: (ns: string, name: string) => secrets.get(ns, name),
     getConfigMap: (ns: string, name: string) => configMaps.get(ns, name),
   };
-  const status = statusWriter(kubeConfig, log, new KubeWriteLimiter(config.kubeQps, config.kubeBurst));
+  const status = statusWriter<EcsInstanceAttributesStatus, EcsInstanceAttributes>(kubeConfig, EIA_RESOURCE, log, new KubeWriteLimiter(config.kubeQps, config.kubeBurst));
   // The read-your-writes copy of a deleted resource would otherwise stay in memory for good.
   resources.addHandler({ delete: (o) => status.forget(`${o.metadata.namespace}/${o.metadata.name}`) });
   const reconciler = new Reconciler({
@@ -121,13 +124,15 @@ export function buildApp(deps: AppDeps): BuiltApp {
     errorPolicy: errorPolicy(reconciler.cadence),
   });
 
-  const sweeper = new ResyncSweeper({
+  const sweeper = new ResyncSweeper<EcsInstanceAttributes, EcsTarget>({
     periodMs: config.resyncPeriod,
     resources: () => resources.list(),
-    targetOf: (obj) => {
+    readAhead: (obj) => {
+      if (isPaused(obj.metadata) || !obj.spec?.instanceId) return undefined;
       try {
-        const ns = obj.metadata.namespace ?? "";
-        return { credentials: resolveCredentials(objects, ns, obj.spec) ?? DEFAULT_CREDENTIALS, regionId: obj.spec.regionId };
+        const credentials = resolveCredentials(objects, obj.metadata.namespace ?? "", obj.spec) ?? DEFAULT_CREDENTIALS;
+        const target = { credentials, regionId: obj.spec.regionId };
+        return { group: cloud.groupKey(target), target, id: obj.spec.instanceId };
       } catch {
         return undefined; // the reconcile reports the missing credentials Secret
       }

@@ -43,8 +43,8 @@ interface Circuit {
   lastFailure: EcsError | undefined;
 }
 
-export const DEFAULT_FAILURE_THRESHOLD = 3;
-export const DEFAULT_COOL_DOWN_MS = 5_000;
+const DEFAULT_FAILURE_THRESHOLD = 3;
+const DEFAULT_COOL_DOWN_MS = 5_000;
 
 export class CircuitBreakers {
   private readonly circuits = new Map<string, Circuit>();

@@ -201,7 +201,8 @@ export class EcsCloud {
     return fresh ? snap.obs : undefined;
   }
 
-  private groupKey(t: EcsTarget): string {
+  /** Reads for targets with one group key can share a DescribeInstances call (the resync sweeper groups by it). */
+  groupKey(t: EcsTarget): string {
     return `${credentialsCacheId(t.credentials)}|${t.regionId}`;
   }
 

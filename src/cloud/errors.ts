@@ -26,17 +26,8 @@ export type ErrorClass =
   /** Everything else: stop retrying until the spec changes. */
   | "terminal";
 
-export const ERROR_CLASSES: readonly ErrorClass[] = [
-  "transient",
-  "waitForState",
-  "notFound",
-  "locked",
-  "auth",
-  "terminal",
-];
-
 /** Classes the controller retries by itself (status.error.retryable); see ERROR_POLICY for how. */
-export function isRetryableClass(c: ErrorClass): boolean {
+function isRetryableClass(c: ErrorClass): boolean {
   return c === "transient" || c === "waitForState";
 }
 
@@ -160,7 +151,7 @@ for (const rule of CLASSIFICATION_RULES) {
 }
 
 /** Finds the rule for a code (exact first, then patterns in table order), or undefined. */
-export function findRule(code: string): ClassificationRule | undefined {
+function findRule(code: string): ClassificationRule | undefined {
   return EXACT.get(code) ?? PATTERNS.find((r) => ruleMatches(r, code));
 }
 

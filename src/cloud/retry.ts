@@ -39,7 +39,7 @@ export const DEFAULT_RETRY_POLICY: Readonly<RetryPolicy> = Object.freeze({
 });
 
 /** What may be retried inside one call: a transient ECS answer, not a failure to connect. */
-export function retriableInCall(err: EcsError): boolean {
+function retriableInCall(err: EcsError): boolean {
   return err.errorClass === "transient" && !err.connectionFailure;
 }
 

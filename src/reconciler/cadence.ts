@@ -27,8 +27,8 @@ export interface CadenceOptions {
   random?: (() => number) | undefined;
 }
 
-export const DEFAULT_STATE_WAIT_MS = 15_000;
-export const DEFAULT_LOCKED_WAIT_MS = 10 * 60_000;
+const DEFAULT_STATE_WAIT_MS = 15_000;
+const DEFAULT_LOCKED_WAIT_MS = 10 * 60_000;
 
 export class Cadence {
   private readonly random: () => number;

@@ -82,7 +82,7 @@ export function failureStatus(err: EcsError, now: Date): FailureStatus | undefin
 }
 
 /** How an EcsError's key comes back, per its row. */
-export function comeBackAfter(err: EcsError, cadence: Cadence): ErrorAction {
+function comeBackAfter(err: EcsError, cadence: Cadence): ErrorAction {
   const how = ERROR_POLICY[failureClass(err)].comeBack;
   if ("backoff" in how) return Action.backoff();
   if ("retryAfter" in how) return err.retryAfterMs !== undefined ? cadence.retryAfter(err.retryAfterMs) : Action.backoff();
