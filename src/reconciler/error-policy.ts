@@ -93,3 +93,17 @@ function comeBackAfter(err: EcsError, cadence: Cadence): ErrorAction {
 export function errorPolicy(cadence: Cadence): ErrorPolicy {
   return (error, key, attempt) => (error instanceof EcsError ? comeBackAfter(error, cadence) : defaultErrorPolicy(error, key, attempt));
 }
+
+function describeComeBack(how: ComeBack): string {
+  if ("backoff" in how) return "queue backoff";
+  if ("retryAfter" in how) return "retry-after + up to 20 % jitter (queue backoff without one)";
+  return { awaitChange: "wait for a change", resync: "next resync (or a change)", statePoll: "state poll (--state-poll-interval)", lockedPoll: "lock poll (10 min)" }[how.next];
+}
+
+/** The table as Markdown (docs/runtime.md embeds it; a unit test keeps the two equal). */
+export function renderErrorPolicyTable(): string {
+  const rows = Object.entries(ERROR_POLICY).map(
+    ([cls, r]) => `| ${cls} | ${r.synced} | ${r.ready === "fromCode" ? "from the ECS code" : r.ready} | ${r.recorded ? "yes" : "no"} | ${describeComeBack(r.comeBack)} | ${r.why} |`,
+  );
+  return ["| Class | Synced reason | Ready reason | Recorded in status | Comes back after | Why |", "|---|---|---|---|---|---|", ...rows].join("\n");
+}

@@ -1,8 +1,9 @@
 // The error policy table: one row per failure class → status reasons and how the key comes back.
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { EcsError, type ErrorClass } from "../../../src/cloud/errors.js";
 import { Cadence } from "../../../src/reconciler/cadence.js";
-import { ERROR_POLICY, errorPolicy, failureClass, failureStatus } from "../../../src/reconciler/error-policy.js";
+import { ERROR_POLICY, errorPolicy, failureClass, failureStatus, renderErrorPolicyTable } from "../../../src/reconciler/error-policy.js";
 import { TerminalError } from "../../../src/runtime/controller.js";
 import { settle } from "../../../src/reconciler/settle.js";
 import type { Decision } from "../../../src/reconciler/decide.js";
@@ -95,5 +96,13 @@ describe("settle", () => {
     expect(out.error).toBe(e);
     expect(out.status).toMatchObject({ synced: { reason: "TerminalError" }, ready: { reason: "InvalidHostNameMalformed" }, pendingChanges: ["hostName"], error: { code: "InvalidHostName.Malformed" } });
     expect(out.events[0]).toMatchObject({ type: "Warning", reason: "InvalidHostNameMalformed" });
+  });
+});
+
+describe("docs", () => {
+  it("docs/runtime.md carries the error policy table as generated from ERROR_POLICY", () => {
+    const doc = readFileSync(new URL("../../../docs/runtime.md", import.meta.url), "utf8");
+    const m = /<!-- error-policy-table:start -->\n([\s\S]*?)\n<!-- error-policy-table:end -->/.exec(doc);
+    expect(m?.[1]).toBe(renderErrorPolicyTable());
   });
 });
