@@ -230,6 +230,40 @@ describe("Reconciler", () => {
     expect(cond(w.status("a"), "Synced")).toMatchObject({ reason: "TransientError" });
   });
 
+  it("records a credentials error once per reconcile: one read, one Warning, status, rethrown for the error policy", async () => {
+    const w = new World();
+    let reads = 0;
+    const denied = new EcsError({ code: "InvalidAccessKeyId.NotFound", message: "Specified access key is not found.", action: "DescribeInstances", httpStatus: 404, requestId: "REQ-A" });
+    w.ecs.getInstance = async () => {
+      reads++;
+      throw denied;
+    };
+    w.add("a", { instanceName: "new-name" });
+    await expect(w.reconcile("a")).rejects.toBe(denied);
+    expect(reads).toBe(1);
+    expect(w.modifies).toEqual([]);
+    expect(w.statusWrites).toHaveLength(1);
+    expect(cond(w.status("a"), "Synced")).toMatchObject({ status: "False", reason: "CredentialsError" });
+    expect(w.status("a").error).toMatchObject({ code: "InvalidAccessKeyId.NotFound", retryable: false, action: "DescribeInstances" });
+    expect(w.events.filter((e) => e.type === "Warning")).toHaveLength(1);
+    // The error policy brings it back at the next resync (or when the credentials Secret changes).
+    expect(errorPolicy(w.reconciler.cadence)(denied, { namespace: "ns", name: "a" }, 1)).toEqual({ requeueAfterMs: 600_000 });
+    // The same failure again changes nothing in status (no churn).
+    await expect(w.reconcile("a")).rejects.toBe(denied);
+    expect(w.statusWrites).toHaveLength(1);
+  });
+
+  it("does not record an abort (shutdown) as an ECS failure", async () => {
+    const w = new World();
+    const aborted = new DOMException("This operation was aborted", "AbortError");
+    w.ecs.getInstance = async () => {
+      throw aborted;
+    };
+    w.add("a", { instanceName: "new-name" });
+    await expect(w.reconcile("a")).rejects.toBe(aborted);
+    expect(w.statusWrites).toEqual([]);
+  });
+
   it("reports a missing instance", async () => {
     const w = new World();
     w.ecsInstance = null;
