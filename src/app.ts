@@ -1,25 +1,31 @@
 /**
- * Wiring: configuration → Kubernetes clients, informers, the ECS cloud layer, the reconciler, and the
- * generic runtime (controller, leader election, events, metrics, health). `main.ts` calls
- * `startApp` and handles process signals; tests may call it in-process.
+ * Wiring: configuration → informers (the resources, Secrets, ConfigMaps), reverse indexes, the ECS
+ * cloud layer, the status writer, the reconciler, the controller (with the reconciler's error
+ * policy) and the resync sweeper. `run.ts` (called by `main.ts`) builds this with `buildApp` and
+ * adds leader election, Events, the metrics/probe servers and shutdown; tests may call `buildApp`
+ * in-process.
  */
 import { KubeConfig } from "@kubernetes/client-node";
 import type { Logger } from "pino";
-import { type EcsInstanceAttributes, GROUP, KIND, PAUSED_ANNOTATION, PLURAL, VERSION } from "./api/index.js";
-import { EcsCloud } from "./cloud/ecs.js";
+import { type EcsInstanceAttributes, type EcsInstanceAttributesStatus, GROUP, isPaused, KIND, PAUSED_ANNOTATION, PLURAL, VERSION } from "./api/index.js";
+import { EcsCloud, type EcsTarget } from "./cloud/ecs.js";
 import type { Config } from "./config.js";
 import { ResourceIndexes } from "./reconciler/indexes.js";
-import { type ConfigMapLike, resolveCredentials, type SecretLike } from "./reconciler/inputs.js";
-import { ResyncSweeper } from "./reconciler/resync.js";
+import { type ConfigMapLike, type ObjectReader, resolveCredentials, type SecretLike } from "./reconciler/inputs.js";
 import { DEFAULT_CREDENTIALS } from "./cloud/client.js";
-import { KubeWriteLimiter, statusWriter } from "./reconciler/kube-status.js";
+import { errorPolicy } from "./reconciler/error-policy.js";
 import { type EventSink, Reconciler } from "./reconciler/reconciler.js";
-import { Action, Controller, type ReconcileContext } from "./runtime/controller.js";
+import { Controller } from "./runtime/controller.js";
+import { ResyncSweeper } from "./runtime/resync.js";
+import { statusWriter } from "./runtime/status-writer.js";
+import { KubeWriteLimiter } from "./runtime/write-limiter.js";
 import { CoreResources, Informer, type KubeObject } from "./runtime/informer.js";
 import type { RuntimeMetrics } from "./runtime/metrics.js";
 import { annotationsChanged, anyOf, generationChanged, labelsChanged } from "./runtime/predicates.js";
 
 export const VERSION_STRING = "0.1.0";
+
+const EIA_RESOURCE = { group: GROUP, version: VERSION, plural: PLURAL, kind: KIND };
 
 export interface AppDeps {
   config: Config;
@@ -42,53 +48,19 @@ export interface BuiltApp {
   controller: Controller<EcsInstanceAttributes>;
   informers: Array<Informer<KubeObject>>;
   cloud: EcsCloud;
-  sweeper: ResyncSweeper;
+  sweeper: ResyncSweeper<EcsInstanceAttributes, EcsTarget>;
 }
 
 export function buildApp(deps: AppDeps): BuiltApp {
-  const { config, log, kubeConfig } = deps;
-  const namespace = config.namespace;
-
-  const resources = new Informer<EcsInstanceAttributes>({
-    kubeConfig,
-    resource: { group: GROUP, version: VERSION, plural: PLURAL, kind: KIND },
-    namespace,
-    logger: log.child({ informer: PLURAL }),
-  });
-  // Secrets and ConfigMaps are watched (not fetched per reconcile) so a rotated password re-queues
-  // exactly the resources that reference it and reconciles read them from memory.
-  const secrets = new Informer<SecretLike & KubeObject>({ kubeConfig, resource: CoreResources.Secret, namespace, logger: log.child({ informer: "secrets" }) });
-  const configMaps = new Informer<ConfigMapLike & KubeObject>({ kubeConfig, resource: CoreResources.ConfigMap, namespace, logger: log.child({ informer: "configmaps" }) });
-
-  // Reverse indexes (Secret → resources, instance → resources), kept current from the cache's events.
-  const indexes = new ResourceIndexes();
-  resources.addHandler({ add: (o) => indexes.upsert(o), update: (_old, cur) => indexes.upsert(cur), delete: (o) => indexes.remove(o) });
-  const objectsAt = (keys: string[]) => keys.map((k) => resources.getByKey(k)).filter((o): o is EcsInstanceAttributes => o !== undefined);
-
-  const cloud = new EcsCloud({
-    endpoint: config.ecsEndpoint,
-    version: VERSION_STRING,
-    instanceId: process.env["POD_NAME"] ?? `pid-${process.pid}`,
-    rateLimit: {
-      default: { qps: config.ecsQps, burst: config.ecsBurst },
-      perAction: Object.fromEntries(Object.entries(config.ecsActionQps).map(([action, qps]) => [action, { qps }])),
-    },
-    ...(deps.metrics ? { registry: deps.metrics.registry } : {}),
-    logger: log.child({ component: "ecs" }),
-  });
-
-  const objects = {
-    getSecret: (ns: string, name: string) => secrets.get(ns, name),
-    getConfigMap: (ns: string, name: string) => configMaps.get(ns, name),
-  };
-  const status = statusWriter(kubeConfig, log, new KubeWriteLimiter(config.kubeQps, config.kubeBurst));
+  const { config, log } = deps;
+  const { resources, secrets, configMaps, indexes, objects } = watchResources(deps);
+  const cloud = buildCloud(deps);
+  const status = statusWriter<EcsInstanceAttributesStatus, EcsInstanceAttributes>(deps.kubeConfig, EIA_RESOURCE, log, new KubeWriteLimiter(config.kubeQps, config.kubeBurst));
   // The read-your-writes copy of a deleted resource would otherwise stay in memory for good.
   resources.addHandler({ delete: (o) => status.forget(`${o.metadata.namespace}/${o.metadata.name}`) });
+  const objectsAt = (keys: string[]) => keys.map((k) => resources.getByKey(k)).filter((o): o is EcsInstanceAttributes => o !== undefined);
   const reconciler = new Reconciler({
-    resources: {
-      get: (ns, name) => status.fresh(resources.get(ns, name)),
-      sameInstance: (obj) => objectsAt(indexes.sameInstance(obj)),
-    },
+    resources: { get: (ns, name) => status.fresh(resources.get(ns, name)), sameInstance: (obj) => objectsAt(indexes.sameInstance(obj)) },
     objects,
     ecs: cloud,
     events: deps.events,
@@ -112,19 +84,63 @@ export function buildApp(deps: AppDeps): BuiltApp {
     concurrency: config.concurrency,
     logger: log,
     ...(deps.metrics ? { metrics: deps.metrics } : {}),
-    reconcile: async (key, ctx: ReconcileContext) => {
-      const action = await reconciler.reconcile(key.namespace ?? "", key.name, ctx);
-      return "awaitChange" in action ? Action.awaitChange() : Action.requeueAfter(action.requeueAfterMs);
-    },
+    reconcile: (key, ctx) => reconciler.reconcile(key.namespace ?? "", key.name, ctx),
+    // ECS failures come back per the error policy's table (the reconciler recorded them in status).
+    errorPolicy: errorPolicy(reconciler.cadence),
   });
+  const sweeper = buildSweeper(deps, resources, objects, cloud, controller);
+  return { controller, informers: [resources, secrets, configMaps] as Array<Informer<KubeObject>>, cloud, sweeper };
+}
 
-  const sweeper = new ResyncSweeper({
+/** The informers, the reverse indexes (Secret → resources, instance → resources) and cached reads of Secrets/ConfigMaps. */
+function watchResources({ config, log, kubeConfig }: AppDeps) {
+  const namespace = config.namespace;
+  const resources = new Informer<EcsInstanceAttributes>({ kubeConfig, resource: EIA_RESOURCE, namespace, logger: log.child({ informer: PLURAL }) });
+  // Secrets and ConfigMaps are watched (not fetched per reconcile) so a rotated password re-queues
+  // exactly the resources that reference it and reconciles read them from memory.
+  const secrets = new Informer<SecretLike & KubeObject>({ kubeConfig, resource: CoreResources.Secret, namespace, logger: log.child({ informer: "secrets" }) });
+  const configMaps = new Informer<ConfigMapLike & KubeObject>({ kubeConfig, resource: CoreResources.ConfigMap, namespace, logger: log.child({ informer: "configmaps" }) });
+  const indexes = new ResourceIndexes();
+  resources.addHandler({ add: (o) => indexes.upsert(o), update: (_old, cur) => indexes.upsert(cur), delete: (o) => indexes.remove(o) });
+  const objects: ObjectReader = {
+    getSecret: (ns: string, name: string) => secrets.get(ns, name),
+    getConfigMap: (ns: string, name: string) => configMaps.get(ns, name),
+  };
+  return { resources, secrets, configMaps, indexes, objects };
+}
+
+function buildCloud({ config, log, metrics }: AppDeps): EcsCloud {
+  return new EcsCloud({
+    endpoint: config.ecsEndpoint,
+    regionEndpoints: config.ecsEndpointForRegion,
+    version: VERSION_STRING,
+    instanceId: process.env["POD_NAME"] ?? `pid-${process.pid}`,
+    rateLimit: {
+      default: { qps: config.ecsQps, burst: config.ecsBurst },
+      perAction: Object.fromEntries(Object.entries(config.ecsActionQps).map(([action, qps]) => [action, { qps }])),
+    },
+    ...(metrics ? { registry: metrics.registry } : {}),
+    logger: log.child({ component: "ecs" }),
+  });
+}
+
+/** Fleet-wide resync rounds: one batched read per (credentials, region) group, then every key at low priority. */
+function buildSweeper(
+  { config, log }: AppDeps,
+  resources: Informer<EcsInstanceAttributes>,
+  objects: ObjectReader,
+  cloud: EcsCloud,
+  controller: Controller<EcsInstanceAttributes>,
+): ResyncSweeper<EcsInstanceAttributes, EcsTarget> {
+  return new ResyncSweeper<EcsInstanceAttributes, EcsTarget>({
     periodMs: config.resyncPeriod,
     resources: () => resources.list(),
-    targetOf: (obj) => {
+    readAhead: (obj) => {
+      if (isPaused(obj.metadata) || !obj.spec?.instanceId) return undefined;
       try {
-        const ns = obj.metadata.namespace ?? "";
-        return { credentials: resolveCredentials(objects, ns, obj.spec) ?? DEFAULT_CREDENTIALS, regionId: obj.spec.regionId };
+        const credentials = resolveCredentials(objects, obj.metadata.namespace ?? "", obj.spec) ?? DEFAULT_CREDENTIALS;
+        const target = { credentials, regionId: obj.spec.regionId };
+        return { group: cloud.groupKey(target), target, id: obj.spec.instanceId };
       } catch {
         return undefined; // the reconcile reports the missing credentials Secret
       }
@@ -134,6 +150,4 @@ export function buildApp(deps: AppDeps): BuiltApp {
     enqueue: (key) => controller.enqueueLowPriority(key),
     log: log.child({ component: "resync" }),
   });
-
-  return { controller, informers: [resources, secrets, configMaps] as Array<Informer<KubeObject>>, cloud, sweeper };
 }

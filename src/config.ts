@@ -59,10 +59,25 @@ const actionQps = z.string().transform((s, ctx) => {
   return out;
 });
 
+/** "cn-a=http://127.0.0.1:18080,cn-b=https://ecs.example" → { "cn-a": "http://…", … }. */
+const regionEndpoints = z.string().transform((s, ctx) => {
+  const out: Record<string, string> = {};
+  for (const item of s.split(",").map((x) => x.trim()).filter(Boolean)) {
+    const m = /^([a-z]{2}(?:-[a-z0-9]+)+)=(https?:\/\/[^\s,]+)$/.exec(item);
+    if (!m || !URL.canParse(m[2]!)) {
+      ctx.addIssue({ code: "custom", message: `"${item}" must look like region=URL, e.g. cn-hangzhou=http://127.0.0.1:18080` });
+      return z.NEVER;
+    }
+    out[m[1]!] = m[2]!;
+  }
+  return out;
+});
+
 export const configSchema = z.object({
   kubeconfig: z.string().optional(),
   namespace: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, "must be a namespace name").optional(),
   ecsEndpoint: z.string().url("must be a URL like http://127.0.0.1:18080 or https://ecs.cn-hangzhou.aliyuncs.com").optional(),
+  ecsEndpointForRegion: regionEndpoints.default({}),
   region: z.string().regex(/^[a-z]{2}(-[a-z0-9]+)+$/, "must be a region id like cn-hangzhou").optional(),
   concurrency: intFromString(1).default(4),
   ecsQps: numFromString(0).default(10),
@@ -95,6 +110,7 @@ export const flags: Record<string, FlagSpec> = {
   kubeconfig: { key: "kubeconfig", type: "string", help: "Path to a kubeconfig (default: in-cluster, then $KUBECONFIG, then ~/.kube/config)" },
   namespace: { key: "namespace", type: "string", help: "Watch only this namespace (default: all namespaces)" },
   "ecs-endpoint": { key: "ecsEndpoint", type: "string", help: "ECS API endpoint URL, e.g. http://127.0.0.1:18080 for the emulator (default: derived from each resource's region)" },
+  "ecs-endpoint-for-region": { key: "ecsEndpointForRegion", type: "string", help: "Per-region endpoint overrides, e.g. cn-hangzhou=http://127.0.0.1:18080,cn-shanghai=http://127.0.0.1:18081 (win over --ecs-endpoint)" },
   region: { key: "region", type: "string", help: "Region of the cluster: RRSA / RAM-role credentials use its STS endpoint (sets ALIBABA_CLOUD_STS_REGION when unset); ECS endpoints follow each resource's regionId" },
   concurrency: { key: "concurrency", type: "string", help: "Resources reconciled in parallel (default 4)" },
   "ecs-qps": { key: "ecsQps", type: "string", help: "ECS calls per second per (account, region, action) (default 10)" },

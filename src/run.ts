@@ -9,6 +9,8 @@
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
+import type { KubeConfig } from "@kubernetes/client-node";
+import type { Logger } from "pino";
 import { buildApp, loadKubeConfig, VERSION_STRING } from "./app.js";
 import { type Config, credentialEnv } from "./config.js";
 import { EventRecorder } from "./runtime/events.js";
@@ -26,6 +28,30 @@ function podNamespace(): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** Leader election: the leader starts the workers; a lost lease ends the process (a fresh one campaigns again). */
+function startElection(config: Config, kubeConfig: KubeConfig, identity: string, log: Logger, metrics: RuntimeMetrics, startWorkers: () => void): LeaderElector {
+  const elector = new LeaderElector({
+    kubeConfig,
+    namespace: config.leaderElectionNamespace ?? podNamespace() ?? "default",
+    name: config.leaderElectionId,
+    identity,
+    logger: log.child({ component: "leader-election" }),
+    metrics,
+    onStartedLeading: () => {
+      log.info({ identity }, "became leader");
+      startWorkers();
+    },
+    onStoppedLeading: ({ lost }) => {
+      if (!lost) return;
+      // Another replica may already be writing: stop at once, as controller-runtime does.
+      log.error({ identity }, "leadership lost; exiting so a fresh process can campaign again");
+      void flushLogger(log).then(() => process.exit(1));
+    },
+  });
+  elector.start();
+  return elector;
 }
 
 export async function runController(config: Config): Promise<number> {
@@ -60,30 +86,8 @@ export async function runController(config: Config): Promise<number> {
       log.info("informers synced; workers running");
     })();
 
-  let elector: LeaderElector | undefined;
-  if (config.leaderElect) {
-    elector = new LeaderElector({
-      kubeConfig,
-      namespace: config.leaderElectionNamespace ?? podNamespace() ?? "default",
-      name: config.leaderElectionId,
-      identity,
-      logger: log.child({ component: "leader-election" }),
-      metrics,
-      onStartedLeading: () => {
-        log.info({ identity }, "became leader");
-        startWorkers();
-      },
-      onStoppedLeading: ({ lost }) => {
-        if (!lost) return;
-        // Another replica may already be writing: stop at once, as controller-runtime does.
-        log.error({ identity }, "leadership lost; exiting so a fresh process can campaign again");
-        void flushLogger(log).then(() => process.exit(1));
-      },
-    });
-    elector.start();
-  } else {
-    startWorkers();
-  }
+  const elector = config.leaderElect ? startElection(config, kubeConfig, identity, log, metrics, startWorkers) : undefined;
+  if (!elector) startWorkers();
 
   const loop = new EventLoopMonitor();
   const servers = await startHttpServers({

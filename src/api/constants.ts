@@ -42,6 +42,3 @@ export const MAX_USER_DATA_BASE64_LENGTH = Math.ceil(MAX_USER_DATA_BYTES / 3) * 
 
 /** Value of `spec.managementPolicy` when omitted. */
 export const DEFAULT_MANAGEMENT_POLICY = "Apply";
-
-/** Field manager name the controller uses for status writes (server-side apply / patches). */
-export const FIELD_MANAGER = "ecs-attributes-controller";

@@ -3,8 +3,9 @@
 //
 // - Timeouts are explicit (the SDK's 3000 ms defaults fail on a slow but healthy answer).
 // - SDK retries stay OFF (no `retryOptions`): retries are ours (retry.ts + the work queue).
-// - Endpoint: `--ecs-endpoint` (e.g. `http://127.0.0.1:18080` → protocol http, host:port) for all
-//   regions, else the SDK derives `ecs[-vpc].<region>.aliyuncs.com` from the region over HTTPS.
+// - Endpoint: `--ecs-endpoint-for-region` (one region), else `--ecs-endpoint` (e.g.
+//   `http://127.0.0.1:18080` → protocol http, host:port) for all regions, else the SDK derives
+//   `ecs[-vpc].<region>.aliyuncs.com` from the region over HTTPS.
 // - Credentials: the `@alicloud/credentials` default chain (ALIBABA_CLOUD_* env, RRSA OIDC, CLI
 //   profile, profile file, ECS RAM role, credentials URI), or an explicit AccessKey (+ STS token)
 //   that the reconciler read from a per-resource Secret.
@@ -108,6 +109,8 @@ export function parseEndpoint(raw: string): ParsedEndpoint {
 export interface ClientPoolOptions {
   /** `--ecs-endpoint`; unset → derived from the region (HTTPS). */
   endpoint?: string | undefined;
+  /** `--ecs-endpoint-for-region`: region → endpoint URL, overriding `endpoint` for that region. */
+  regionEndpoints?: Readonly<Record<string, string>> | undefined;
   /** TCP connect (and socket idle) timeout, ms. Default 5000. */
   connectTimeoutMs?: number | undefined;
   /** Read timeout, ms. Default 10000. */
@@ -147,6 +150,7 @@ export function buildUserAgent(opts: Pick<ClientPoolOptions, "version" | "instan
 export class EcsClientPool {
   private readonly clients = new Map<string, EcsApi>();
   private readonly endpoint: ParsedEndpoint | undefined;
+  private readonly regionEndpoints: ReadonlyMap<string, ParsedEndpoint>;
   private readonly userAgent: string;
   private readonly connectTimeoutMs: number;
   private readonly readTimeoutMs: number;
@@ -157,6 +161,7 @@ export class EcsClientPool {
 
   constructor(private readonly opts: ClientPoolOptions = {}) {
     this.endpoint = opts.endpoint ? parseEndpoint(opts.endpoint) : undefined;
+    this.regionEndpoints = new Map(Object.entries(opts.regionEndpoints ?? {}).map(([region, url]) => [region, parseEndpoint(url)]));
     this.userAgent = buildUserAgent(opts);
     this.connectTimeoutMs = opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
     this.readTimeoutMs = opts.readTimeoutMs ?? DEFAULT_READ_TIMEOUT_MS;
@@ -189,9 +194,23 @@ export class EcsClientPool {
     return client;
   }
 
+  /** The explicit endpoint for a region, or undefined when the SDK derives it from the region. */
+  private endpointFor(regionId: string): ParsedEndpoint | undefined {
+    return this.regionEndpoints.get(regionId) ?? this.endpoint;
+  }
+
+  /**
+   * Names the endpoint calls for `regionId` go to (the circuit breaker's key): the configured URL,
+   * else the regional host name (regions the SDK maps to a shared host still get one key each).
+   */
+  endpointKey(regionId: string): string {
+    const ep = this.endpointFor(regionId);
+    if (ep) return `${ep.protocol}://${ep.host}`;
+    return `${this.opts.network === "vpc" ? "ecs-vpc" : "ecs"}.${regionId}.aliyuncs.com`;
+  }
+
   private cacheKey(c: EcsCredentials, regionId: string): string {
-    const ep = this.endpoint ? `${this.endpoint.protocol}://${this.endpoint.host}` : "region";
-    return `${credentialsCacheId(c)}|${regionId}|${ep}`;
+    return `${credentialsCacheId(c)}|${regionId}|${this.endpointKey(regionId)}`;
   }
 
   private create(c: EcsCredentials, regionId: string): EcsApi {
@@ -205,9 +224,10 @@ export class EcsClientPool {
     if (this.opts.headers && Object.keys(this.opts.headers).length > 0) {
       config.globalParameters = new $OpenApiUtil.GlobalParameters({ headers: { ...this.opts.headers } });
     }
-    if (this.endpoint) {
-      config.endpoint = this.endpoint.host;
-      config.protocol = this.endpoint.protocol;
+    const endpoint = this.endpointFor(regionId);
+    if (endpoint) {
+      config.endpoint = endpoint.host;
+      config.protocol = endpoint.protocol;
     } else if (this.opts.network) {
       config.network = this.opts.network;
     }

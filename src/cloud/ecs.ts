@@ -4,10 +4,11 @@
 //   const inst = await ecs.getInstance({ credentials, regionId }, "i-…", { nicQueue: true }, signal);
 //   const { requestId } = await ecs.modifyInstanceAttribute(target, { instanceId, instanceName }, signal);
 //
-// Every request: client-side token bucket per (account, region, action) → SDK call (SDK retries
-// off, explicit timeouts) → metrics → errors converted to EcsError (classified, secrets scrubbed)
-// → on Throttling* the bucket pauses → in-reconcile retry (transient / waitForState, short budget)
-// → the last EcsError is thrown for the work queue.
+// Every request: the endpoint's circuit breaker (fails fast while the endpoint is unreachable) →
+// client-side token bucket per (account, region, action) → SDK call (SDK retries off, explicit
+// timeouts) → metrics → errors converted to EcsError, once (classified, secrets scrubbed) → on
+// Throttling* the bucket pauses → reads only: a short in-call retry of transient answers (retry.ts)
+// → the EcsError is thrown; the reconciler records it and the work queue's error policy retries.
 
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
@@ -31,6 +32,7 @@ import {
   type EcsApi,
   type EcsCredentials,
 } from "./client.js";
+import { type BreakerOptions, CircuitBreakers } from "./breaker.js";
 import { EcsError, SyntheticCode, toEcsError } from "./errors.js";
 import { createEcsMetrics, type EcsMetrics } from "./metrics.js";
 import {
@@ -62,8 +64,10 @@ export interface EcsCloudOptions extends ClientPoolOptions {
   batchWindowMs?: number | undefined;
   /** IDs per DescribeInstances call (≤ 100). Default 100. */
   maxBatch?: number | undefined;
-  /** In-reconcile retry policy (see retry.ts). */
+  /** In-call retry policy for reads (see retry.ts). */
   retry?: Partial<RetryPolicy> | undefined;
+  /** Per-endpoint circuit breaker (see breaker.ts). */
+  breaker?: Omit<BreakerOptions, "onStateChange"> | undefined;
   /** Prometheus registry for ecs_api_* metrics; unset → no metrics. */
   registry?: Registry | undefined;
   logger?: Logger | undefined;
@@ -81,6 +85,7 @@ export class EcsCloud {
   private readonly eniBatcher: Batcher<EcsTarget, number>;
   private readonly metrics: EcsMetrics;
   private readonly retryPolicy: RetryPolicy;
+  readonly breakers: CircuitBreakers;
   private readonly log: Logger | undefined;
   private readonly shutdown = new AbortController();
   private readonly maxBatch: number;
@@ -99,6 +104,15 @@ export class EcsCloud {
     this.metrics = createEcsMetrics(opts.registry);
     this.retryPolicy = { ...DEFAULT_RETRY_POLICY, ...opts.retry };
     this.log = opts.logger;
+    this.breakers = new CircuitBreakers({
+      ...opts.breaker,
+      onStateChange: ({ endpoint, from, to, cause }) => {
+        this.metrics.circuit(endpoint, to);
+        const fields = { endpoint, from, to, code: cause?.code };
+        if (to === "open") this.log?.warn(fields, "ECS endpoint unreachable; calls to it fail fast until a probe gets through");
+        else this.log?.info(fields, to === "closed" ? "ECS endpoint reachable again" : "probing ECS endpoint");
+      },
+    });
     this.maxBatch = Math.min(100, opts.maxBatch ?? 100);
     this.snapshotTtlMs = opts.snapshotTtlMs ?? 120_000;
     this.batcher = new Batcher<EcsTarget, ObservedInstance>({
@@ -189,7 +203,8 @@ export class EcsCloud {
     return fresh ? snap.obs : undefined;
   }
 
-  private groupKey(t: EcsTarget): string {
+  /** Reads for targets with one group key can share a DescribeInstances call (the resync sweeper groups by it). */
+  groupKey(t: EcsTarget): string {
     return `${credentialsCacheId(t.credentials)}|${t.regionId}`;
   }
 
@@ -279,12 +294,14 @@ export class EcsCloud {
     return out;
   }
 
-  /** Rate limit + call + metrics + classification, inside the retry policy. */
+  /** Breaker + rate limit + call + metrics + classification; reads inside the in-call retry policy. */
   private run<T>(target: EcsTarget, action: string, secrets: readonly string[], signal: AbortSignal | undefined, fn: (c: EcsApi) => Promise<T>): Promise<T> {
-    return withRetry(() => this.once(target, action, secrets, signal, fn), {
+    const call = () => this.once(target, action, secrets, signal, fn);
+    // A write is never repeated inside a call: the queue retries the reconcile, which reads first.
+    if (!action.startsWith("Describe")) return call();
+    return withRetry(call, {
       policy: this.retryPolicy,
       signal,
-      action,
       onRetry: ({ error, attempt, delayMs }) =>
         this.log?.debug(
           { action, regionId: target.regionId, code: error.code, errorClass: error.errorClass, requestId: error.requestId, attempt, delayMs },
@@ -295,6 +312,8 @@ export class EcsCloud {
 
   private async once<T>(target: EcsTarget, action: string, secrets: readonly string[], signal: AbortSignal | undefined, fn: (c: EcsApi) => Promise<T>): Promise<T> {
     const key: BucketKey = { account: credentialsIdentity(target.credentials), region: target.regionId, action };
+    const endpoint = this.pool.endpointKey(target.regionId);
+    this.breakers.admit(endpoint, action);
     try {
       await this.limiter.acquire(key, signal);
     } catch (err) {
@@ -314,10 +333,14 @@ export class EcsCloud {
       const res = await fn(client);
       this.metrics.observe(action, target.regionId, "Success", (performance.now() - t0) / 1000);
       this.limiter.onSuccess(key);
+      this.breakers.reached(endpoint);
       return res;
     } catch (raw) {
       const err = toEcsError(raw, action, [...secrets, ...credentialSecrets(target.credentials)]);
       this.metrics.observe(action, target.regionId, err.code, (performance.now() - t0) / 1000);
+      if (err.connectionFailure) this.breakers.failed(endpoint, err);
+      // An ECS answer (even an error) proves the endpoint reachable; a local failure proves nothing.
+      else if (err.httpStatus !== undefined) this.breakers.reached(endpoint);
       if (err.throttled) {
         const pausedMs = this.limiter.onThrottled(key, err.retryAfterMs);
         this.log?.warn({ action, regionId: target.regionId, account: key.account, code: err.code, requestId: err.requestId, pausedMs }, "ECS throttled; pausing this action");

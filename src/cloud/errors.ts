@@ -8,9 +8,12 @@
 // state waits, and all throttling codes are 400. HTTP status is only the
 // fallback for codes the table does not know (5xx → transient, anything else → terminal).
 
-/** How the controller handles an error (ecs-api.md §7). */
+/**
+ * How the controller handles an error: the reconciler's error policy (src/reconciler/error-policy.ts)
+ * has one row per class (throttling is a transient error with its own row there).
+ */
 export type ErrorClass =
-  /** Retry soon with backoff (in-reconcile, then the work queue). */
+  /** Retry soon with backoff (the work queue's; reads also get a short in-call retry). */
   | "transient"
   /** The instance is in the wrong state for this change; retry once the state changes. */
   | "waitForState"
@@ -23,17 +26,8 @@ export type ErrorClass =
   /** Everything else: stop retrying until the spec changes. */
   | "terminal";
 
-export const ERROR_CLASSES: readonly ErrorClass[] = [
-  "transient",
-  "waitForState",
-  "notFound",
-  "locked",
-  "auth",
-  "terminal",
-];
-
-/** Classes worth retrying inside a reconcile. */
-export function isRetryableClass(c: ErrorClass): boolean {
+/** Classes the controller retries by itself (status.error.retryable); see ERROR_POLICY for how. */
+function isRetryableClass(c: ErrorClass): boolean {
   return c === "transient" || c === "waitForState";
 }
 
@@ -157,7 +151,7 @@ for (const rule of CLASSIFICATION_RULES) {
 }
 
 /** Finds the rule for a code (exact first, then patterns in table order), or undefined. */
-export function findRule(code: string): ClassificationRule | undefined {
+function findRule(code: string): ClassificationRule | undefined {
   return EXACT.get(code) ?? PATTERNS.find((r) => ruleMatches(r, code));
 }
 
@@ -218,6 +212,15 @@ export class EcsError extends Error {
   /** Transient or waitForState. */
   get retryable(): boolean {
     return isRetryableClass(this.errorClass);
+  }
+
+  /**
+   * The endpoint could not be reached at all (refused, reset, unresolvable, connect timeout): no ECS
+   * answer, so the endpoint's circuit breaker counts it (see breaker.ts). A read timeout is not one:
+   * the endpoint accepted the connection.
+   */
+  get connectionFailure(): boolean {
+    return this.code === SyntheticCode.Network || (this.code === SyntheticCode.Timeout && this.message.startsWith("connect "));
   }
 
   get throttled(): boolean {

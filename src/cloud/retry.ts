@@ -1,15 +1,19 @@
-// In-reconcile retries for ECS calls (p-retry).
+// In-call retries for ECS reads (p-retry), deliberately narrow.
 //
-// Only `transient` and `waitForState` errors are retried, with a SHORT budget: a few attempts,
-// exponential backoff with jitter, at most ~20 s in total. A server- or limiter-provided
-// retry-after is honoured: the next attempt never starts before it; if it lies beyond the remaining
-// budget we stop at once (a throttled minute is the work queue's job, not a sleeping worker's).
-// terminal / notFound / auth / locked are never retried here. When the budget is spent the last
-// EcsError is thrown unchanged so the work queue's per-key backoff takes over.
-// An AbortSignal (shutdown) stops the waiting immediately and rejects with the signal's reason.
+// When to try again is the error policy's business (src/reconciler/error-policy.ts, applied by the
+// work queue), not a sleeping worker's. The only exception kept here: a `transient` answer to a READ
+// (a 5xx, a gateway's HTML page, a throttled call whose retry-after falls inside the budget) is
+// retried a couple of times within ~3 s, because a read is safe to repeat and one blip should not
+// cost the resource a trip through the queue. Never retried in the call:
+// - writes (ecs.ts does not wrap them): the queue retries the whole reconcile, which re-reads first;
+// - waitForState: the state changes in minutes, the policy polls;
+// - auth / terminal / notFound / locked: retrying cannot help;
+// - connection failures (refused, reset, connect timeout): the endpoint's circuit breaker
+//   (breaker.ts) decides, so an unreachable region never holds a worker.
+// The last EcsError is thrown unchanged. An AbortSignal stops waiting at once (rejects with its reason).
 
 import pRetry from "p-retry";
-import { EcsError, toEcsError } from "./errors.js";
+import { EcsError } from "./errors.js";
 
 export interface RetryPolicy {
   /** Retries after the first attempt. */
@@ -26,13 +30,18 @@ export interface RetryPolicy {
 }
 
 export const DEFAULT_RETRY_POLICY: Readonly<RetryPolicy> = Object.freeze({
-  retries: 4,
-  minTimeoutMs: 500,
-  maxTimeoutMs: 5_000,
+  retries: 2,
+  minTimeoutMs: 300,
+  maxTimeoutMs: 1_500,
   factor: 2,
   randomize: true,
-  maxRetryTimeMs: 20_000,
+  maxRetryTimeMs: 3_000,
 });
+
+/** What may be retried inside one call: a transient ECS answer, not a failure to connect. */
+function retriableInCall(err: EcsError): boolean {
+  return err.errorClass === "transient" && !err.connectionFailure;
+}
 
 export interface RetryEvent {
   error: EcsError;
@@ -48,20 +57,20 @@ export interface RetryOptions {
   onRetry?: ((ev: RetryEvent) => void) | undefined;
   /** Clock for the budget check of retry-after (ms). Default performance.now. */
   now?: (() => number) | undefined;
-  /** Action name used when a non-EcsError escapes `fn` (converted for classification). */
-  action?: string;
+  /** Which errors to retry. Default `retriableInCall`. */
+  shouldRetry?: ((err: EcsError) => boolean) | undefined;
 }
 
 /**
- * Runs `fn` and retries it per the policy. `fn` should throw `EcsError`; anything else is
- * converted (and is terminal unless it is a recognisable network failure).
+ * Runs `fn` and retries it per the policy. `fn` throws `EcsError`s (ecs.ts converts what the SDK
+ * throws, once); anything else (an abort, a bug) is rethrown at once, never retried.
  */
 export async function withRetry<T>(fn: (attempt: number) => Promise<T>, opts: RetryOptions = {}): Promise<T> {
   const policy: RetryPolicy = { ...DEFAULT_RETRY_POLICY, ...opts.policy };
   const now = opts.now ?? (() => performance.now());
   const start = now();
   const signal = opts.signal;
-  const action = opts.action ?? "unknown";
+  const retriable = (e: unknown): e is EcsError => e instanceof EcsError && (opts.shouldRetry ?? retriableInCall)(e);
 
   return pRetry(
     async (attempt) => {
@@ -69,8 +78,7 @@ export async function withRetry<T>(fn: (attempt: number) => Promise<T>, opts: Re
         return await fn(attempt);
       } catch (err) {
         if (signal?.aborted) throw signal.reason;
-        if (isAbort(err)) throw err;
-        throw toEcsError(err, action);
+        throw err;
       }
     },
     {
@@ -81,9 +89,9 @@ export async function withRetry<T>(fn: (attempt: number) => Promise<T>, opts: Re
       randomize: policy.randomize,
       maxRetryTime: policy.maxRetryTimeMs,
       signal,
-      shouldRetry: ({ error }) => error instanceof EcsError && error.retryable,
+      shouldRetry: ({ error }) => retriable(error),
       onFailedAttempt: async ({ error, attemptNumber, retriesLeft, retryDelay }) => {
-        if (!(error instanceof EcsError) || !error.retryable || retriesLeft <= 0) return;
+        if (!retriable(error) || retriesLeft <= 0) return;
         const after = error.retryAfterMs ?? 0;
         if (after > retryDelay) {
           const remaining = policy.maxRetryTimeMs - (now() - start);
@@ -100,12 +108,8 @@ export async function withRetry<T>(fn: (attempt: number) => Promise<T>, opts: Re
   );
 }
 
-function isAbort(err: unknown): boolean {
-  return err instanceof Error && err.name === "AbortError";
-}
-
 /** setTimeout as a promise that rejects with the signal's reason when aborted. */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   if (signal?.aborted) return Promise.reject(signal.reason as Error);
   if (ms <= 0) return Promise.resolve();
   return new Promise((resolve, reject) => {

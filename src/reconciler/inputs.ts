@@ -46,7 +46,7 @@ export interface ResolvedInputs {
   credentials?: EcsCredentials | undefined;
 }
 
-export const CREDENTIAL_KEYS = {
+const CREDENTIAL_KEYS = {
   accessKeyId: "ALIBABA_CLOUD_ACCESS_KEY_ID",
   accessKeySecret: "ALIBABA_CLOUD_ACCESS_KEY_SECRET",
   securityToken: "ALIBABA_CLOUD_SECURITY_TOKEN",

@@ -6,8 +6,8 @@
  */
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import type { EcsInstanceAttributes, EcsInstanceAttributesStatus } from "../../../src/api/index.js";
-import { statusWriter } from "../../../src/reconciler/kube-status.js";
+import { type EcsInstanceAttributes, type EcsInstanceAttributesStatus, GROUP, PLURAL, VERSION } from "../../../src/api/index.js";
+import { statusWriter as genericStatusWriter } from "../../../src/runtime/status-writer.js";
 import { Fleet } from "../../../harness/fleet.js";
 
 const ns = `status-writer-${Date.now().toString(36)}`;
@@ -24,6 +24,7 @@ const statusFor = (generation: number, secretVersion: string): EcsInstanceAttrib
 });
 
 const asObj = (o: unknown) => o as EcsInstanceAttributes;
+const statusWriter = (kc: Fleet["kc"], l: typeof log) => genericStatusWriter<EcsInstanceAttributesStatus, EcsInstanceAttributes>(kc, { group: GROUP, version: VERSION, plural: PLURAL }, l);
 
 beforeAll(async () => {
   fleet = await Fleet.open(inject("kubeconfigPath"), ns);

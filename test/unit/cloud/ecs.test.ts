@@ -288,3 +288,61 @@ describe("EcsClientPool", () => {
     expect(cfg.userAgent).toMatch(new RegExp(`^ecs-attributes-controller/\\S+ pid/${process.pid}$`));
   });
 });
+
+describe("per-region endpoints and the circuit breaker", () => {
+  it("--ecs-endpoint-for-region overrides the endpoint of one region only", () => {
+    const made: Array<{ endpoint: string; regionId: string }> = [];
+    const pool = new EcsClientPool({
+      endpoint: "http://127.0.0.1:18080",
+      regionEndpoints: { "cn-shanghai": "http://127.0.0.1:18081" },
+      createClient: (cfg) => (made.push(cfg as unknown as { endpoint: string; regionId: string }), {} as EcsApi),
+    });
+    pool.get(target.credentials, "cn-hangzhou");
+    pool.get(target.credentials, "cn-shanghai");
+    expect(made.map((c) => `${c.regionId}@${c.endpoint}`)).toEqual(["cn-hangzhou@127.0.0.1:18080", "cn-shanghai@127.0.0.1:18081"]);
+    expect(pool.endpointKey("cn-shanghai")).toBe("http://127.0.0.1:18081");
+    expect(new EcsClientPool({}).endpointKey("cn-beijing")).toBe("ecs.cn-beijing.aliyuncs.com");
+  });
+
+  it("an unreachable region fails fast after 3 refused calls, without retries, and other regions go on", async () => {
+    const fake = new FakeEcs(2);
+    let attempts = 0;
+    const dead = {
+      describeInstances: () => (attempts++, Promise.reject(Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:1"), { code: "ECONNREFUSED" }))),
+      modifyInstanceAttribute: () => (attempts++, Promise.reject(Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:1"), { code: "ECONNREFUSED" }))),
+    } as unknown as EcsApi;
+    const pool = new EcsClientPool({
+      endpoint: "http://127.0.0.1:18080",
+      regionEndpoints: { "cn-dead": "http://127.0.0.1:1" },
+      createClient: (cfg) => ((cfg as { regionId?: string }).regionId === "cn-dead" ? dead : fake.api()),
+    });
+    const registry = new Registry();
+    // The default read retry policy: a refused connection is still not retried in the call.
+    const ecs = new EcsCloud({ pool, registry, rateLimit: { default: { qps: 1000, burst: 1000 } } });
+    const deadTarget = { ...target, regionId: "cn-dead" };
+    for (let i = 0; i < 3; i++) {
+      await expect(ecs.getInstance(deadTarget, `i-${i}`)).rejects.toMatchObject({ code: "NetworkError", errorClass: "transient" });
+    }
+    expect(attempts).toBe(3);
+    expect(ecs.breakers.state("http://127.0.0.1:1")).toBe("open");
+    // Open: a write fails at once with the same transient error, and nothing is sent.
+    await expect(ecs.modifyInstanceAttribute(deadTarget, { instanceId: "i-0", instanceName: "x" })).rejects.toMatchObject({ code: "NetworkError", errorClass: "transient", action: "ModifyInstanceAttribute" });
+    expect(attempts).toBe(3);
+    // The healthy region is untouched.
+    await expect(ecs.getInstance(target, "i-1")).resolves.toMatchObject({ instanceId: "i-1" });
+    await ecs.modifyInstanceAttribute(target, { instanceId: "i-1", instanceName: "y" });
+    expect(fake.count("ModifyInstanceAttribute")).toBe(1);
+    const text = await registry.metrics();
+    expect(text).toMatch(/ecs_endpoint_circuit_state\{endpoint="http:\/\/127\.0\.0\.1:1"\} 2/);
+    ecs.close();
+  });
+
+  it("writes are sent once even on a transient answer (the queue retries the reconcile)", async () => {
+    const fake = new FakeEcs(1);
+    fake.modifyError = new ClientError({ statusCode: 500, code: "InternalError", message: "x", data: { Message: "internal" } });
+    const ecs = cloud(fake, { retry: { retries: 2, minTimeoutMs: 1, maxTimeoutMs: 1, randomize: false } });
+    await expect(ecs.modifyInstanceAttribute(target, { instanceId: "i-0", instanceName: "a" })).rejects.toMatchObject({ code: "InternalError" });
+    expect(fake.count("ModifyInstanceAttribute")).toBe(1);
+    ecs.close();
+  });
+});

@@ -34,15 +34,9 @@ describe("withRetry", () => {
     expect(times).toEqual([0, 500, 1500, 3500]);
   });
 
-  it("retries waitForState errors", async () => {
-    const { fn, times } = flaky([err("IncorrectInstanceStatus")]);
-    const p = withRetry(fn, { policy: POLICY });
-    await vi.advanceTimersByTimeAsync(1000);
-    await expect(p).resolves.toBe("ok");
-    expect(times).toHaveLength(2);
-  });
-
-  for (const code of ["InvalidHostName.Malformed", "InvalidInstanceId.NotFound", "InvalidAccessKeyId.NotFound", "InstanceLockedForSecurity"]) {
+  // Issue 13: waitForState is the error policy's state poll, and a connection failure is the
+  // circuit breaker's; neither holds a worker in the call any more.
+  for (const code of ["IncorrectInstanceStatus", "NetworkError", "InvalidHostName.Malformed", "InvalidInstanceId.NotFound", "InvalidAccessKeyId.NotFound", "InstanceLockedForSecurity"]) {
     it(`does not retry ${code}`, async () => {
       const e = err(code);
       const { fn, times } = flaky([e]);
@@ -139,16 +133,43 @@ describe("withRetry", () => {
     });
   });
 
-  it("converts non-EcsErrors (a network error) and retries them", async () => {
-    let n = 0;
-    const fn = async () => {
-      await Promise.resolve();
-      if (n++ === 0) throw Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" });
-      return "ok";
-    };
-    const p = withRetry(fn, { policy: POLICY, action: "DescribeInstances" });
+  it("does not retry a connect timeout, but retries a read timeout", async () => {
+    const connect = err("RequestTimeout");
+    Object.defineProperty(connect, "message", { value: "connect timeout talking to the ECS endpoint" });
+    const first = flaky([connect]);
+    const caught = withRetry(first.fn, { policy: POLICY }).catch((x: unknown) => x);
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(await caught).toBe(connect);
+    expect(first.times).toEqual([0]);
+
+    const read = err("RequestTimeout");
+    Object.defineProperty(read, "message", { value: "read timeout talking to the ECS endpoint" });
+    const second = flaky([read]);
+    const p = withRetry(second.fn, { policy: POLICY });
     await vi.advanceTimersByTimeAsync(1000);
     await expect(p).resolves.toBe("ok");
-    expect(n).toBe(2);
+    expect(second.times).toHaveLength(2);
+  });
+
+  it("passes anything that is not an EcsError through at once (ecs.ts converts SDK errors, once)", async () => {
+    let n = 0;
+    const raw = Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" });
+    const fn = async () => {
+      await Promise.resolve();
+      n++;
+      throw raw;
+    };
+    const caught = withRetry(fn, { policy: POLICY }).catch((x: unknown) => x);
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(await caught).toBe(raw);
+    expect(n).toBe(1);
+  });
+
+  it("takes a custom retry predicate", async () => {
+    const { fn, times } = flaky([err("IncorrectInstanceStatus")]);
+    const p = withRetry(fn, { policy: POLICY, shouldRetry: (e) => e.errorClass === "waitForState" });
+    await vi.advanceTimersByTimeAsync(1000);
+    await expect(p).resolves.toBe("ok");
+    expect(times).toHaveLength(2);
   });
 });

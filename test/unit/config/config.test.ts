@@ -40,7 +40,15 @@ describe("loadConfig", () => {
     });
   });
 
+  it("parses per-region endpoint overrides", () => {
+    expect(loadConfig(["--ecs-endpoint-for-region", "cn-a=http://127.0.0.1:1, cn-hangzhou=https://ecs.example.com"], {})).toMatchObject({
+      ecsEndpointForRegion: { "cn-a": "http://127.0.0.1:1", "cn-hangzhou": "https://ecs.example.com" },
+    });
+    expect(loadConfig([], {})).toMatchObject({ ecsEndpointForRegion: {} });
+  });
+
   it.each([
+    [["--ecs-endpoint-for-region", "cn-a"], /--ecs-endpoint-for-region: "cn-a" must look like region=URL/],
     [["--concurrency", "0"], /--concurrency/],
     [["--resync-period", "soon"], /--resync-period: "soon" is not a duration/],
     [["--log-format", "xml"], /--log-format/],

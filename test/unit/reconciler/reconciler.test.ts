@@ -4,6 +4,7 @@ import { type EcsInstanceAttributes, type EcsInstanceAttributesStatus, getCondit
 import { EcsError } from "../../../src/cloud/errors.js";
 import type { ModifyRequest, ObservedInstance } from "../../../src/cloud/model.js";
 import type { ConfigMapLike, SecretLike } from "../../../src/reconciler/inputs.js";
+import { errorPolicy } from "../../../src/reconciler/error-policy.js";
 import { type EcsPort, Reconciler, restartedSince } from "../../../src/reconciler/reconciler.js";
 import { observedInstance } from "./fixtures.js";
 
@@ -198,11 +199,15 @@ describe("Reconciler", () => {
     expect(cond(w.status("a"), "Ready")!.message).toContain("hostName");
   });
 
-  it("records a terminal ECS error with its raw code, does not rethrow, and clears it once fixed", async () => {
+  // Issue 13: every recorded ECS failure is rethrown; the runtime's error policy (one table) says
+  // when it comes back. Terminal → the next resync (was: returned by the reconciler itself).
+  it("records a terminal ECS error with its raw code, rethrows it for the error policy (resync), and clears it once fixed", async () => {
     const w = new World();
     w.modifyError = new EcsError({ code: "InvalidSecurityGroupVpc.NotBelongToOneVpc", message: "The security group and instance are not in the same VPC.", action: "ModifyInstanceAttribute", httpStatus: 403, requestId: "REQ-9" });
     w.add("a", { securityGroupIds: ["sg-other"] });
-    expect(await w.reconcile("a")).toEqual({ requeueAfterMs: 600_000 });
+    const thrown = await w.reconcile("a").catch((e: unknown) => e);
+    expect(thrown).toBe(w.modifyError);
+    expect(errorPolicy(w.reconciler.cadence)(thrown, { namespace: "ns", name: "a" }, 1)).toEqual({ requeueAfterMs: 600_000 });
     expect(w.status("a").error).toMatchObject({ code: "InvalidSecurityGroupVpc.NotBelongToOneVpc", retryable: false });
     expect(cond(w.status("a"), "Synced")).toMatchObject({ status: "False", reason: "TerminalError" });
     expect(cond(w.status("a"), "Ready")!.reason).toBe("InvalidSecurityGroupVpcNotBelongToOneVpc");
@@ -223,6 +228,40 @@ describe("Reconciler", () => {
     await expect(w.reconcile("a")).rejects.toThrow(EcsError);
     expect(w.status("a").error).toMatchObject({ code: "InternalError", retryable: true });
     expect(cond(w.status("a"), "Synced")).toMatchObject({ reason: "TransientError" });
+  });
+
+  it("records a credentials error once per reconcile: one read, one Warning, status, rethrown for the error policy", async () => {
+    const w = new World();
+    let reads = 0;
+    const denied = new EcsError({ code: "InvalidAccessKeyId.NotFound", message: "Specified access key is not found.", action: "DescribeInstances", httpStatus: 404, requestId: "REQ-A" });
+    w.ecs.getInstance = async () => {
+      reads++;
+      throw denied;
+    };
+    w.add("a", { instanceName: "new-name" });
+    await expect(w.reconcile("a")).rejects.toBe(denied);
+    expect(reads).toBe(1);
+    expect(w.modifies).toEqual([]);
+    expect(w.statusWrites).toHaveLength(1);
+    expect(cond(w.status("a"), "Synced")).toMatchObject({ status: "False", reason: "CredentialsError" });
+    expect(w.status("a").error).toMatchObject({ code: "InvalidAccessKeyId.NotFound", retryable: false, action: "DescribeInstances" });
+    expect(w.events.filter((e) => e.type === "Warning")).toHaveLength(1);
+    // The error policy brings it back at the next resync (or when the credentials Secret changes).
+    expect(errorPolicy(w.reconciler.cadence)(denied, { namespace: "ns", name: "a" }, 1)).toEqual({ requeueAfterMs: 600_000 });
+    // The same failure again changes nothing in status (no churn).
+    await expect(w.reconcile("a")).rejects.toBe(denied);
+    expect(w.statusWrites).toHaveLength(1);
+  });
+
+  it("does not record an abort (shutdown) as an ECS failure", async () => {
+    const w = new World();
+    const aborted = new DOMException("This operation was aborted", "AbortError");
+    w.ecs.getInstance = async () => {
+      throw aborted;
+    };
+    w.add("a", { instanceName: "new-name" });
+    await expect(w.reconcile("a")).rejects.toBe(aborted);
+    expect(w.statusWrites).toEqual([]);
   });
 
   it("reports a missing instance", async () => {

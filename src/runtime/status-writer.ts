@@ -1,6 +1,7 @@
 /**
- * Writes EcsInstanceAttributes status through the status subresource as one JSON patch:
- * `test /metadata/uid` + `add /status` (the whole status; no spec is sent).
+ * Writes a custom resource's status through the status subresource as one JSON patch:
+ * `test /metadata/uid` + `add /status` (the whole status; no spec is sent). Generic: the resource
+ * type is a parameter (the controller uses it for EcsInstanceAttributes, see src/app.ts).
  *
  * Guarded by the object's uid, not its resourceVersion. The status describes what this reconcile
  * saw and did (observedGeneration names the spec it acted on), and this controller is its only
@@ -13,42 +14,12 @@
 import type { KubeConfig } from "@kubernetes/client-node";
 import { isDeepStrictEqual } from "node:util";
 import type { Logger } from "pino";
-import { type EcsInstanceAttributes, type EcsInstanceAttributesStatus, GROUP, PLURAL, VERSION } from "../api/index.js";
-import { KubeApiError, kubeRequest } from "../runtime/kube-http.js";
+import { type KubeObject, resourcePath, type ResourceType } from "./informer.js";
+import { KubeApiError, kubeRequest } from "./kube-http.js";
+import type { KubeWriteLimiter } from "./write-limiter.js";
 
-/**
- * Client-side limit for our Kubernetes writes (--kube-qps / --kube-burst). client-node has no
- * limiter of its own, so without this a fleet-wide resync could burst thousands of status patches.
- */
-export class KubeWriteLimiter {
-  private tokens: number;
-  private last = Date.now();
-  private chain: Promise<void> = Promise.resolve();
-
-  constructor(
-    private readonly qps: number,
-    private readonly burst: number,
-  ) {
-    this.tokens = burst;
-  }
-
-  /** Resolves when a write may go out; callers are served in order. */
-  acquire(): Promise<void> {
-    const next = this.chain.then(async () => {
-      const now = Date.now();
-      this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) / 1000) * this.qps);
-      this.last = now;
-      if (this.tokens < 1) {
-        await new Promise((r) => setTimeout(r, ((1 - this.tokens) / this.qps) * 1000));
-        this.tokens = 1;
-        this.last = Date.now();
-      }
-      this.tokens -= 1;
-    });
-    this.chain = next;
-    return next;
-  }
-}
+/** An object with a status the writer replaces. */
+export type WithStatus<S> = KubeObject & { metadata: NonNullable<KubeObject["metadata"]>; status?: S };
 
 /**
  * How long our written status may stand in for the cache's. The watch normally delivers it within
@@ -67,14 +38,13 @@ const READ_YOUR_WRITES_MS = 60_000;
  * CustomObjectsApi, which in client-node 2.0.1 builds a new undici Agent, hence a new TLS
  * connection and SecureContext, for every request.
  */
-export function statusWriter(kc: KubeConfig, log: Logger, limiter?: KubeWriteLimiter) {
+export function statusWriter<S extends object, T extends WithStatus<S>>(kc: KubeConfig, resource: ResourceType, log: Logger, limiter?: KubeWriteLimiter) {
   /** key → the status the server returned for our last write (and when), until the cache shows it. */
-  const written = new Map<string, { status: EcsInstanceAttributesStatus; at: number }>();
-  const keyOf = (o: EcsInstanceAttributes) => `${o.metadata.namespace}/${o.metadata.name}`;
-  const pathOf = (o: EcsInstanceAttributes) =>
-    `/apis/${GROUP}/${VERSION}/namespaces/${encodeURIComponent(o.metadata.namespace!)}/${PLURAL}/${encodeURIComponent(o.metadata.name!)}`;
+  const written = new Map<string, { status: S; at: number }>();
+  const keyOf = (o: T) => `${o.metadata.namespace}/${o.metadata.name}`;
+  const pathOf = (o: T) => `${resourcePath(resource, o.metadata.namespace)}/${encodeURIComponent(o.metadata.name!)}`;
 
-  const fresh = (obj: EcsInstanceAttributes | undefined): EcsInstanceAttributes | undefined => {
+  const fresh = (obj: T | undefined): T | undefined => {
     if (!obj) return obj;
     const ours = written.get(keyOf(obj));
     if (!ours) return obj;
@@ -84,12 +54,12 @@ export function statusWriter(kc: KubeConfig, log: Logger, limiter?: KubeWriteLim
   };
 
   /** Deleted, or deleted and re-created under the same name (what a failed uid test means). */
-  const replaced = async (obj: EcsInstanceAttributes): Promise<boolean> => {
+  const replaced = async (obj: T): Promise<boolean> => {
     const latest = await kubeRequest(kc, { method: "GET", path: pathOf(obj), timeoutMs: 30_000 });
-    return latest.status === 404 || (latest.status === 200 && (latest.body as EcsInstanceAttributes).metadata.uid !== obj.metadata.uid);
+    return latest.status === 404 || (latest.status === 200 && (latest.body as T).metadata.uid !== obj.metadata.uid);
   };
 
-  const write = async (obj: EcsInstanceAttributes, status: EcsInstanceAttributesStatus): Promise<void> => {
+  const write = async (obj: T, status: S): Promise<void> => {
     const uid = obj.metadata.uid;
     await limiter?.acquire();
     const r = await kubeRequest(kc, {
@@ -100,11 +70,12 @@ export function statusWriter(kc: KubeConfig, log: Logger, limiter?: KubeWriteLim
       timeoutMs: 30_000,
     });
     if (r.status === 200) {
-      const updated = r.body as EcsInstanceAttributes;
-      written.set(keyOf(obj), { status: updated.status ?? {}, at: Date.now() });
-      if ((updated.metadata.generation ?? 0) > (status.observedGeneration ?? 0)) {
+      const updated = r.body as T;
+      written.set(keyOf(obj), { status: updated.status ?? ({} as S), at: Date.now() });
+      const observedGeneration = (status as { observedGeneration?: number }).observedGeneration ?? 0;
+      if ((updated.metadata.generation ?? 0) > observedGeneration) {
         // What a resourceVersion precondition would have refused (see the header).
-        log.debug({ observedGeneration: status.observedGeneration, generation: updated.metadata.generation }, "status written while the spec changed; the next reconcile acts on the new spec");
+        log.debug({ observedGeneration, generation: updated.metadata.generation }, "status written while the spec changed; the next reconcile acts on the new spec");
       }
       return;
     }

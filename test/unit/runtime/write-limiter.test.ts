@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { KubeWriteLimiter } from "../../../src/reconciler/kube-status.js";
+import { KubeWriteLimiter } from "../../../src/runtime/write-limiter.js";
 
 describe("KubeWriteLimiter", () => {
   beforeEach(() => vi.useFakeTimers());

@@ -6,49 +6,51 @@
  *
  * Per-key resync timers cannot do this: the work queue runs only `--concurrency` reconciles at a
  * time, so their reads coalesce into batches of at most that many IDs.
+ *
+ * Generic: what to read for an object, and how reads group into one call, are parameters (src/app.ts
+ * supplies the ECS ones: instance ID, and the cloud layer's (credentials, region) group key).
  */
 import type { Logger } from "pino";
-import { type EcsInstanceAttributes, PAUSED_ANNOTATION } from "../api/index.js";
-import { credentialsCacheId, type EcsCredentials } from "../cloud/client.js";
+import type { KubeObject } from "./informer.js";
 
-export interface SweepTarget {
-  credentials: EcsCredentials;
-  regionId: string;
+/** What to read ahead for one object: `id` within the group `group` (one batched read per group). */
+export interface ReadAhead<Target> {
+  group: string;
+  target: Target;
+  id: string;
 }
 
-export interface ResyncSweeperOptions {
+export interface ResyncSweeperOptions<T extends KubeObject, Target> {
   periodMs: number;
-  resources: () => readonly EcsInstanceAttributes[];
-  /** The ECS target of a resource, or undefined when it cannot be resolved now (its reconcile reports why). */
-  targetOf: (obj: EcsInstanceAttributes) => SweepTarget | undefined;
-  prefetch: (target: SweepTarget, instanceIds: readonly string[], signal: AbortSignal) => Promise<unknown>;
+  resources: () => readonly T[];
+  /** What to read for an object, or undefined to skip the read (e.g. paused; its reconcile reports why). */
+  readAhead: (obj: T) => ReadAhead<Target> | undefined;
+  prefetch: (target: Target, ids: readonly string[], signal: AbortSignal) => Promise<unknown>;
   enqueue: (key: string) => void;
   log: Logger;
   random?: () => number;
 }
 
-export class ResyncSweeper {
+export class ResyncSweeper<T extends KubeObject, Target> {
   private timer: ReturnType<typeof setTimeout> | undefined;
   private readonly abort = new AbortController();
   private stopped = false;
   /** Rounds completed (for logs and tests). */
   rounds = 0;
 
-  constructor(private readonly opts: ResyncSweeperOptions) {}
+  constructor(private readonly opts: ResyncSweeperOptions<T, Target>) {}
 
-  /** One round: read ahead, then queue every resource that is not paused. */
+  /** One round: read ahead, then queue every resource. */
   async round(): Promise<void> {
-    const groups = new Map<string, { target: SweepTarget; ids: string[] }>();
+    const groups = new Map<string, { target: Target; ids: string[] }>();
     const keys: string[] = [];
     for (const obj of this.opts.resources()) {
-      keys.push(`${obj.metadata.namespace}/${obj.metadata.name}`);
-      if (obj.metadata.annotations?.[PAUSED_ANNOTATION] === "true" || !obj.spec?.instanceId) continue;
-      const target = this.opts.targetOf(obj);
-      if (!target) continue;
-      const g = `${credentialsCacheId(target.credentials)}|${target.regionId}`;
-      let group = groups.get(g);
-      if (!group) groups.set(g, (group = { target, ids: [] }));
-      group.ids.push(obj.spec.instanceId);
+      keys.push(`${obj.metadata?.namespace}/${obj.metadata?.name}`);
+      const r = this.opts.readAhead(obj);
+      if (!r) continue;
+      let group = groups.get(r.group);
+      if (!group) groups.set(r.group, (group = { target: r.target, ids: [] }));
+      group.ids.push(r.id);
     }
     const started = Date.now();
     const results = await Promise.allSettled([...groups.values()].map((g) => this.opts.prefetch(g.target, g.ids, this.abort.signal)));

@@ -1,0 +1,82 @@
+/**
+ * settle(decision, result) → the outcome of a reconcile. Pure: what the one Modify (if any) did
+ * turns the decision's status, Events and next step into the final ones.
+ */
+import { type AppliedSource, ConditionType, type EcsInstanceAttributesStatus, Reason, removeCondition, toRfc3339 } from "../api/index.js";
+import type { EcsError } from "../cloud/errors.js";
+import { modifyFields, type ModifyRequest, type ObservedInstance } from "../cloud/model.js";
+import type { Decision, EventToRecord, StatusChange } from "./decide.js";
+import { failureStatus } from "./error-policy.js";
+
+/** What execute did with the decision's Modify. */
+export type ExecuteResult =
+  | { kind: "none" }
+  | { kind: "applied"; requestId: string | undefined; at: Date }
+  | { kind: "failed"; error: EcsError; at: Date };
+
+export type Outcome = Pick<Decision, "status" | "events" | "next" | "error">;
+
+export function settle(decision: Decision, result: ExecuteResult): Outcome {
+  const m = decision.modify;
+  if (!m || result.kind === "none") return decision;
+  if (result.kind === "failed") {
+    const f = failureStatus(result.error, result.at);
+    return {
+      status: f && { ready: f.ready, synced: f.synced, error: f.error, observed: m.observed, pendingChanges: m.differences },
+      events: f ? [{ type: "Warning", ...f.event }] : [],
+      next: decision.next,
+      error: result.error,
+    };
+  }
+  const fields = modifyFields(m.request);
+  const appliedTime = toRfc3339(result.at);
+  const applied: { password?: AppliedSource; userData?: AppliedSource } = {};
+  if (m.sources.password) applied.password = { ...m.sources.password, appliedTime };
+  if (m.sources.userData) applied.userData = { ...m.sources.userData, appliedTime };
+  const restart = m.restartFields.length > 0;
+  const status: StatusChange = {
+    ...decision.status!,
+    observed: applyToObserved(m.observed, m.request),
+    applied,
+    ...(restart
+      ? {
+          restartRequired: {
+            status: "True",
+            reason: Reason.RestartPending,
+            message: `${m.restartFields.join(", ")} applied; restart the instance from ECS (console or RebootInstance) for it to take effect`,
+          },
+          restartClock: true,
+        }
+      : {}),
+  };
+  const event: EventToRecord = { type: "Normal", reason: "Applied", message: `ModifyInstanceAttribute set ${fields.join(", ")} (RequestId ${result.requestId ?? "unknown"})` };
+  return { status, events: [...decision.events, event], next: decision.next };
+}
+
+/** The previous status with RestartRequired dropped when its clock restarts (it becomes this apply's time). */
+export function statusBase(prev: EcsInstanceAttributesStatus | undefined, change: StatusChange): EcsInstanceAttributesStatus | undefined {
+  if (!change.restartClock || !prev) return prev;
+  return { ...prev, conditions: removeCondition(prev.conditions, ConditionType.RestartRequired) };
+}
+
+/** The observed instance as it is after a successful Modify (ECS accepted these values). */
+function applyToObserved(o: ObservedInstance, req: ModifyRequest): ObservedInstance {
+  const v: ObservedInstance = { ...o };
+  if (req.instanceName !== undefined) v.instanceName = req.instanceName;
+  if (req.description !== undefined) v.description = req.description;
+  if (req.hostName !== undefined) v.hostName = req.hostName;
+  if (req.securityGroupIds !== undefined) v.securityGroupIds = [...req.securityGroupIds].sort();
+  if (req.deletionProtection !== undefined) v.deletionProtection = req.deletionProtection;
+  if (req.creditSpecification !== undefined) v.creditSpecification = req.creditSpecification;
+  if (req.enableJumboFrame !== undefined) v.enableJumboFrame = req.enableJumboFrame;
+  // -1 means "the type default", which only the next read can tell.
+  if (req.networkInterfaceQueueNumber !== undefined && req.networkInterfaceQueueNumber >= 0) v.networkInterfaceQueueNumber = req.networkInterfaceQueueNumber;
+  if (req.cpuOptions) v.cpuOptions = { ...o.cpuOptions, ...definedOnly(req.cpuOptions) };
+  if (req.privateDnsNameOptions) v.privateDnsNameOptions = { ...o.privateDnsNameOptions, ...definedOnly(req.privateDnsNameOptions) };
+  if (req.userData !== undefined) v.userData = req.userData;
+  return v;
+}
+
+function definedOnly<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
