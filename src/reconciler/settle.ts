@@ -4,7 +4,7 @@
  */
 import { type AppliedSource, ConditionType, type EcsInstanceAttributesStatus, Reason, removeCondition, toRfc3339 } from "../api/index.js";
 import type { EcsError } from "../cloud/errors.js";
-import { modifyFields, type ModifyRequest, type ObservedInstance } from "../cloud/model.js";
+import { modifyFields, observedAfterModify } from "../cloud/model.js";
 import type { Decision, EventToRecord, StatusChange } from "./decide.js";
 import { failureStatus } from "./error-policy.js";
 
@@ -36,7 +36,7 @@ export function settle(decision: Decision, result: ExecuteResult): Outcome {
   const restart = m.restartFields.length > 0;
   const status: StatusChange = {
     ...decision.status!,
-    observed: applyToObserved(m.observed, m.request),
+    observed: observedAfterModify(m.observed, m.request),
     applied,
     ...(restart
       ? {
@@ -57,26 +57,4 @@ export function settle(decision: Decision, result: ExecuteResult): Outcome {
 export function statusBase(prev: EcsInstanceAttributesStatus | undefined, change: StatusChange): EcsInstanceAttributesStatus | undefined {
   if (!change.restartClock || !prev) return prev;
   return { ...prev, conditions: removeCondition(prev.conditions, ConditionType.RestartRequired) };
-}
-
-/** The observed instance as it is after a successful Modify (ECS accepted these values). */
-function applyToObserved(o: ObservedInstance, req: ModifyRequest): ObservedInstance {
-  const v: ObservedInstance = { ...o };
-  if (req.instanceName !== undefined) v.instanceName = req.instanceName;
-  if (req.description !== undefined) v.description = req.description;
-  if (req.hostName !== undefined) v.hostName = req.hostName;
-  if (req.securityGroupIds !== undefined) v.securityGroupIds = [...req.securityGroupIds].sort();
-  if (req.deletionProtection !== undefined) v.deletionProtection = req.deletionProtection;
-  if (req.creditSpecification !== undefined) v.creditSpecification = req.creditSpecification;
-  if (req.enableJumboFrame !== undefined) v.enableJumboFrame = req.enableJumboFrame;
-  // -1 means "the type default", which only the next read can tell.
-  if (req.networkInterfaceQueueNumber !== undefined && req.networkInterfaceQueueNumber >= 0) v.networkInterfaceQueueNumber = req.networkInterfaceQueueNumber;
-  if (req.cpuOptions) v.cpuOptions = { ...o.cpuOptions, ...definedOnly(req.cpuOptions) };
-  if (req.privateDnsNameOptions) v.privateDnsNameOptions = { ...o.privateDnsNameOptions, ...definedOnly(req.privateDnsNameOptions) };
-  if (req.userData !== undefined) v.userData = req.userData;
-  return v;
-}
-
-function definedOnly<T extends object>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

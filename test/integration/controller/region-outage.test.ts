@@ -10,9 +10,10 @@
  */
 import { createServer } from "node:net";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { type RunningController, startController } from "../../support/controller.js";
-import { type EmulatorHandle, startEmulatorInProcess } from "../../support/emulator.js";
-import { cond, fetchText, Fleet, type Resource, waitFor } from "../../support/fleet.js";
+import { type RunningController, startController } from "../../../harness/controller.js";
+import { type EmulatorHandle, startEmulatorInProcess } from "../../../harness/emulator.js";
+import { cond, fetchText, Fleet, type Resource } from "../../../harness/fleet.js";
+import { waitFor } from "../../../harness/wait.js";
 
 const REGION_A = "cn-outage";
 const REGION_B = "cn-hangzhou";
@@ -59,7 +60,7 @@ afterAll(async () => {
 describe("region outage", () => {
   it("B's change is sent while A's endpoint refuses connections, and A keeps reporting the failure", async () => {
     await fleet.create("b", { regionId: REGION_B, instanceId: "i-regb", instanceName: "b-1" });
-    await waitFor("b to converge", async () => cond(await fleet.get("b"), "Ready")?.status === "True", 60_000, () => ctl.logs().slice(-2000));
+    await waitFor("b to converge", async () => cond(await fleet.get("b"), "Ready")?.status === "True", { timeoutMs: 60_000, diag: () => ctl.logs().slice(-2000) });
 
     for (let i = 0; i < A_COUNT; i++) await fleet.create(aName(i), { regionId: REGION_A, instanceId: `i-rega${i}`, instanceName: `a-${i}` });
     await waitFor(
@@ -69,8 +70,7 @@ describe("region outage", () => {
         const metrics = (await fetchText(ctl.metricsUrl))?.body ?? "";
         return as.every(failingWithNetworkError) && metrics.includes(`ecs_endpoint_circuit_state{endpoint="${deadEndpoint}"} 2`);
       },
-      60_000,
-      () => ctl.logs().slice(-2000),
+      { timeoutMs: 60_000, diag: () => ctl.logs().slice(-2000) },
     );
 
     const patchedAt = Date.now();
@@ -78,8 +78,7 @@ describe("region outage", () => {
     const modify = await waitFor(
       "B's Modify with the new name in the call log",
       async () => (await emu.admin.callLog({ action: "ModifyInstanceAttribute" })).find((c) => c.params["InstanceId"] === "i-regb" && c.params["InstanceName"] === "b-2"),
-      30_000,
-      () => ctl.logs().slice(-2000),
+      { timeoutMs: 30_000, diag: () => ctl.logs().slice(-2000) },
     );
     const sentAt = Date.parse(modify.time);
     const delayMs = sentAt - patchedAt;
