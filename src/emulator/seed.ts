@@ -200,4 +200,23 @@ export const instancePatchSchema = z
   .strict();
 export type InstancePatch = z.input<typeof instancePatchSchema>;
 
-export const securityGroupPatchSchema = securityGroupSchema.omit({ securityGroupId: true }).partial().strict();
+/**
+ * Admin PATCH of a security group: any subset of these fields, merged into the stored group. Written
+ * out without defaults on purpose: `securityGroupSchema.partial()` would still fill every absent key
+ * with its default (zod applies `.default()` inside `.optional()`), turning a description-only PATCH
+ * into a reset of VPC, type, name, rule count and tags.
+ */
+export const securityGroupPatchSchema = z
+  .object({
+    regionId: z.string(),
+    vpcId: z.string(),
+    securityGroupType: z.enum(["normal", "enterprise"]),
+    securityGroupName: z.string(),
+    description: z.string(),
+    serviceManaged: z.boolean(),
+    ruleCount: z.number().int().nonnegative(),
+    capacity: z.number().int().positive(),
+    tags: z.array(z.object({ key: z.string(), value: z.string().default("") })),
+  })
+  .partial()
+  .strict();
