@@ -200,6 +200,7 @@ export function handleAdmin(deps: AdminDeps, req: IncomingMessage, res: ServerRe
         if (sp.has("action")) q.action = sp.get("action")!;
         if (sp.has("code")) q.code = sp.get("code")!;
         if (sp.has("clientId")) q.clientId = sp.get("clientId")!;
+        if (sp.has("accessKeyId")) q.accessKeyId = sp.get("accessKeyId")!;
         if (sp.has("since")) q.since = Number(sp.get("since"));
         if (sp.has("limit")) q.limit = Number(sp.get("limit"));
         return send(res, 200, calls.query(q));

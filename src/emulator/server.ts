@@ -15,7 +15,7 @@ import { CallLog, maskParams } from "./calllog.js";
 import { EcsError, ecsError } from "./errors.js";
 import { FaultInjector } from "./faults.js";
 import { flattenHeaders, parseRequest } from "./protocol.js";
-import { SignatureVerifier, type AccessKey, type VerifiedCaller } from "./signature.js";
+import { presentedAccessKeyId, SignatureVerifier, type AccessKey, type VerifiedCaller } from "./signature.js";
 import { Store } from "./state.js";
 import { toXml } from "./xml.js";
 import type { SeedInput, TransitionDelays } from "./seed.js";
@@ -186,7 +186,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       httpStatus: special === "reset" ? 0 : status,
       durationMs,
       requestId,
-      accessKeyId: caller?.accessKeyId ?? "",
+      // A rejected signature still names the key it presented, so the log can be filtered by it.
+      accessKeyId: caller?.accessKeyId ?? presentedAccessKeyId(parsed),
       signatureVersion: caller?.signatureVersion ?? "",
       userAgent: headers["user-agent"] ?? "",
       clientId: headers["x-emulator-client"] ?? "",
