@@ -147,6 +147,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       const version = headers["x-acs-version"] ?? parsed.params.str("Version");
       const handler = ACTIONS[action];
       if (!handler || (version !== undefined && version !== API_VERSION)) throw ecsError("InvalidAction.NotFound");
+      parsed.params.checkStructs();
       const outcome = faults.evaluate(action, caller.accessKeyId, regionId);
       if (outcome.delayMs > 0) await new Promise((r) => setTimeout(r, outcome.delayMs));
       if (outcome.type === "error") throw outcome.error;

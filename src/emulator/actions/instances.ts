@@ -97,7 +97,7 @@ export const describeInstances: ActionHandler = ({ store, params }) => {
       (!networkType || i.instanceNetworkType === networkType) &&
       tags.every((t) => i.tags.some((it) => it.key === t.key && (t.value === undefined || it.value === t.value))),
   );
-  const page = paginate(matched, params, { min: 10, max: 100 });
+  const page = paginate(matched, params, { min: 10, max: 100, overMax: "clamp" });
   return {
     TotalCount: page.totalCount,
     PageSize: page.pageSize,

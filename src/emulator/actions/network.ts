@@ -62,7 +62,8 @@ export const describeNetworkInterfaces: ActionHandler = ({ store, params }) => {
       all.push(e);
     }
   }
-  const page = paginate(all, params, { min: 10, max: 500 });
+  // DescribeNetworkInterfaces metadata: "greater than 500, the default value is 500".
+  const page = paginate(all, params, { min: 10, max: 500, overMax: "clamp" });
   return {
     TotalCount: page.totalCount,
     PageNumber: page.pageNumber,
@@ -121,7 +122,8 @@ export const describeSecurityGroups: ActionHandler = ({ store, params }) => {
       (!networkType || (networkType === "classic" ? g.vpcId === "" : g.vpcId !== "")) &&
       (!name || wildcardMatch(name, g.securityGroupName)),
   );
-  const page = paginate(matched, params, { min: 10, max: 100 });
+  // DescribeSecurityGroups metadata gives "Maximum value: 100" and no clamping rule.
+  const page = paginate(matched, params, { min: 10, max: 100, overMax: "reject" });
   return {
     RegionId: regionId,
     TotalCount: page.totalCount,
