@@ -75,7 +75,7 @@ function flattenJson(prefix: string, value: unknown, out: Array<[string, string]
     value.forEach((v, i) => flattenJson(`${prefix}.${i + 1}`, v, out));
   } else if (typeof value === "object") {
     for (const [k, v] of Object.entries(value)) flattenJson(`${prefix}.${k}`, v, out);
-  } else {
+  } else if (typeof value === "string" || typeof value === "number" || typeof value === "boolean") {
     out.push([prefix, String(value)]);
   }
 }

@@ -3,6 +3,7 @@
  * default, so `{ "instances": [{ "instanceId": "i-1" }] }` is a valid seed.
  */
 import { z } from "zod";
+import { consistencySchema } from "./consistency.js";
 
 const status = z.enum(["Pending", "Starting", "Running", "Stopping", "Stopped"]);
 
@@ -139,6 +140,8 @@ export type TransitionDelays = z.output<typeof delaysSchema>;
 export const seedSchema = z.object({
   account: accountSchema.partial().optional(),
   delays: delaysSchema.partial().optional(),
+  /** Read-after-write lag and stale reads (src/emulator/consistency.ts); replaces the current settings. */
+  consistency: consistencySchema.optional(),
   instanceTypes: z.array(instanceTypeSchema).default([]),
   vpcs: z.array(vpcSchema).default([]),
   securityGroups: z.array(securityGroupSchema).default([]),

@@ -19,6 +19,7 @@ import { presentedAccessKeyId, SignatureVerifier, type AccessKey, type VerifiedC
 import { Store } from "./state.js";
 import { toXml } from "./xml.js";
 import type { SeedInput, TransitionDelays } from "./seed.js";
+import type { ConsistencyInput } from "./consistency.js";
 
 export const DEFAULT_ACCESS_KEY: AccessKey = { accessKeyId: "testid", accessKeySecret: "testsecret" };
 
@@ -33,6 +34,8 @@ export interface EmulatorOptions {
   seed?: SeedInput;
   /** State-machine delays in ms (default 1000 each). */
   delays?: Partial<TransitionDelays>;
+  /** Read-after-write lag and stale reads (default none); a seed's `consistency` replaces it. */
+  consistency?: ConsistencyInput;
   /** Allowed clock skew for signatures, ms (default 15 min). */
   maxSkewMs?: number;
   /** Pino logger (stderr); default: a silent logger unless `logLevel` is set. */
@@ -91,7 +94,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     ...(options.maxSkewMs !== undefined ? { maxSkewMs: options.maxSkewMs } : {}),
     ...(options.now ? { now: options.now } : {}),
   });
-  const store = new Store(options.delays ? { delays: options.delays } : {});
+  const store = new Store({
+    ...(options.delays ? { delays: options.delays } : {}),
+    ...(options.consistency ? { consistency: options.consistency } : {}),
+    ...(options.random ? { random: options.random } : {}),
+  });
   const faults = new FaultInjector({
     ...(options.random ? { random: options.random } : {}),
     ...(options.now ? { now: options.now } : {}),

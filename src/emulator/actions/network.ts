@@ -51,7 +51,8 @@ export const describeNetworkInterfaces: ActionHandler = ({ store, params }) => {
     throw ecsError("InvalidParameter", "Type");
   }
   const all: Eni[] = [];
-  for (const i of store.instances.values()) {
+  const view = store.reader("DescribeNetworkInterfaces");
+  for (const i of [...store.instances.values()].map(view)) {
     if (i.regionId !== regionId || i.instanceNetworkType !== "vpc") continue;
     if (instanceId && i.instanceId !== instanceId) continue;
     if (vpcId && i.vpcId !== vpcId) continue;

@@ -86,7 +86,7 @@ describe("wire details", () => {
       "InvalidParameter",
       400,
     );
-    expect(e.data?.["Message"]).toBe('The specified parameter "InstanceIds" is not valid.');
+    expect((e as { data?: Record<string, unknown> }).data?.["Message"]).toBe('The specified parameter "InstanceIds" is not valid.');
   });
 
   it.each(["financial", "Recycling", "recycling", "dedicatedhostfinancial", "refunded"])(
