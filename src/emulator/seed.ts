@@ -112,6 +112,13 @@ export type InstanceInput = z.input<typeof instanceSchema>;
 export const accountSchema = z.object({
   /** false → `InvalidUserData.Forbidden` for any UserData. */
   userDataAllowed: z.boolean().default(true),
+  /**
+   * true → UserData only while Stopped (`IncorrectInstanceStatus` otherwise), as older API pages said;
+   * the current page and SDK model give no state rule (docs/emulator.md "Rules and their sources").
+   */
+  userDataRequiresStopped: z.boolean().default(false),
+  /** true → `.` allowed in InstanceName, as the 2021 error description said; the current metadata does not list it. */
+  instanceNamePeriodAllowed: z.boolean().default(false),
   /** Recyclable is invitation-only: false → `InvalidParameter.RecycleBin`. */
   recycleBinAllowed: z.boolean().default(false),
   /** EnableNetworkEncryption is invitation-only: false → `InvalidOperation.UserNotSupportNetworkEncryption`. */

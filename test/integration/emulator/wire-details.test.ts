@@ -107,4 +107,23 @@ describe("wire details", () => {
     );
     expect((await emu.admin.getInstance("i-one")).instanceName).toBe("i-one");
   });
+
+  it("rules per the newest official text: user data while Running accepted; backtick and both quotes are password specials", async () => {
+    const c = ecsClient(emu);
+    const userData = Buffer.from("#!/bin/sh\necho running\n").toString("base64");
+    await c.modifyInstanceAttribute(new $Ecs.ModifyInstanceAttributeRequest({ instanceId: "i-one", userData }));
+    expect((await emu.admin.getInstance("i-one")).userData).toBe(userData);
+    for (const password of ["Back`tick12", 'Dquote"12ab', "Squote'12ab"]) {
+      await c.modifyInstanceAttribute(new $Ecs.ModifyInstanceAttributeRequest({ instanceId: "i-one", password }));
+      expect(await emu.admin.verifyPassword("i-one", password)).toBe(true);
+    }
+    await expectEcsError(
+      c.modifyInstanceAttribute(new $Ecs.ModifyInstanceAttributeRequest({ instanceId: "i-one", instanceName: "web.example" })),
+      "InvalidInstanceName.Malformed",
+      400,
+    );
+    await emu.admin.patchAccount({ instanceNamePeriodAllowed: true });
+    await c.modifyInstanceAttribute(new $Ecs.ModifyInstanceAttributeRequest({ instanceId: "i-one", instanceName: "web.example" }));
+    expect((await emu.admin.getInstance("i-one")).instanceName).toBe("web.example");
+  });
 });
