@@ -105,6 +105,16 @@ class ReadyWatch {
   }
 }
 
+/** PATCH /_emulator/consistency (merge). */
+async function patchConsistency(body: Record<string, unknown>): Promise<void> {
+  const res = await fetch(`${emu.url}/_emulator/consistency`, {
+    method: "PATCH",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
+  expect(res.status).toBe(200);
+}
+
 function modifiesFor(calls: CallRecord[], instanceId: string, param: string): number {
   return calls.filter((c) => c.action === "ModifyInstanceAttribute" && c.code === "OK" && c.params["InstanceId"] === instanceId && param in c.params).length;
 }
@@ -171,17 +181,9 @@ describe("reliability: eventually consistent reads", () => {
     const watch = new ReadyWatch();
     for (let i = 0; i < N; i++) await fleet.patchSpec(name(i), { description: `read lag scenario ${i}, round 2` });
     await waitAllConverged("round 2 converged");
-    await fetch(`${emu.url}/_emulator/consistency`, {
-      method: "PATCH",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ staleReads: [{ ageMs: 20_000, rate: 0.3 }] }),
-    });
+    await patchConsistency({ staleReads: [{ ageMs: 20_000, rate: 0.3 }] });
     await sleep(30_000);
-    await fetch(`${emu.url}/_emulator/consistency`, {
-      method: "PATCH",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ staleReads: [] }),
-    });
+    await patchConsistency({ staleReads: [] });
     await waitAllConverged("converged after stale reads");
     await watch.stop();
     const calls = (await emu.admin.callLog()).filter((c) => c.seq > since);
@@ -209,11 +211,7 @@ describe("reliability: eventually consistent reads", () => {
   // RebootInstance (DescribeInstances' StartTime has minute precision). Issue 20 item 1 asks the
   // controller to hold the field until a newer StartTime; flip `it.fails` to `it` once it does.
   it.fails("C: a hostname that shows only after a restart is sent at most twice before the restart", async () => {
-    await fetch(`${emu.url}/_emulator/consistency`, {
-      method: "PATCH",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ fields: { hostName: { untilRestart: true } } }),
-    });
+    await patchConsistency({ fields: { hostName: { untilRestart: true } } });
     const since = (await emu.admin.callLog()).at(-1)?.seq ?? 0;
     const running = 1;
     await fleet.patchSpec(name(running), { hostName: "lag-host-1" });
