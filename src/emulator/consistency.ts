@@ -140,8 +140,8 @@ interface Version {
   snapshot: Instance;
 }
 
-/** Versions kept per instance for stale reads; older ones are dropped. */
-const MAX_VERSIONS = 64;
+/** Versions kept per instance for stale reads (older ones are dropped): bounds memory in fleet benchmarks. */
+const MAX_VERSIONS = 16;
 
 export interface ConsistencyOptions {
   now: () => number;
