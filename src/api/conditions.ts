@@ -80,6 +80,52 @@ export const Reason = {
 } as const;
 export type ReasonName = (typeof Reason)[keyof typeof Reason];
 
+/** A condition type with a status, as the controller sets it. */
+export type ConditionUse =
+  | "Ready=True"
+  | "Ready=False"
+  | "Synced=True"
+  | "Synced=False"
+  | "RestartRequired=True"
+  | "RestartRequired=False";
+
+/**
+ * Where the controller (src/reconciler/) sets each reason, and what it means. Kept next to the
+ * vocabulary so docs/api.md's condition tables are rendered from it (test/unit/api/condition-docs.test.ts
+ * fails when the docs are stale, or when a reason the reconciler uses is marked unused or the reverse).
+ * An empty `uses` marks a reason kept in the vocabulary but not set today.
+ */
+export const REASON_DOCS: Readonly<Record<ReasonName, { uses: readonly ConditionUse[]; meaning: string }>> = {
+  InSync: { uses: ["Ready=True"], meaning: "observed equals desired" },
+  ReconcileSuccess: { uses: ["Synced=True"], meaning: "the last reconcile read (and if needed wrote) ECS without error" },
+  ChangesPending: { uses: [], meaning: "reserved: differences exist and are being applied (not set today; a reconcile applies and reports the outcome)" },
+  DriftDetected: { uses: ["Ready=False"], meaning: "differences exist and the policy is Observe" },
+  InvalidSpec: { uses: ["Ready=False", "Synced=False"], meaning: "the spec breaks a rule only the controller can check (see the table above)" },
+  InstanceNotFound: { uses: ["Ready=False", "Synced=False"], meaning: "the instance is not in the region, or the credentials cannot see it" },
+  InstanceLocked: {
+    uses: ["Ready=False", "Synced=False"],
+    meaning: "the instance has operation locks (Ready), or ECS refused the call for a lock (Synced); writes are paused",
+  },
+  WaitingForInstanceState: {
+    uses: ["Ready=False", "Synced=False"],
+    meaning: "a change needs another instance state (Ready), or ECS rejected it in the current state (Synced)",
+  },
+  Conflict: { uses: ["Ready=False", "Synced=False"], meaning: "an older resource manages the same instance; this one is never applied" },
+  SecretNotFound: {
+    uses: ["Ready=False", "Synced=False"],
+    meaning: "a referenced Secret (password, user data, credentials) or its key is missing; re-queued when it appears",
+  },
+  ConfigMapNotFound: { uses: ["Ready=False", "Synced=False"], meaning: "the user-data ConfigMap or its key is missing; re-queued when it appears" },
+  Paused: { uses: ["Ready=False", "Synced=False"], meaning: "the paused annotation is set; no ECS calls are made" },
+  Throttled: { uses: ["Synced=False"], meaning: "ECS throttled the call; retried after the window" },
+  TransientError: { uses: ["Synced=False"], meaning: "5xx, timeouts, connection errors; retried with backoff" },
+  CredentialsError: { uses: ["Synced=False"], meaning: "ECS rejected the credentials or RAM denied the call" },
+  TerminalError: { uses: ["Synced=False"], meaning: "ECS rejected the change permanently; retried when the spec changes" },
+  Pending: { uses: [], meaning: "reserved: not reconciled yet (not set today)" },
+  RestartPending: { uses: ["RestartRequired=True"], meaning: "password, hostname or user data applied; takes effect after a restart from ECS" },
+  NoRestartPending: { uses: ["RestartRequired=False"], meaning: "nothing is waiting for a restart" },
+};
+
 /** Fallback reason when a code sanitises to nothing usable. */
 export const UNKNOWN_ECS_ERROR_REASON = "UnknownEcsError";
 

@@ -95,7 +95,10 @@ export const dataKeyNotDots = rule<string>({
 
 // ---------------------------------------------------------------------------------------------
 // InstanceName: 2–128 characters, starts with a letter or a Chinese character, not http(s)://,
-// letters, digits, Chinese characters, ':', '_', '-', '.' (the 2021 error text allows '.').
+// letters, digits, Chinese characters, ':', '_', '-', '.'. The newest API metadata (the SDK model of
+// ModifyInstanceAttribute) lists no '.', the 2021 error text allows it: the sources disagree, so
+// admission keeps '.' (never block a name ECS may take) and a server rejection ends as
+// InvalidInstanceName.Malformed in status. Sources: docs/emulator.md "Rules and their sources".
 
 export const INSTANCE_NAME_MIN_LENGTH = 2;
 export const INSTANCE_NAME_MAX_LENGTH = 128;
@@ -188,10 +191,12 @@ export const WINDOWS_HOST_NAME_RULES = [windowsHostNameLength, windowsHostNameCh
 export const PASSWORD_MIN_LENGTH = 8;
 export const PASSWORD_MAX_LENGTH = 30;
 /**
- * Accepted special characters. The backtick is in the 2021 docs but not on the current page; we accept
- * it (the server has the final word) rather than reject a password ECS may take (ecs-api.md §14.9).
+ * Accepted special characters: the union of the official lists. The backtick is in the SDK model and
+ * in the 2024 and zh API pages (the current English page lost it, a rendering slip); the SDK model
+ * has `"` where the pages have `'`. Where sources disagree we accept both (the server has the final
+ * word) rather than reject a password ECS may take. Sources: docs/emulator.md "Rules and their sources".
  */
-export const PASSWORD_SPECIALS = "()`~!@#$%^&*-_+=|{}[]:;'<>,.?/";
+export const PASSWORD_SPECIALS = "()`~!@#$%^&*-_+=|{}[]:;'\"<>,.?/";
 const PASSWORD_WHY = "the password lives in a Secret; the API server never sees it when admitting the resource";
 
 const isUpper = (c: string) => c >= "A" && c <= "Z";

@@ -81,6 +81,7 @@ export function handleAdmin(deps: AdminDeps, req: IncomingMessage, res: ServerRe
         return send(res, 200, {
           account: store.account,
           delays: store.delays,
+          consistency: { ...store.consistency.settings, pending: store.consistency.pending() },
           instances: [...store.instances.values()].map(instanceView),
           securityGroups: [...store.securityGroups.values()],
           vpcs: [...store.vpcs.values()],
@@ -156,6 +157,12 @@ export function handleAdmin(deps: AdminDeps, req: IncomingMessage, res: ServerRe
         return send(res, 200, store.account);
       case route === "PATCH account":
         return send(res, 200, store.patchAccount(parseJson(body)));
+      case route === "GET consistency":
+        return send(res, 200, store.consistency.settings);
+      case route === "PUT consistency":
+        return send(res, 200, store.consistency.configure(parseJson(body)));
+      case route === "PATCH consistency":
+        return send(res, 200, store.consistency.patch(parseJson(body)));
       case route === "GET delays":
         return send(res, 200, store.delays);
       case route === "PATCH delays":
@@ -200,6 +207,7 @@ export function handleAdmin(deps: AdminDeps, req: IncomingMessage, res: ServerRe
         if (sp.has("action")) q.action = sp.get("action")!;
         if (sp.has("code")) q.code = sp.get("code")!;
         if (sp.has("clientId")) q.clientId = sp.get("clientId")!;
+        if (sp.has("accessKeyId")) q.accessKeyId = sp.get("accessKeyId")!;
         if (sp.has("since")) q.since = Number(sp.get("since"));
         if (sp.has("limit")) q.limit = Number(sp.get("limit"));
         return send(res, 200, calls.query(q));

@@ -28,6 +28,7 @@ export interface CallRecord {
   httpStatus: number;
   durationMs: number;
   requestId: string;
+  /** The AccessKeyId the request presented; for calls rejected before verification, the unverified claim. */
   accessKeyId: string;
   signatureVersion: "v3" | "v1" | "";
   userAgent: string;
@@ -39,6 +40,8 @@ export interface CallQuery {
   action?: string;
   code?: string;
   clientId?: string;
+  /** The key the call presented (verified or not). */
+  accessKeyId?: string;
   /** Only records with seq greater than this. */
   since?: number;
   limit?: number;
@@ -72,6 +75,7 @@ export class CallLog {
         (q.action === undefined || r.action === q.action) &&
         (q.code === undefined || r.code === q.code) &&
         (q.clientId === undefined || r.clientId === q.clientId) &&
+        (q.accessKeyId === undefined || r.accessKeyId === q.accessKeyId) &&
         (q.since === undefined || r.seq > q.since),
     );
     if (q.limit !== undefined) out = out.slice(-q.limit);

@@ -4,7 +4,10 @@
  *
  *   ecs-emulator [--port 0] [--host 127.0.0.1] [--access-key-id ID --access-key-secret SECRET]
  *                [--security-token TOKEN] [--seed FILE] [--stop-delay-ms N] [--start-delay-ms N]
- *                [--log-level info]
+ *                [--consistency JSON] [--log-level info]
+ *
+ * --consistency takes the read-after-write lag / stale-read settings of src/emulator/consistency.ts as
+ * inline JSON, e.g. '{"fields":{"securityGroupIds":{"minMs":0,"maxMs":5000}},"randomSeed":1}'.
  *
  * Prints exactly one line on stdout when ready: {"listening":"http://127.0.0.1:PORT"}.
  * Logs (pino JSON) go to stderr. SIGTERM / SIGINT close the server and exit 0.
@@ -14,6 +17,7 @@ import { parseArgs } from "node:util";
 import { pino } from "pino";
 import { startEmulator, DEFAULT_ACCESS_KEY } from "./server.js";
 import type { AccessKey } from "./signature.js";
+import { consistencySchema, type ConsistencyInput } from "./consistency.js";
 
 function fail(message: string): never {
   process.stderr.write(`ecs-emulator: ${message}\n`);
@@ -33,6 +37,7 @@ async function main(): Promise<void> {
         seed: { type: "string" },
         "stop-delay-ms": { type: "string" },
         "start-delay-ms": { type: "string" },
+        consistency: { type: "string" },
         "log-level": { type: "string", default: "info" },
         help: { type: "boolean", short: "h" },
       },
@@ -45,7 +50,7 @@ async function main(): Promise<void> {
     process.stderr.write(
       "usage: ecs-emulator [--port 0] [--host 127.0.0.1] [--access-key-id ID] [--access-key-secret SECRET]\n" +
         "                    [--security-token TOKEN] [--seed FILE] [--stop-delay-ms N] [--start-delay-ms N]\n" +
-        "                    [--log-level trace|debug|info|warn|error|silent]\n",
+        "                    [--consistency JSON] [--log-level trace|debug|info|warn|error|silent]\n",
     );
     process.exit(0);
   }
@@ -67,6 +72,14 @@ async function main(): Promise<void> {
       seed = JSON.parse(readFileSync(values.seed, "utf8"));
     } catch (err) {
       fail(`cannot read seed ${values.seed}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+  let consistency: ConsistencyInput | undefined;
+  if (values.consistency !== undefined) {
+    try {
+      consistency = consistencySchema.parse(JSON.parse(values.consistency));
+    } catch (err) {
+      fail(`invalid --consistency: ${err instanceof Error ? err.message : String(err)}`);
     }
   }
   const delays: Record<string, number> = {};
@@ -103,6 +116,7 @@ async function main(): Promise<void> {
       logger,
       delays,
       ...(seed !== undefined ? { seed: seed as never } : {}),
+      ...(consistency !== undefined ? { consistency } : {}),
     });
   } catch (err) {
     fail(err instanceof Error ? err.message : String(err));

@@ -62,15 +62,75 @@ export const PROTOCOL_PARAMS = new Set([
   "SecurityToken",
 ]);
 
+/**
+ * Object-typed parameters. The SDK flattens them (`PrivateDnsNameOptions.HostnameType=IpBased`); the
+ * `aliyun` CLI sends the whole object as one JSON value (`PrivateDnsNameOptions={"HostnameType":"IpBased"}`).
+ * Both reach the rules in the flattened form.
+ */
+export const STRUCT_PARAMS = new Set(["CpuOptions", "PrivateDnsNameOptions", "RemoteConnectionOptions"]);
+
+function flattenJson(prefix: string, value: unknown, out: Array<[string, string]>): void {
+  if (value === null || value === undefined) return;
+  if (Array.isArray(value)) {
+    value.forEach((v, i) => flattenJson(`${prefix}.${i + 1}`, v, out));
+  } else if (typeof value === "object") {
+    for (const [k, v] of Object.entries(value)) flattenJson(`${prefix}.${k}`, v, out);
+  } else if (typeof value === "string" || typeof value === "number" || typeof value === "boolean") {
+    out.push([prefix, String(value)]);
+  }
+}
+
+/** `name={...}` for a struct parameter → its flattened children; undefined if the value is not a JSON object. */
+function expandStruct(name: string, raw: string): Array<[string, string]> | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    return undefined;
+  }
+  if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) return undefined;
+  const out: Array<[string, string]> = [];
+  flattenJson(name, parsed, out);
+  return out;
+}
+
 const TRUE = new Set(["true", "True", "TRUE"]);
 const FALSE = new Set(["false", "False", "FALSE"]);
 
 export class Params {
   private readonly map = new Map<string, string>();
 
+  /** Struct parameters whose value was neither flattened nor a JSON object (see `checkStructs`). */
+  private readonly badStructs: string[] = [];
+
   constructor(entries: ParamPairs) {
     // Later entries (form body) win over earlier ones (query), like a merged parameter map.
-    for (const [k, v] of entries) this.map.set(k, v);
+    const structs: Array<[string, string]> = [];
+    for (const [k, v] of entries) {
+      if (STRUCT_PARAMS.has(k)) structs.push([k, v]);
+      else this.map.set(k, v);
+    }
+    // A JSON struct value is replaced by its children (so secrets inside it, e.g.
+    // RemoteConnectionOptions.Password, are masked by name in the call log); explicit flattened
+    // parameters win over the JSON form.
+    for (const [k, v] of structs) {
+      if (v.trim() === "") continue;
+      const children = expandStruct(k, v);
+      if (!children) {
+        this.badStructs.push(k);
+        continue;
+      }
+      for (const [ck, cv] of children) if (!this.map.has(ck)) this.map.set(ck, cv);
+    }
+  }
+
+  /**
+   * Raises `InvalidParameter` naming a struct parameter sent as something other than a JSON object
+   * (called after the signature is verified, so a bad value never hides an auth error).
+   */
+  checkStructs(): void {
+    const bad = this.badStructs[0];
+    if (bad !== undefined) throw ecsError("InvalidParameter", bad);
   }
 
   entries(): Array<[string, string]> {

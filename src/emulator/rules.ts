@@ -11,17 +11,27 @@ import { hashPassword } from "./password.js";
 import type { Params } from "./protocol.js";
 import type { Instance, PrivateDnsNameOptions, Store } from "./state.js";
 
-const PASSWORD_SPECIALS = "()`~!@#$%^&*-_+=|{}[]:;'<>,.?/";
+/**
+ * Password specials: the union of the official lists (docs/emulator.md "Rules and their sources"): the
+ * SDK model lists the backtick and `"`, the API pages list `'` (the current English page also lost the
+ * backtick, a Markdown rendering slip). Where they disagree the emulator accepts both (choice).
+ */
+const PASSWORD_SPECIALS = "()`~!@#$%^&*-_+=|{}[]:;'\"<>,.?/";
 const USER_DATA_MAX_BYTES = 32 * 1024;
 const TOPOLOGY_TYPES = new Set(["ContinuousCoreToHTMapping", "DiscreteCoreToHTMapping"]);
 const HOSTNAME_TYPES = new Set(["Custom", "IpBased", "InstanceIdBased"]);
 const NESTED_VIRT = new Set(["enabled", "disabled"]);
 
-export function validInstanceName(v: string): boolean {
+/**
+ * InstanceName: the newest API metadata (SDK model of ModifyInstanceAttribute) allows letters, digits,
+ * `:`, `_` and `-`, no `.`; the 2021 error description allowed `.`. `periodAllowed` models the older
+ * reading (account setting `instanceNamePeriodAllowed`).
+ */
+export function validInstanceName(v: string, periodAllowed = false): boolean {
   if (v.length < 2 || v.length > 128) return false;
   if (/^https?:\/\//i.test(v)) return false;
   if (!/^[A-Za-z\p{Script=Han}]/u.test(v)) return false;
-  return /^[A-Za-z0-9\p{Script=Han}:_.-]+$/u.test(v);
+  return (periodAllowed ? /^[A-Za-z0-9\p{Script=Han}:_.-]+$/u : /^[A-Za-z0-9\p{Script=Han}:_-]+$/u).test(v);
 }
 
 export function validDescription(v: string): boolean {
@@ -97,7 +107,7 @@ export function planModify(store: Store, params: Params): { instance: Instance; 
   // InstanceName / Description
   const name = params.str("InstanceName");
   if (name !== undefined) {
-    if (!validInstanceName(name)) throw ecsError("InvalidInstanceName.Malformed");
+    if (!validInstanceName(name, account.instanceNamePeriodAllowed)) throw ecsError("InvalidInstanceName.Malformed");
     muts.push((i) => (i.instanceName = name));
   }
   const description = params.str("Description");
@@ -143,7 +153,9 @@ export function planModify(store: Store, params: Params): { instance: Instance; 
     if (Buffer.from(userData, "base64").length > USER_DATA_MAX_BYTES) throw ecsError("InvalidUserData.SizeExceeded");
     if (inst.instanceNetworkType !== "vpc" || !inst.ioOptimized) throw ecsError("InvalidUserData.NotSupported");
     if (userData !== "" && !inst.imageSupportsCloudInit) throw ecsError("ImageNotSupportCloudInit");
-    if (status !== "Stopped") throw ecsError("IncorrectInstanceStatus");
+    // The current API page and SDK model give no state rule for UserData; older pages required Stopped.
+    // Default: the current text; `userDataRequiresStopped` models the older one (code: choice).
+    if (account.userDataRequiresStopped && status !== "Stopped") throw ecsError("IncorrectInstanceStatus");
     muts.push((i) => {
       i.userData = userData;
       i.restartPending.userData = true;

@@ -3,6 +3,7 @@
  * default, so `{ "instances": [{ "instanceId": "i-1" }] }` is a valid seed.
  */
 import { z } from "zod";
+import { consistencySchema } from "./consistency.js";
 
 const status = z.enum(["Pending", "Starting", "Running", "Stopping", "Stopped"]);
 
@@ -111,6 +112,13 @@ export type InstanceInput = z.input<typeof instanceSchema>;
 export const accountSchema = z.object({
   /** false → `InvalidUserData.Forbidden` for any UserData. */
   userDataAllowed: z.boolean().default(true),
+  /**
+   * true → UserData only while Stopped (`IncorrectInstanceStatus` otherwise), as older API pages said;
+   * the current page and SDK model give no state rule (docs/emulator.md "Rules and their sources").
+   */
+  userDataRequiresStopped: z.boolean().default(false),
+  /** true → `.` allowed in InstanceName, as the 2021 error description said; the current metadata does not list it. */
+  instanceNamePeriodAllowed: z.boolean().default(false),
   /** Recyclable is invitation-only: false → `InvalidParameter.RecycleBin`. */
   recycleBinAllowed: z.boolean().default(false),
   /** EnableNetworkEncryption is invitation-only: false → `InvalidOperation.UserNotSupportNetworkEncryption`. */
@@ -139,6 +147,8 @@ export type TransitionDelays = z.output<typeof delaysSchema>;
 export const seedSchema = z.object({
   account: accountSchema.partial().optional(),
   delays: delaysSchema.partial().optional(),
+  /** Read-after-write lag and stale reads (src/emulator/consistency.ts); replaces the current settings. */
+  consistency: consistencySchema.optional(),
   instanceTypes: z.array(instanceTypeSchema).default([]),
   vpcs: z.array(vpcSchema).default([]),
   securityGroups: z.array(securityGroupSchema).default([]),
@@ -200,4 +210,23 @@ export const instancePatchSchema = z
   .strict();
 export type InstancePatch = z.input<typeof instancePatchSchema>;
 
-export const securityGroupPatchSchema = securityGroupSchema.omit({ securityGroupId: true }).partial().strict();
+/**
+ * Admin PATCH of a security group: any subset of these fields, merged into the stored group. Written
+ * out without defaults on purpose: `securityGroupSchema.partial()` would still fill every absent key
+ * with its default (zod applies `.default()` inside `.optional()`), turning a description-only PATCH
+ * into a reset of VPC, type, name, rule count and tags.
+ */
+export const securityGroupPatchSchema = z
+  .object({
+    regionId: z.string(),
+    vpcId: z.string(),
+    securityGroupType: z.enum(["normal", "enterprise"]),
+    securityGroupName: z.string(),
+    description: z.string(),
+    serviceManaged: z.boolean(),
+    ruleCount: z.number().int().nonnegative(),
+    capacity: z.number().int().positive(),
+    tags: z.array(z.object({ key: z.string(), value: z.string().default("") })),
+  })
+  .partial()
+  .strict();

@@ -15,10 +15,11 @@ import { CallLog, maskParams } from "./calllog.js";
 import { EcsError, ecsError } from "./errors.js";
 import { FaultInjector } from "./faults.js";
 import { flattenHeaders, parseRequest } from "./protocol.js";
-import { SignatureVerifier, type AccessKey, type VerifiedCaller } from "./signature.js";
+import { presentedAccessKeyId, SignatureVerifier, type AccessKey, type VerifiedCaller } from "./signature.js";
 import { Store } from "./state.js";
 import { toXml } from "./xml.js";
 import type { SeedInput, TransitionDelays } from "./seed.js";
+import type { ConsistencyInput } from "./consistency.js";
 
 export const DEFAULT_ACCESS_KEY: AccessKey = { accessKeyId: "testid", accessKeySecret: "testsecret" };
 
@@ -33,6 +34,8 @@ export interface EmulatorOptions {
   seed?: SeedInput;
   /** State-machine delays in ms (default 1000 each). */
   delays?: Partial<TransitionDelays>;
+  /** Read-after-write lag and stale reads (default none); a seed's `consistency` replaces it. */
+  consistency?: ConsistencyInput;
   /** Allowed clock skew for signatures, ms (default 15 min). */
   maxSkewMs?: number;
   /** Pino logger (stderr); default: a silent logger unless `logLevel` is set. */
@@ -91,7 +94,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     ...(options.maxSkewMs !== undefined ? { maxSkewMs: options.maxSkewMs } : {}),
     ...(options.now ? { now: options.now } : {}),
   });
-  const store = new Store(options.delays ? { delays: options.delays } : {});
+  const store = new Store({
+    ...(options.delays ? { delays: options.delays } : {}),
+    ...(options.consistency ? { consistency: options.consistency } : {}),
+    ...(options.random ? { random: options.random } : {}),
+  });
   const faults = new FaultInjector({
     ...(options.random ? { random: options.random } : {}),
     ...(options.now ? { now: options.now } : {}),
@@ -147,6 +154,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       const version = headers["x-acs-version"] ?? parsed.params.str("Version");
       const handler = ACTIONS[action];
       if (!handler || (version !== undefined && version !== API_VERSION)) throw ecsError("InvalidAction.NotFound");
+      parsed.params.checkStructs();
       const outcome = faults.evaluate(action, caller.accessKeyId, regionId);
       if (outcome.delayMs > 0) await new Promise((r) => setTimeout(r, outcome.delayMs));
       if (outcome.type === "error") throw outcome.error;
@@ -186,7 +194,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       httpStatus: special === "reset" ? 0 : status,
       durationMs,
       requestId,
-      accessKeyId: caller?.accessKeyId ?? "",
+      // A rejected signature still names the key it presented, so the log can be filtered by it.
+      accessKeyId: caller?.accessKeyId ?? presentedAccessKeyId(parsed),
       signatureVersion: caller?.signatureVersion ?? "",
       userAgent: headers["user-agent"] ?? "",
       clientId: headers["x-emulator-client"] ?? "",

@@ -111,6 +111,23 @@ export interface SignedRequest {
   body: Buffer;
 }
 
+/** Longest key ID the call log keeps (real IDs are ~24 characters; this bounds a garbage header). */
+const MAX_PRESENTED_KEY_ID = 128;
+
+/**
+ * The AccessKeyId a request claims (V3 `Credential=`, else the V1 `AccessKeyId` parameter), whether or
+ * not it verifies; "" when none. Lets the call log name the key of a rejected call. Key IDs are not
+ * secrets (the secret never travels), but the value is capped since it is unauthenticated input.
+ */
+export function presentedAccessKeyId(req: Pick<SignedRequest, "headers" | "query" | "form">): string {
+  const auth = req.headers["authorization"];
+  const id =
+    auth !== undefined
+      ? parseAuthorization(auth)?.credential
+      : [...req.query, ...req.form].find(([k]) => k === "AccessKeyId")?.[1];
+  return (id ?? "").slice(0, MAX_PRESENTED_KEY_ID);
+}
+
 export interface VerifiedCaller {
   accessKeyId: string;
   signatureVersion: "v3" | "v1";

@@ -4,6 +4,7 @@
  */
 import { createHash } from "node:crypto";
 import { BUILTIN_INSTANCE_TYPES, genericInstanceType, type InstanceTypeSpec } from "./catalog.js";
+import { Consistency, type ConsistencyInput } from "./consistency.js";
 import { ecsError } from "./errors.js";
 import { hashPassword } from "./password.js";
 import {
@@ -123,6 +124,10 @@ function ipFor(id: string): string {
 export interface StoreOptions {
   delays?: Partial<TransitionDelays>;
   now?: () => number;
+  /** Read-after-write lag and stale reads at startup (default: none). */
+  consistency?: ConsistencyInput;
+  /** Randomness for lags and stale reads when the consistency settings give no `randomSeed`. */
+  random?: () => number;
 }
 
 export class Store {
@@ -134,9 +139,15 @@ export class Store {
   delays: TransitionDelays;
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly now: () => number;
+  /** What the Describe actions show (src/emulator/consistency.ts); writes use the true state above. */
+  readonly consistency: Consistency;
 
   constructor(options: StoreOptions = {}) {
     this.now = options.now ?? Date.now;
+    this.consistency = new Consistency(
+      { now: this.now, ...(options.random ? { random: options.random } : {}) },
+      options.consistency ?? {},
+    );
     this.account = accountSchema.parse({});
     this.delays = delaysSchema.parse(options.delays ?? {});
     for (const t of BUILTIN_INSTANCE_TYPES) this.instanceTypes.set(t.instanceType, t);
@@ -153,6 +164,7 @@ export class Store {
     for (const t of BUILTIN_INSTANCE_TYPES) this.instanceTypes.set(t.instanceType, t);
     this.account = accountSchema.parse({});
     if (delays) this.delays = delaysSchema.parse(delays);
+    this.consistency.reset();
   }
 
   typeSpec(instanceType: string): InstanceTypeSpec {
@@ -164,6 +176,7 @@ export class Store {
     const seed = seedSchema.parse(input);
     if (seed.account) this.patchAccount(seed.account);
     if (seed.delays) this.delays = delaysSchema.parse({ ...this.delays, ...seed.delays });
+    if (seed.consistency) this.consistency.configure(seed.consistency);
     for (const t of seed.instanceTypes) this.putInstanceType(t);
     for (const v of seed.vpcs) this.putVpc(v);
     for (const g of seed.securityGroups) this.putSecurityGroup(g);
@@ -272,6 +285,8 @@ export class Store {
     };
     this.cancelTransition(id);
     this.instances.set(id, inst);
+    this.consistency.forget(id);
+    this.consistency.recordVersion(inst);
     if (vpc && !this.vpcs.has(vpc)) this.putVpc({ vpcId: vpc, regionId: inst.regionId });
     return inst;
   }
@@ -299,7 +314,20 @@ export class Store {
     if (networkInterfaceQueueNumber !== undefined) inst.primaryEni.queueNumber = networkInterfaceQueueNumber;
     if (password !== undefined) inst.passwordHash = hashPassword(password);
     if (status !== undefined) this.setStatus(id, status);
+    // Admin writes model changes made elsewhere (console, another tool): visible at once.
+    this.consistency.forget(id);
+    this.consistency.recordVersion(inst);
     return inst;
+  }
+
+  /** A ModifyInstanceAttribute changed `after` (was `before`): lag its reads as configured. */
+  recordWrite(before: Instance, after: Instance): void {
+    this.consistency.recordWrite(before, after);
+  }
+
+  /** Maps instances to what one call of a Describe action shows (lagged or stale). */
+  reader(action: string): (inst: Instance) => Instance {
+    return this.consistency.reader(action);
   }
 
   patchSecurityGroup(id: string, input: unknown): SecurityGroup {
@@ -317,6 +345,7 @@ export class Store {
 
   deleteInstance(id: string): boolean {
     this.cancelTransition(id);
+    this.consistency.deleted(id);
     return this.instances.delete(id);
   }
 
@@ -358,6 +387,7 @@ export class Store {
     inst.startTime = isoSeconds(this.now());
     inst.restartPending = { password: false, hostName: false, userData: false };
     inst.restartCount++;
+    this.consistency.restarted(inst);
   }
 
   /** StartInstance: Stopped → Starting → Running. */

@@ -85,7 +85,8 @@ export const describeInstances: ActionHandler = ({ store, params }) => {
   const networkType = params.str("InstanceNetworkType");
   const tags = params.tags();
   const idSet = ids ? new Set(ids) : undefined;
-  const matched = [...store.instances.values()].filter(
+  const view = store.reader("DescribeInstances");
+  const matched = [...store.instances.values()].map(view).filter(
     (i) =>
       i.regionId === regionId &&
       (!idSet || idSet.has(i.instanceId)) &&
@@ -97,7 +98,7 @@ export const describeInstances: ActionHandler = ({ store, params }) => {
       (!networkType || i.instanceNetworkType === networkType) &&
       tags.every((t) => i.tags.some((it) => it.key === t.key && (t.value === undefined || it.value === t.value))),
   );
-  const page = paginate(matched, params, { min: 10, max: 100 });
+  const page = paginate(matched, params, { min: 10, max: 100, overMax: "clamp" });
   return {
     TotalCount: page.totalCount,
     PageSize: page.pageSize,
@@ -108,7 +109,7 @@ export const describeInstances: ActionHandler = ({ store, params }) => {
 };
 
 export const describeInstanceAttribute: ActionHandler = ({ store, params }) => {
-  const i = store.getInstance(params.required("InstanceId"));
+  const i = store.reader("DescribeInstanceAttribute")(store.getInstance(params.required("InstanceId")));
   return {
     InstanceId: i.instanceId,
     InstanceName: i.instanceName,
@@ -150,7 +151,8 @@ export const describeInstanceAttribute: ActionHandler = ({ store, params }) => {
 export const describeUserData: ActionHandler = ({ store, params }) => {
   const regionId = params.required("RegionId");
   const id = params.required("InstanceId");
-  const i = store.instances.get(id);
-  if (!i || i.regionId !== regionId) throw ecsError("InvalidInstanceId.NotFound");
+  const found = store.instances.get(id);
+  if (!found || found.regionId !== regionId) throw ecsError("InvalidInstanceId.NotFound");
+  const i = store.reader("DescribeUserData")(found);
   return { InstanceId: i.instanceId, RegionId: i.regionId, UserData: i.userData };
 };

@@ -4,6 +4,8 @@ import type { ActionHandler } from "./types.js";
 
 export const modifyInstanceAttribute: ActionHandler = ({ store, params }) => {
   const plan = planModify(store, params);
+  const before = structuredClone(plan.instance);
   plan.apply();
+  store.recordWrite(before, plan.instance);
   return {};
 };

@@ -51,7 +51,8 @@ export const describeNetworkInterfaces: ActionHandler = ({ store, params }) => {
     throw ecsError("InvalidParameter", "Type");
   }
   const all: Eni[] = [];
-  for (const i of store.instances.values()) {
+  const view = store.reader("DescribeNetworkInterfaces");
+  for (const i of [...store.instances.values()].map(view)) {
     if (i.regionId !== regionId || i.instanceNetworkType !== "vpc") continue;
     if (instanceId && i.instanceId !== instanceId) continue;
     if (vpcId && i.vpcId !== vpcId) continue;
@@ -62,7 +63,8 @@ export const describeNetworkInterfaces: ActionHandler = ({ store, params }) => {
       all.push(e);
     }
   }
-  const page = paginate(all, params, { min: 10, max: 500 });
+  // DescribeNetworkInterfaces metadata: "greater than 500, the default value is 500".
+  const page = paginate(all, params, { min: 10, max: 500, overMax: "clamp" });
   return {
     TotalCount: page.totalCount,
     PageNumber: page.pageNumber,
@@ -121,7 +123,8 @@ export const describeSecurityGroups: ActionHandler = ({ store, params }) => {
       (!networkType || (networkType === "classic" ? g.vpcId === "" : g.vpcId !== "")) &&
       (!name || wildcardMatch(name, g.securityGroupName)),
   );
-  const page = paginate(matched, params, { min: 10, max: 100 });
+  // DescribeSecurityGroups metadata gives "Maximum value: 100" and no clamping rule.
+  const page = paginate(matched, params, { min: 10, max: 100, overMax: "reject" });
   return {
     RegionId: regionId,
     TotalCount: page.totalCount,

@@ -23,11 +23,25 @@ function decodeToken(token: string): number {
  * `MaxResults` + `NextToken` paging (unset or below `min` means `min`), falling back to the
  * deprecated `PageNumber`/`PageSize` when neither is given.
  */
-export function paginate<T>(all: T[], params: Params, opts: { min: number; max: number }): Page<T> {
-  const maxResults = params.int("MaxResults");
+export interface PageLimits {
+  min: number;
+  max: number;
+  /**
+   * `MaxResults` above `max`: "clamp" to `max` where the API metadata says so (DescribeInstances: "If
+   * you set this parameter to a value greater than 100, the default value is 100"), else "reject"
+   * with `InvalidParameter` (the metadata only gives a maximum).
+   */
+  overMax: "clamp" | "reject";
+}
+
+export function paginate<T>(all: T[], params: Params, opts: PageLimits): Page<T> {
+  let maxResults = params.int("MaxResults");
   const token = params.str("NextToken");
   if (maxResults !== undefined || (token !== undefined && token !== "")) {
-    if (maxResults !== undefined && maxResults > opts.max) throw ecsError("InvalidParameter", "MaxResults");
+    if (maxResults !== undefined && maxResults > opts.max) {
+      if (opts.overMax === "reject") throw ecsError("InvalidParameter", "MaxResults");
+      maxResults = opts.max;
+    }
     const size = maxResults === undefined || maxResults < opts.min ? opts.min : maxResults;
     const offset = token ? decodeToken(token) : 0;
     const items = all.slice(offset, offset + size);

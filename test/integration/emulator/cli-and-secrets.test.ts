@@ -37,16 +37,16 @@ describe("ecs-emulator process", () => {
     const v1 = ecsClient(emu, { accessKeyId: "cli-id", accessKeySecret: "cli-secret-value", signatureAlgorithm: "v2" });
     await c.modifyInstanceAttribute(new $Ecs.ModifyInstanceAttributeRequest({ instanceId: "i-g5", password: PASSWORD, userData: USER_DATA }));
     await v1.modifyInstanceAttribute(new $Ecs.ModifyInstanceAttributeRequest({ instanceId: "i-g5", password: PASSWORD }));
-    // rejected calls too: a malformed password, and user data on a Running instance
+    // rejected calls too: a malformed password, and user data for an image without cloud-init
     await expectEcsError(
       c.modifyInstanceAttribute(new $Ecs.ModifyInstanceAttributeRequest({ instanceId: "i-g5", password: BAD_PASSWORD })),
       "InvalidPassword.Malformed",
       400,
     );
     await expectEcsError(
-      c.modifyInstanceAttribute(new $Ecs.ModifyInstanceAttributeRequest({ instanceId: "i-linux", userData: USER_DATA })),
-      "IncorrectInstanceStatus",
-      403,
+      c.modifyInstanceAttribute(new $Ecs.ModifyInstanceAttributeRequest({ instanceId: "i-nocloudinit", userData: USER_DATA })),
+      "ImageNotSupportCloudInit",
+      400,
     );
     expect(await emu.admin.verifyPassword("i-g5", PASSWORD)).toBe(true);
 

@@ -60,6 +60,7 @@ const rows: Row[] = [
   { name: "security lock", code: "InstanceLockedForSecurity", status: 403, call: (c) => modify(c, { instanceId: "i-locked", instanceName: "abc" }) },
   // --- names ---
   { name: "name starting with a digit", code: "InvalidInstanceName.Malformed", status: 400, call: (c) => modify(c, { instanceId: "i-linux", instanceName: "1web" }) },
+  { name: "name with a period (current metadata)", code: "InvalidInstanceName.Malformed", status: 400, call: (c) => modify(c, { instanceId: "i-linux", instanceName: "web.example" }) },
   { name: "description with http:// prefix", code: "InvalidDescription.Malformed", status: 400, call: (c) => modify(c, { instanceId: "i-linux", description: "http://example.com" }) },
   // --- password ---
   { name: "password too short", code: "InvalidPassword.Malformed", status: 400, call: (c) => modify(c, { instanceId: "i-linux", password: "Ab1!" }) },
@@ -100,7 +101,13 @@ const rows: Row[] = [
   { name: "user data on a non-I/O-optimized instance", code: "InvalidUserData.NotSupported", status: 400, call: (c) => modify(c, { instanceId: "i-noio", userData: b64("echo hi") }) },
   { name: "user data on a classic instance", code: "InvalidUserData.NotSupported", status: 400, setup: (emu) => emu.admin.setState("i-classic", "Stopped"), call: (c) => modify(c, { instanceId: "i-classic", userData: b64("echo hi") }) },
   { name: "user data with an image without cloud-init", code: "ImageNotSupportCloudInit", status: 400, call: (c) => modify(c, { instanceId: "i-nocloudinit", userData: b64("echo hi") }) },
-  { name: "user data while Running", code: "IncorrectInstanceStatus", status: 403, call: (c) => modify(c, { instanceId: "i-linux", userData: b64("echo hi") }) },
+  {
+    name: "user data while Running, under the older Stopped-only reading",
+    code: "IncorrectInstanceStatus",
+    status: 403,
+    setup: (emu) => emu.admin.patchAccount({ userDataRequiresStopped: true }),
+    call: (c) => modify(c, { instanceId: "i-linux", userData: b64("echo hi") }),
+  },
   // --- preview parameters ---
   { name: "Recyclable without invitation", code: "InvalidParameter.RecycleBin", status: 400, call: (c) => modify(c, { instanceId: "i-linux", recyclable: true }) },
   { name: "network encryption without invitation", code: "InvalidOperation.UserNotSupportNetworkEncryption", status: 403, call: (c) => modify(c, { instanceId: "i-linux", enableNetworkEncryption: true }) },

@@ -58,7 +58,7 @@ describe("host name rules", () => {
 });
 
 describe("password rules", () => {
-  it.each(["Fake-Passw0rd", "abcDEF12", "abc123!@", "ABC123()", "a`b~C1;'"])("accepts %s", (v) => {
+  it.each(["Fake-Passw0rd", "abcDEF12", "abc123!@", "ABC123()", "a`b~C1;'", 'abcD1234"', "Back`tick12"])("accepts %s", (v) => {
     expect(passwordProblems(v, "linux")).toEqual([]);
   });
   it.each([
@@ -67,7 +67,7 @@ describe("password rules", () => {
     ["abcdefgh", "password must contain at least three of: upper-case letters, lower-case letters, digits, special characters"],
     ["abcdEFGH", "password must contain at least three of: upper-case letters, lower-case letters, digits, special characters"],
     ["abcD1234 ", `password may contain only letters, digits and the specials ${PASSWORD_SPECIALS}`],
-    ["abcD1234\"", `password may contain only letters, digits and the specials ${PASSWORD_SPECIALS}`],
+    ["abcD1234\\", `password may contain only letters, digits and the specials ${PASSWORD_SPECIALS}`],
     ["abcD1234é", `password may contain only letters, digits and the specials ${PASSWORD_SPECIALS}`],
   ])("rejects %s", (v, msg) => {
     expect(passwordProblems(v, "linux")).toContain(msg);

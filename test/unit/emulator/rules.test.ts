@@ -13,10 +13,15 @@ import { Store, instanceView } from "../../../src/emulator/state.js";
 
 describe("field validators", () => {
   it("instance names: 2–128, start with a letter or Chinese character, no http(s):// prefix", () => {
-    for (const ok of ["web-1", "ab", "Web_1:a.b", "服务器-1", "a".repeat(128)]) expect(validInstanceName(ok), ok).toBe(true);
+    for (const ok of ["web-1", "ab", "Web_1:a-b", "服务器-1", "a".repeat(128)]) expect(validInstanceName(ok), ok).toBe(true);
     for (const bad of ["a", "1web", "-web", "http://x", "https://x", "a".repeat(129), "web 1", "web/1"]) {
       expect(validInstanceName(bad), bad).toBe(false);
     }
+  });
+
+  it("instance names: '.' only under the older reading (current metadata: letters, digits, ':', '_', '-')", () => {
+    expect(validInstanceName("web.example")).toBe(false);
+    expect(validInstanceName("web.example", true)).toBe(true);
   });
 
   it("descriptions: 2–256, no http(s):// prefix", () => {
@@ -27,10 +32,11 @@ describe("field validators", () => {
   });
 
   it("passwords: 8–30 chars, three of four classes, documented specials only", () => {
-    for (const ok of ["Test123456&$", "abcDEF12", "abc123()`~", "ABC!@#abc", "Aa1" + "/".repeat(5)]) {
+    // Backtick (SDK model, 2024 and zh pages) and both quote characters (SDK model `"`, pages `'`).
+    for (const ok of ["Test123456&$", "abcDEF12", "abc123()`~", "ABC!@#abc", "Aa1" + "/".repeat(5), "abc123`xyz", "abc123\"xy", "abc123'xy"]) {
       expect(validPassword(ok), ok).toBe(true);
     }
-    for (const bad of ["Ab1!", "abcdefgh1", "ABCDEFGH", "Abcdefgh", "Abc 12345", "Abc12345\"", "A".repeat(29) + "b1"]) {
+    for (const bad of ["Ab1!", "abcdefgh1", "ABCDEFGH", "Abcdefgh", "Abc 12345", "Abc12345é", "Abc12345\\", "A".repeat(29) + "b1"]) {
       expect(validPassword(bad), bad).toBe(false);
     }
   });
