@@ -13,9 +13,10 @@
  * new lastTransitionTime with the same status (a flap between two polls), counts.
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { type RunningController, startController } from "../../support/controller.js";
-import { type CallRecord, type EmulatorHandle, startEmulatorInProcess } from "../../support/emulator.js";
-import { cond, Fleet, fleetInstanceId, fleetName, isConverged, type Resource, sleep, waitFor } from "../../support/fleet.js";
+import { type RunningController, startController } from "../../../harness/controller.js";
+import { type CallRecord, type EmulatorHandle, startEmulatorInProcess } from "../../../harness/emulator.js";
+import { cond, Fleet, fleetInstanceId, fleetName, isConverged, type Resource } from "../../../harness/fleet.js";
+import { sleep, waitFor } from "../../../harness/wait.js";
 
 const N = 6;
 const PREFIX = "lag";
@@ -126,8 +127,7 @@ async function waitAllConverged(what: string): Promise<Resource[]> {
       const items = await fleet.list();
       return items.length === N && items.every(isConverged) ? items : undefined;
     },
-    120_000,
-    () => ctl.logs().slice(-2000),
+    { timeoutMs: 120_000, diag: () => ctl.logs().slice(-2000) },
   );
 }
 

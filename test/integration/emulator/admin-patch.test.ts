@@ -5,7 +5,7 @@
  */
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { startEmulatorInProcess, type EmulatorHandle } from "../../support/emulator.js";
+import { startEmulatorInProcess, type EmulatorHandle } from "../../../harness/emulator.js";
 
 let emu: EmulatorHandle;
 beforeAll(async () => {

@@ -1,7 +1,7 @@
 /** The call log names the key a call presented, even when the key is unknown (issue 20 item 5). */
 import * as $Ecs from "@alicloud/ecs20140526";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ecsClient, startEmulatorInProcess, type EmulatorHandle } from "../../support/emulator.js";
+import { ecsClient, startEmulatorInProcess, type EmulatorHandle } from "../../../harness/emulator.js";
 import { expectEcsError, REGION } from "./fixtures.js";
 
 let emu: EmulatorHandle;

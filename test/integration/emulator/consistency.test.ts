@@ -7,7 +7,7 @@ import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import * as $Ecs from "@alicloud/ecs20140526";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { ecsClient, startEmulatorInProcess, type EmulatorHandle } from "../../support/emulator.js";
+import { ecsClient, startEmulatorInProcess, type EmulatorHandle } from "../../../harness/emulator.js";
 import { REGION } from "./fixtures.js";
 
 const LAGGED = { fields: { hostName: { untilRestart: true }, securityGroupIds: 600_000 } } as const;

@@ -5,7 +5,7 @@
 import * as $Ecs from "@alicloud/ecs20140526";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { v1Signature, v1StringToSign } from "../../../src/emulator/signature.js";
-import { ecsClient, startEmulatorInProcess, type EmulatorHandle } from "../../support/emulator.js";
+import { ecsClient, startEmulatorInProcess, type EmulatorHandle } from "../../../harness/emulator.js";
 import { expectEcsError, REGION } from "./fixtures.js";
 
 const FLEET = Array.from({ length: 120 }, (_, n) => ({ instanceId: `i-fleet${String(n).padStart(3, "0")}`, vpcId: "vpc-1" }));
