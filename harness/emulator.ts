@@ -24,7 +24,7 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import EcsModule from "@alicloud/ecs20140526";
 import { $OpenApiUtil } from "@alicloud/openapi-core";
-import type { CallRecord } from "../src/emulator/calllog.js";
+import type { CallQuery, CallRecord } from "../src/emulator/calllog.js";
 import type { Fault, FaultInput } from "../src/emulator/faults.js";
 import type { AccountSettings, InstanceInput, InstancePatch, SecurityGroupInput, SeedInput, TransitionDelays } from "../src/emulator/seed.js";
 import { startEmulator, type EmulatorOptions } from "../src/emulator/server.js";
@@ -48,14 +48,8 @@ export class EmulatorAdminError extends Error {
   }
 }
 
-export interface CallLogQuery {
-  action?: string;
-  code?: string;
-  clientId?: string;
-  /** Only records with `seq` greater than this (use the last seq you saw). */
-  since?: number;
-  limit?: number;
-}
+/** Filters of `callLog` (the emulator's own query type). */
+export type CallLogQuery = CallQuery;
 
 /** Typed client for the emulator's `/_emulator/` admin API. */
 export class EmulatorAdmin {

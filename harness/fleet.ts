@@ -11,13 +11,11 @@
  *   const leaks = findLeaks(captured, secrets);                       // [] when clean
  */
 import { CoreV1Api, CustomObjectsApi, KubeConfig } from "@kubernetes/client-node";
+import { GROUP, KIND, PLURAL, VERSION } from "../src/api/constants.js";
 import type { CallRecord, EmulatorAdmin, InstanceInput } from "./emulator.js";
 import { sleep, waitFor, type WaitOptions } from "./wait.js";
 
-export const GROUP = "ecs.alicloud.dev";
-export const VERSION = "v1alpha1";
-export const PLURAL = "ecsinstanceattributes";
-export const KIND = "EcsInstanceAttributes";
+export { GROUP, KIND, PLURAL, VERSION };
 export const REGION = "cn-hangzhou";
 
 export interface Cond {
