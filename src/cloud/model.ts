@@ -122,35 +122,22 @@ export function observedAfterModify(observed: ObservedInstance, request: ModifyR
 
 // ---- normalisation of SDK response models ------------------------------------------------------
 
-/** The parts of the SDK's DescribeInstances instance model we read (lower-camel; OSType keeps case). */
+/**
+ * The parts of the SDK's DescribeInstances instance model read by name (lower-camel; OSType keeps
+ * case). The managed attributes are read by the field table's response keys (`read.key`) instead.
+ */
 export interface RawInstance {
   instanceId?: string | undefined;
   regionId?: string | undefined;
   zoneId?: string | undefined;
   status?: string | undefined;
   OSType?: string | undefined;
-  instanceName?: string | undefined;
-  description?: string | undefined;
-  hostName?: string | undefined;
-  securityGroupIds?: { securityGroupId?: string[] | undefined } | undefined;
-  deletionProtection?: boolean | undefined;
-  creditSpecification?: string | undefined;
   instanceType?: string | undefined;
   instanceChargeType?: string | undefined;
   instanceNetworkType?: string | undefined;
   vpcAttributes?: { vpcId?: string | undefined } | undefined;
   startTime?: string | undefined;
   operationLocks?: { lockReason?: { lockReason?: string | undefined }[] | undefined } | undefined;
-  cpuOptions?: { coreCount?: number | undefined; threadsPerCore?: number | undefined; topologyType?: string | undefined } | undefined;
-  privateDnsNameOptions?:
-    | {
-        hostnameType?: string | undefined;
-        enableInstanceIdDnsARecord?: boolean | undefined;
-        enableInstanceIdDnsAAAARecord?: boolean | undefined;
-        enableIpDnsARecord?: boolean | undefined;
-        enableIpDnsPtrRecord?: boolean | undefined;
-      }
-    | undefined;
   networkInterfaces?: { networkInterface?: { networkInterfaceId?: string | undefined; type?: string | undefined }[] | undefined } | undefined;
 }
 

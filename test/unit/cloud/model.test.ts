@@ -140,7 +140,8 @@ describe("observedAfterModify", () => {
 
 describe("normaliseInstance", () => {
   it("decodes every DescribeInstances row", () => {
-    const raw: RawInstance = {
+    // Managed attributes are not members of RawInstance: the field table's keys name them.
+    const raw = {
       instanceId: "i-1",
       status: "Stopped",
       OSType: "Windows",
@@ -153,7 +154,7 @@ describe("normaliseInstance", () => {
       networkInterfaces: { networkInterface: [{ networkInterfaceId: "eni-2", type: "Secondary" }, { networkInterfaceId: "eni-1", type: "Primary" }] },
       operationLocks: { lockReason: [{ lockReason: "security" }] },
     };
-    expect(normaliseInstance(raw, "cn-hangzhou")).toEqual({
+    expect(normaliseInstance(raw as RawInstance, "cn-hangzhou")).toEqual({
       instanceId: "i-1",
       regionId: "cn-hangzhou",
       zoneId: "",
