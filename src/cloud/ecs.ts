@@ -36,7 +36,7 @@ import { type BreakerOptions, CircuitBreakers } from "./breaker.js";
 import { EcsError, SyntheticCode, toEcsError } from "./errors.js";
 import { createEcsMetrics, type EcsMetrics } from "./metrics.js";
 import {
-  jumboFrameFrom,
+  attributeFlagFrom,
   modifyFields,
   modifySecrets,
   normaliseInstance,
@@ -144,7 +144,7 @@ export class EcsCloud {
       await Promise.all(
         FIELD_ROWS.map(async (row) => {
           if (!("extra" in row.read) || !extras[row.read.extra]) return;
-          putAt(out as unknown as Record<string, unknown>, row.name, await this.readExtra(row.read.extra, target, instanceId, base, signal));
+          putAt(out, row.name, await this.readExtra(row.read, target, instanceId, base, signal));
         }),
       );
     } catch (err) {
@@ -156,11 +156,11 @@ export class EcsCloud {
   }
 
   /** One extra single-instance read; the field table (src/api/fields.ts) says which field it fills. */
-  private async readExtra(extra: ExtraRead, target: EcsTarget, instanceId: string, base: ObservedInstance, signal: AbortSignal | undefined): Promise<unknown> {
-    switch (extra) {
+  private async readExtra(read: { extra: ExtraRead; key: string }, target: EcsTarget, instanceId: string, base: ObservedInstance, signal: AbortSignal | undefined): Promise<unknown> {
+    switch (read.extra) {
       case "jumboFrame": {
         const r = await this.run(target, "DescribeInstanceAttribute", [], signal, (c) => c.describeInstanceAttribute(new DescribeInstanceAttributeRequest({ instanceId })));
-        return jumboFrameFrom(r.body);
+        return attributeFlagFrom(r.body, read.key);
       }
       case "userData": {
         const r = await this.run(target, "DescribeUserData", [], signal, (c) => c.describeUserData(new DescribeUserDataRequest({ regionId: target.regionId, instanceId })));

@@ -6,44 +6,50 @@
 // post-write view and the request's field list below are derived from it. A changed HostName or
 // Password takes effect in the OS only after a console/API restart.
 
-import { FIELD_ROWS, lowerFirst, putAt, type ExtraRead, type FieldRow, valueAt } from "../api/fields.js";
+import { FIELD_ROWS, type FIELDS, lowerFirst, putAt, type ExtraRead, type FieldRow, valueAt } from "../api/fields.js";
 
 /** Instance lifecycle states (`Status`). Other strings may appear and are passed through. */
 export type InstanceStatus = "Pending" | "Starting" | "Running" | "Stopping" | "Stopped" | (string & {});
 
 export type OsType = "linux" | "windows";
 
-export interface ObservedCpuOptions {
-  /** Read as `CpuOptions.CoreCount`, written as `CpuOptions.Core`. */
-  core: number | undefined;
-  threadsPerCore: number | undefined;
-  /** `""` when unset (the ECS default). */
-  topologyType: string;
-}
+// ---- the managed attributes' types, derived from the field table ----------------------------------
+// A row named `a` is a top-level member, one named `g.m` is member `m` of the group object `g`.
 
-export interface PrivateDnsNameOptions {
-  hostnameType: string;
-  enableInstanceIdDnsARecord: boolean;
-  enableInstanceIdDnsAAAARecord: boolean;
-  enableIpDnsARecord: boolean;
-  enableIpDnsPtrRecord: boolean;
-}
+type Row = (typeof FIELDS)[number];
+type Name = Row["name"];
+type RowNamed<N> = Extract<Row, { name: N }>;
+type TopLevel<N> = N extends `${string}.${string}` ? never : N;
+type Group<N> = N extends `${infer G}.${string}` ? G : never;
+type Member<N, G extends string> = N extends `${G}.${infer M}` ? M : never;
 
-/** One instance as the controller sees it. */
-export interface ObservedInstance {
+/** What a value of each FieldType is once read: `""`/false when ECS leaves it out, counts may be unknown. */
+interface ReadTypes {
+  text: string;
+  flag: boolean;
+  count: number | undefined;
+  /** Sorted and deduplicated (compare as a set). */
+  ids: string[];
+  base64: string;
+  secret: never;
+}
+type ReadValue<N> = ReadTypes[RowNamed<N>["type"]];
+
+/** Rows read by every DescribeInstances (always present) and by an extra read (present when asked). */
+type Described = Extract<Row, { read: { action: "DescribeInstances" } }>["name"];
+type ExtraReadOnly = Extract<Row, { read: { extra: ExtraRead } }>["name"];
+
+type ObservedAttributes = { [N in TopLevel<Described>]: ReadValue<N> } & { [N in TopLevel<ExtraReadOnly>]?: ReadValue<N> | undefined } & {
+  [G in Group<Described>]: { [M in Member<Described, G>]: ReadValue<`${G}.${M}`> };
+};
+
+/** One instance as the controller sees it: its identity and state, plus every readable row of the field table. */
+export type ObservedInstance = ObservedAttributes & {
   instanceId: string;
   regionId: string;
   zoneId: string;
   status: InstanceStatus;
   osType: OsType;
-  instanceName: string;
-  description: string;
-  hostName: string;
-  /** Sorted, deduplicated (compare as a set). */
-  securityGroupIds: string[];
-  deletionProtection: boolean;
-  /** `""` on non-burstable types. */
-  creditSpecification: string;
   instanceType: string;
   /** `PostPaid` | `PrePaid` (DeletionProtection needs PostPaid). */
   instanceChargeType: string;
@@ -53,52 +59,37 @@ export interface ObservedInstance {
   startTime: string | undefined;
   /** `OperationLocks.LockReason[].LockReason`: `security`, `financial`, `recycling`, … */
   operationLocks: string[];
-  cpuOptions: ObservedCpuOptions;
-  privateDnsNameOptions: PrivateDnsNameOptions;
   /** The primary ENI (from DescribeInstances' NetworkInterfaces), when reported. */
   primaryNetworkInterfaceId: string | undefined;
-  /** Only when requested (`extras.jumboFrame`): DescribeInstanceAttribute. */
-  enableJumboFrame?: boolean | undefined;
-  /** Only when requested (`extras.nicQueue`): DescribeNetworkInterfaces Type=Primary. */
-  networkInterfaceQueueNumber?: number | undefined;
-  /** Only when requested (`extras.userData`): DescribeUserData, Base64; `""` means none. */
-  userData?: string | undefined;
-}
+};
+
+/** `core` is read as `CpuOptions.CoreCount` and written as `CpuOptions.Core`; `topologyType` `""` when unset. */
+export type ObservedCpuOptions = ObservedInstance["cpuOptions"];
+export type PrivateDnsNameOptions = ObservedInstance["privateDnsNameOptions"];
 
 /** Which extra single-instance reads to make (each costs one call per instance; see src/api/fields.ts). */
 export type ReadExtras = { [K in ExtraRead]?: boolean | undefined };
 
-/**
- * ModifyInstanceAttribute parameters (ecs-api.md §2, the seed page). Everything but `instanceId`
- * is optional; an omitted field is left unchanged by ECS. Values are absolute, so a repeated call
- * is idempotent. There is no DryRun and no ClientToken on this action.
- */
-export interface ModifyRequest {
-  instanceId: string;
-  /** 2–128 chars, starts with a letter, not `http(s)://`. */
-  instanceName?: string | undefined;
-  /** 2–256 chars, not `http(s)://`. */
-  description?: string | undefined;
-  /** Windows: 2–15 chars; others 2–64 with `.` segments. Effective after a console/API restart. */
-  hostName?: string | undefined;
-  /** SECRET. 8–30 chars, 3 of 4 classes. Effective after a console/API restart. Never logged. */
-  password?: string | undefined;
-  /** SECRET. Base64, ≤ 32 KB raw. Needs Stopped (treated so; §14.1). Never logged. */
-  userData?: string | undefined;
-  /** REPLACES the whole set: the instance leaves every group not listed. Same VPC, one kind. */
-  securityGroupIds?: readonly string[] | undefined;
-  /** Pay-as-you-go only (`InvalidChargeType.ValueNotSupported`). */
-  deletionProtection?: boolean | undefined;
-  /** Burstable types only. */
-  creditSpecification?: "Standard" | "Unlimited" | undefined;
-  /** Primary ENI queue count; `-1` restores the type default. Needs Stopped. */
-  networkInterfaceQueueNumber?: number | undefined;
-  /** MTU 8500 (true) / 1500 (false). Running or Stopped. */
-  enableJumboFrame?: boolean | undefined;
-  /** Needs Stopped. `core` must equal the type default. */
-  cpuOptions?: { core?: number | undefined; threadsPerCore?: number | undefined; topologyType?: string | undefined } | undefined;
-  privateDnsNameOptions?: Partial<PrivateDnsNameOptions> | undefined;
+/** What a value of each FieldType is when sent. */
+interface SendTypes {
+  text: string;
+  flag: boolean;
+  count: number;
+  /** Lists REPLACE the instance's whole set. */
+  ids: readonly string[];
+  base64: string;
+  secret: string;
 }
+type SendValue<N> = SendTypes[RowNamed<N>["type"]] | undefined;
+
+/**
+ * ModifyInstanceAttribute parameters, one optional member per row of the field table (rules and
+ * states per field: docs/api.md). An omitted field is left unchanged by ECS. Values are absolute, so
+ * a repeated call is idempotent. There is no DryRun and no ClientToken on this action.
+ */
+export type ModifyRequest = { instanceId: string } & { [N in TopLevel<Name>]?: SendValue<N> } & {
+  [G in Group<Name>]?: { [M in Member<Name, G>]?: SendValue<`${G}.${M}`> } | undefined;
+};
 
 /** Field names of a ModifyRequest that carry a value (for logs/Events; never the values). */
 export function modifyFields(req: ModifyRequest): string[] {
@@ -120,46 +111,33 @@ export function modifySecrets(req: ModifyRequest): string[] {
  * since only ECS knows which number it stands for.
  */
 export function observedAfterModify(observed: ObservedInstance, request: ModifyRequest): ObservedInstance {
-  const view = { ...observed } as unknown as Record<string, unknown>;
+  const view: Record<string, unknown> = { ...observed };
   for (const row of FIELD_ROWS) {
     const sent = valueAt(request, row.name);
     if (sent === undefined || row.read.action === "none" || sent === row.typeDefault) continue;
     putAt(view, row.name, row.type === "ids" ? [...(sent as readonly string[])].sort() : sent);
   }
-  return view as unknown as ObservedInstance;
+  return view as ObservedInstance;
 }
 
 // ---- normalisation of SDK response models ------------------------------------------------------
 
-/** The parts of the SDK's DescribeInstances instance model we read (lower-camel; OSType keeps case). */
+/**
+ * The parts of the SDK's DescribeInstances instance model read by name (lower-camel; OSType keeps
+ * case). The managed attributes are read by the field table's response keys (`read.key`) instead.
+ */
 export interface RawInstance {
   instanceId?: string | undefined;
   regionId?: string | undefined;
   zoneId?: string | undefined;
   status?: string | undefined;
   OSType?: string | undefined;
-  instanceName?: string | undefined;
-  description?: string | undefined;
-  hostName?: string | undefined;
-  securityGroupIds?: { securityGroupId?: string[] | undefined } | undefined;
-  deletionProtection?: boolean | undefined;
-  creditSpecification?: string | undefined;
   instanceType?: string | undefined;
   instanceChargeType?: string | undefined;
   instanceNetworkType?: string | undefined;
   vpcAttributes?: { vpcId?: string | undefined } | undefined;
   startTime?: string | undefined;
   operationLocks?: { lockReason?: { lockReason?: string | undefined }[] | undefined } | undefined;
-  cpuOptions?: { coreCount?: number | undefined; threadsPerCore?: number | undefined; topologyType?: string | undefined } | undefined;
-  privateDnsNameOptions?:
-    | {
-        hostnameType?: string | undefined;
-        enableInstanceIdDnsARecord?: boolean | undefined;
-        enableInstanceIdDnsAAAARecord?: boolean | undefined;
-        enableIpDnsARecord?: boolean | undefined;
-        enableIpDnsPtrRecord?: boolean | undefined;
-      }
-    | undefined;
   networkInterfaces?: { networkInterface?: { networkInterfaceId?: string | undefined; type?: string | undefined }[] | undefined } | undefined;
 }
 
@@ -198,7 +176,7 @@ export function normaliseInstance(raw: RawInstance, regionId: string): ObservedI
     const path = row.read.key.split(".").map(lowerFirst).join(".");
     putAt(out, row.name, decode(row, valueAt(raw, path)));
   }
-  return out as unknown as ObservedInstance;
+  return out as ObservedInstance;
 }
 
 /** A DescribeInstances value in the shape ObservedInstance keeps for the row's type. */
@@ -217,9 +195,10 @@ function decode(row: FieldRow, v: unknown): unknown {
   }
 }
 
-/** `EnableJumboFrame` from DescribeInstanceAttribute (top level, else NetworkOptions). */
-export function jumboFrameFrom(body: { enableJumboFrame?: boolean | undefined; networkOptions?: { enableJumboFrame?: boolean | undefined } | undefined } | undefined): boolean {
-  return bool(body?.enableJumboFrame ?? body?.networkOptions?.enableJumboFrame);
+/** A flag from a DescribeInstanceAttribute response by its response key: top level, else under NetworkOptions. */
+export function attributeFlagFrom(body: object | undefined, key: string): boolean {
+  const k = lowerFirst(key);
+  return bool(valueAt(body ?? {}, k) ?? valueAt(body ?? {}, `networkOptions.${k}`));
 }
 
 /** The primary ENI's QueueNumber from DescribeNetworkInterfaces items. */

@@ -128,7 +128,7 @@ export function plan(inputs: PlanInputs): Plan {
       heldBack.push({ field: row.name, needs: row.states! });
       continue;
     }
-    putAt(request as unknown as Record<string, unknown>, row.name, send.value);
+    putAt(request, row.name, send.value);
     if (row.restart) restartFields.push(row.name);
   }
 

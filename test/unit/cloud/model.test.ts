@@ -7,6 +7,7 @@ import { describe, expect, it } from "vitest";
 import { FIELD_ROWS, FIELDS, type FieldName } from "../../../src/api/fields.js";
 import { sdkKeyOf, toSdkModifyRequest } from "../../../src/cloud/ecs.js";
 import {
+  attributeFlagFrom,
   modifyFields,
   modifySecrets,
   type ModifyRequest,
@@ -139,7 +140,8 @@ describe("observedAfterModify", () => {
 
 describe("normaliseInstance", () => {
   it("decodes every DescribeInstances row", () => {
-    const raw: RawInstance = {
+    // Managed attributes are not members of RawInstance: the field table's keys name them.
+    const raw = {
       instanceId: "i-1",
       status: "Stopped",
       OSType: "Windows",
@@ -152,7 +154,7 @@ describe("normaliseInstance", () => {
       networkInterfaces: { networkInterface: [{ networkInterfaceId: "eni-2", type: "Secondary" }, { networkInterfaceId: "eni-1", type: "Primary" }] },
       operationLocks: { lockReason: [{ lockReason: "security" }] },
     };
-    expect(normaliseInstance(raw, "cn-hangzhou")).toEqual({
+    expect(normaliseInstance(raw as RawInstance, "cn-hangzhou")).toEqual({
       instanceId: "i-1",
       regionId: "cn-hangzhou",
       zoneId: "",
@@ -185,5 +187,14 @@ describe("normaliseInstance", () => {
   it("tolerates a sparse entry (strings for numbers and booleans, missing groups)", () => {
     const o = normaliseInstance({ instanceId: "i-2", regionId: "eu-central-1", deletionProtection: "true", cpuOptions: { coreCount: "4" } } as unknown as RawInstance, "cn-hangzhou");
     expect(o).toMatchObject({ regionId: "eu-central-1", deletionProtection: true, securityGroupIds: [], cpuOptions: { core: 4, threadsPerCore: undefined, topologyType: "" } });
+  });
+});
+
+describe("attributeFlagFrom", () => {
+  it("reads the row's key at the top level, else under NetworkOptions", () => {
+    expect(attributeFlagFrom({ enableJumboFrame: true }, "EnableJumboFrame")).toBe(true);
+    expect(attributeFlagFrom({ networkOptions: { enableJumboFrame: true } }, "EnableJumboFrame")).toBe(true);
+    expect(attributeFlagFrom({ enableJumboFrame: false, networkOptions: { enableJumboFrame: true } }, "EnableJumboFrame")).toBe(false);
+    expect(attributeFlagFrom(undefined, "EnableJumboFrame")).toBe(false);
   });
 });
