@@ -81,7 +81,11 @@ export function handleAdmin(deps: AdminDeps, req: IncomingMessage, res: ServerRe
         return send(res, 200, {
           account: store.account,
           delays: store.delays,
-          consistency: { ...store.consistency.settings, pending: store.consistency.pending() },
+          consistency: {
+            ...store.consistency.settings,
+            pending: store.consistency.pending(),
+            staleHits: store.consistency.staleHits(),
+          },
           instances: [...store.instances.values()].map(instanceView),
           securityGroups: [...store.securityGroups.values()],
           vpcs: [...store.vpcs.values()],

@@ -158,6 +158,8 @@ export class Consistency {
   private readonly versions = new Map<string, Version[]>();
   /** Remaining counts of stale-read rules, by index in `config.staleReads`. */
   private staleCounts: Array<number | undefined> = [];
+  /** Calls answered stale, by index in `config.staleReads` (reset when the settings change). */
+  private hits: number[] = [];
 
   constructor(options: ConsistencyOptions, initial: ConsistencyInput = {}) {
     this.now = options.now;
@@ -177,6 +179,7 @@ export class Consistency {
     this.config = consistencySchema.parse(input);
     this.random = this.config.randomSeed !== undefined ? seededRandom(this.config.randomSeed) : this.fallbackRandom;
     this.staleCounts = this.config.staleReads.map((r) => r.count);
+    this.hits = this.config.staleReads.map(() => 0);
     return this.settings;
   }
 
@@ -314,9 +317,15 @@ export class Consistency {
       if (left !== undefined && left <= 0) continue;
       if (this.random() >= r.rate) continue;
       if (left !== undefined) this.staleCounts[n] = left - 1;
+      this.hits[n] = (this.hits[n] ?? 0) + 1;
       return r;
     }
     return undefined;
+  }
+
+  /** Calls answered stale so far, per stale-read rule (admin/debug view). */
+  staleHits(): number[] {
+    return [...this.hits];
   }
 
   /** Fields whose latest write is not yet visible, per instance (admin/debug view). */

@@ -136,7 +136,13 @@ export function planModify(store: Store, params: Params): { instance: Instance; 
   if (hostName !== undefined) {
     if (!validHostName(hostName, inst.osType)) throw ecsError("InvalidHostName.Malformed");
     if (status === "Pending" || status === "Starting") throw ecsError("IncorrectInstanceStatus");
-    if (inst.restartPending.hostName && hostName !== inst.hostName) throw ecsError("InvalidInstanceStatus.NeedRestart");
+    if (
+      inst.restartPending.hostName &&
+      hostName !== inst.hostName &&
+      account.secondHostNameBeforeRestart === "InvalidInstanceStatus.NeedRestart"
+    ) {
+      throw ecsError("InvalidInstanceStatus.NeedRestart");
+    }
     if (hostName !== inst.hostName) {
       muts.push((i) => {
         i.hostName = hostName;
@@ -330,6 +336,9 @@ function checkSecurityGroups(store: Store, inst: Instance, groups: string[]): Mu
   });
   for (const sg of sgs) {
     if (sg.regionId !== inst.regionId) {
+      if (store.account.securityGroupOtherRegionCode === "InvalidSecurityGroupId.NotFound") {
+        throw ecsError("InvalidSecurityGroupId.NotFound");
+      }
       throw ecsError(
         "InvalidOperation.InvalidRegion",
         `The security group ${sg.securityGroupId} is not in the region ${inst.regionId} of the instance.`,
@@ -356,6 +365,9 @@ function checkSecurityGroups(store: Store, inst: Instance, groups: string[]): Mu
         throw ecsError("InvalidOperation.EniCountExceeded");
       }
     } else if (members >= (sg.capacity ?? store.account.basicGroupInstanceLimit)) {
+      if (store.account.fullBasicGroupCode === "SecurityGroupInstanceLimitExceed") {
+        throw ecsError("SecurityGroupInstanceLimitExceed", `The security group ${sg.securityGroupId} reached its instance limit.`);
+      }
       throw ecsError("OperationDenied");
     }
   }

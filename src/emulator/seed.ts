@@ -119,6 +119,16 @@ export const accountSchema = z.object({
   userDataRequiresStopped: z.boolean().default(false),
   /** true → `.` allowed in InstanceName, as the 2021 error description said; the current metadata does not list it. */
   instanceNamePeriodAllowed: z.boolean().default(false),
+  // The emulator's trigger → code choices (docs/emulator.md), switchable so a client can be tested
+  // against the alternatives.
+  /** A second, different HostName while the first awaits a restart: rejected (default) or accepted. */
+  secondHostNameBeforeRestart: z.enum(["InvalidInstanceStatus.NeedRestart", "accept"]).default("InvalidInstanceStatus.NeedRestart"),
+  /** A security group from another region. */
+  securityGroupOtherRegionCode: z
+    .enum(["InvalidOperation.InvalidRegion", "InvalidSecurityGroupId.NotFound"])
+    .default("InvalidOperation.InvalidRegion"),
+  /** Joining a full basic security group. */
+  fullBasicGroupCode: z.enum(["OperationDenied", "SecurityGroupInstanceLimitExceed"]).default("OperationDenied"),
   /** Recyclable is invitation-only: false → `InvalidParameter.RecycleBin`. */
   recycleBinAllowed: z.boolean().default(false),
   /** EnableNetworkEncryption is invitation-only: false → `InvalidOperation.UserNotSupportNetworkEncryption`. */

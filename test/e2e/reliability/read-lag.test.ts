@@ -5,9 +5,11 @@
  *     so each run draws the same lags). Each change may cost at most one extra Modify for its field;
  *     a password and user data are never sent twice; Ready does not flap.
  *  B. Stale reads: for 30 s, 30 % of DescribeInstances calls answer from the version each instance
- *     had 20 s earlier (before the last round of changes). Same bounds.
+ *     had 20 s earlier (before the last round of changes). A stale answer looks like drift, so each
+ *     one may cost a re-apply: Modify per field ≤ 1 + 1 (lag) + stale answers; password and user data
+ *     never re-sent; Ready does not flap.
  *  C. A hostname that shows only after a restart (DescribeInstances keeps the old name until the
- *     instance restarts): the hostname is sent at most twice before the restart.
+ *     instance restarts): the hostname is sent at most twice before the restart (fails today, see C).
  *
  * Ready transitions are counted by polling each resource's Ready condition: a change of status, or a
  * new lastTransitionTime with the same status (a flap between two polls), counts.
@@ -183,6 +185,8 @@ describe("reliability: eventually consistent reads", () => {
     await waitAllConverged("round 2 converged");
     await patchConsistency({ staleReads: [{ ageMs: 20_000, rate: 0.3 }] });
     await sleep(30_000);
+    const state = (await (await fetch(`${emu.url}/_emulator/state`)).json()) as { consistency: { staleHits: number[] } };
+    const staleHits = state.consistency.staleHits[0] ?? 0;
     await patchConsistency({ staleReads: [] });
     await waitAllConverged("converged after stale reads");
     await watch.stop();
@@ -193,12 +197,17 @@ describe("reliability: eventually consistent reads", () => {
       password: perInstance(calls, "Password"),
       userData: perInstance(calls, "UserData"),
       describeCalls: calls.filter((c) => c.action === "DescribeInstances").length,
+      staleDescribeCalls: staleHits,
       readyWatched: watch.last.size,
       readyTransitions: Object.fromEntries(watch.transitions),
       readyFlaps: Object.fromEntries(watch.flaps),
     };
     report["B"] = figures;
-    expect(Math.max(...figures.description), "Description Modify calls per instance").toBeLessThanOrEqual(2);
+    expect(staleHits, "some DescribeInstances calls were answered stale").toBeGreaterThan(0);
+    // A stale answer is indistinguishable from drift made elsewhere, so re-applying after one is the
+    // controller's contract: the bound is the change, one extra for the lag, and one per stale answer.
+    expect(Math.max(...figures.description), "Description Modify calls per instance").toBeLessThanOrEqual(2 + staleHits);
+    expect(Math.max(...figures.instanceName), "InstanceName (unchanged) re-sent only after stale answers").toBeLessThanOrEqual(staleHits);
     expect(figures.password.every((n) => n === 0), "password not re-sent").toBe(true);
     expect(figures.userData.every((n) => n === 0), "user data not re-sent").toBe(true);
     expect([...watch.flaps.values()].reduce((a, b) => a + b, 0), "Ready True→False transitions").toBe(0);

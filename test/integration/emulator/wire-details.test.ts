@@ -126,4 +126,33 @@ describe("wire details", () => {
     await c.modifyInstanceAttribute(new $Ecs.ModifyInstanceAttributeRequest({ instanceId: "i-one", instanceName: "web.example" }));
     expect((await emu.admin.getInstance("i-one")).instanceName).toBe("web.example");
   });
+
+  it("the emulator's trigger → code choices can be switched to the alternatives", async () => {
+    await emu.admin.seed({
+      securityGroups: [
+        { securityGroupId: "sg-here", vpcId: "vpc-1" },
+        { securityGroupId: "sg-far", vpcId: "vpc-1", regionId: "cn-beijing" },
+        { securityGroupId: "sg-tiny", vpcId: "vpc-1", capacity: 1 },
+      ],
+      instances: [{ instanceId: "i-member", vpcId: "vpc-1", securityGroupIds: ["sg-tiny"] }],
+    });
+    const c = ecsClient(emu);
+    const modify = (req: Record<string, unknown>): Promise<unknown> =>
+      c.modifyInstanceAttribute(new $Ecs.ModifyInstanceAttributeRequest({ instanceId: "i-one", ...req }));
+
+    await modify({ hostName: "first-name" });
+    await expectEcsError(modify({ hostName: "second-name" }), "InvalidInstanceStatus.NeedRestart", 404);
+    await expectEcsError(modify({ securityGroupIds: ["sg-far"] }), "InvalidOperation.InvalidRegion", 403);
+    await expectEcsError(modify({ securityGroupIds: ["sg-tiny"] }), "OperationDenied", 403);
+
+    await emu.admin.patchAccount({
+      secondHostNameBeforeRestart: "accept",
+      securityGroupOtherRegionCode: "InvalidSecurityGroupId.NotFound",
+      fullBasicGroupCode: "SecurityGroupInstanceLimitExceed",
+    });
+    await modify({ hostName: "second-name" });
+    expect((await emu.admin.getInstance("i-one")).hostName).toBe("second-name");
+    await expectEcsError(modify({ securityGroupIds: ["sg-far"] }), "InvalidSecurityGroupId.NotFound", 404);
+    await expectEcsError(modify({ securityGroupIds: ["sg-tiny"] }), "SecurityGroupInstanceLimitExceed", 403);
+  });
 });

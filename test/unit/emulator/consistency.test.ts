@@ -173,6 +173,7 @@ describe("stale reads", () => {
     expect(describeOne(s).InstanceName).toBe("old");
     expect(describeOne(s).InstanceName).toBe("old");
     expect(describeOne(s).InstanceName).toBe("new");
+    expect(s.consistency.staleHits()).toEqual([2]);
   });
 
   it("stale reads can go backwards after a fresh one (non-monotonic), drawn from the seeded generator", () => {
