@@ -9,6 +9,8 @@ import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { type ConditionUse, ConditionType, REASON_DOCS, Reason, type ReasonName } from "../../../src/api/conditions.js";
+import { type EcsInstanceAttributes, validateSpec } from "../../../src/api/index.js";
+import { decide } from "../../../src/reconciler/decide.js";
 
 const root = join(import.meta.dirname, "../../..");
 const DOC = join(root, "docs/api.md");
@@ -92,9 +94,13 @@ describe("docs/api.md condition tables", () => {
     expect([...used].filter((n) => n in REASON_DOCS && REASON_DOCS[n as ReasonName].uses.length === 0), "used but listed as not set").toEqual([]);
   });
 
-  it("Paused sets Ready=False and Synced=False, as the reconciler does", () => {
+  it("Paused sets Ready=False and Synced=False, as the reconciler decides", () => {
     expect(REASON_DOCS.Paused.uses).toEqual(["Ready=False", "Synced=False"]);
-    const src = readFileSync(join(root, "src/reconciler/reconciler.ts"), "utf8");
-    expect(src).toMatch(/const paused = notOk\(Reason\.Paused[\s\S]{0,200}finish\(\{ ready: paused, synced: paused \}\)/);
+    const obj = {
+      metadata: { namespace: "ns", name: "a", annotations: { "ecs.alicloud.dev/paused": "true" } },
+      spec: { instanceId: "i-1", regionId: "cn-hangzhou" },
+    } as unknown as EcsInstanceAttributes;
+    const d = decide({ obj, spec: validateSpec(obj.spec), inputs: {}, now: new Date() });
+    expect("read" in d ? undefined : d.status).toMatchObject({ ready: { status: "False", reason: "Paused" }, synced: { status: "False", reason: "Paused" } });
   });
 });
