@@ -35,6 +35,7 @@ export interface Resource {
     pendingChanges?: string[];
     observedGeneration?: number;
     atProvider?: Record<string, unknown>;
+    restartHolds?: Array<{ field: string; cause: string; since: string; value?: string; startTime?: string }>;
   };
 }
 

@@ -53,6 +53,8 @@ export const Reason = {
   InstanceLocked: "InstanceLocked",
   /** A change needs another instance state (e.g. Stopped for user data); waiting. */
   WaitingForInstanceState: "WaitingForInstanceState",
+  /** ECS accepts a field (hostname) again only after the instance restarts; held until then. */
+  WaitingForRestart: "WaitingForRestart",
   /** Another, older resource manages the same instance; this one is never applied. */
   Conflict: "Conflict",
   /** A referenced Secret (password, user data, credentials) or its key is missing. */
@@ -109,6 +111,10 @@ export const REASON_DOCS: Readonly<Record<ReasonName, { uses: readonly Condition
   WaitingForInstanceState: {
     uses: ["Ready=False", "Synced=False"],
     meaning: "a change needs another instance state (Ready), or ECS rejected it in the current state (Synced)",
+  },
+  WaitingForRestart: {
+    uses: ["Ready=False"],
+    meaning: "ECS refused a change until the instance is restarted (InvalidInstanceStatus.NeedRestart); that field is held (status.restartHolds), the others apply",
   },
   Conflict: { uses: ["Ready=False", "Synced=False"], meaning: "an older resource manages the same instance; this one is never applied" },
   SecretNotFound: {

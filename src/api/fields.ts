@@ -64,6 +64,13 @@ export interface FieldRow {
   states?: RequiredState;
   /** Takes effect only after the instance is restarted from ECS (RestartRequired). */
   restart?: true;
+  /**
+   * ECS may go on showing the old value until the instance restarts (the docs say the hostname
+   * "takes effect" at restart), and refuses a second change before that restart
+   * (InvalidInstanceStatus.NeedRestart). The value sent is kept in status.restartHolds so that it is
+   * not sent again while the read still shows the old one (docs/api.md, "Restart holds").
+   */
+  shownAfterRestart?: true;
   /** The value is secret: never in logs, Events, status or error text. */
   secret?: true;
   /** ModifyInstanceAttribute parameter; `.N` marks a repeated list. Its lower-camel path is `name`. */
@@ -81,7 +88,7 @@ const fromSecret = (desired: unknown) => typeof desired === "object" && desired 
 export const FIELDS = [
   { name: "instanceName", type: "text", read: describe("InstanceName"), equality: "equal", param: "InstanceName" },
   { name: "description", type: "text", read: describe("Description"), equality: "equal", param: "Description" },
-  { name: "hostName", type: "text", read: describe("HostName"), equality: "equal", states: "not Pending or Starting", restart: true, param: "HostName" },
+  { name: "hostName", type: "text", read: describe("HostName"), equality: "equal", states: "not Pending or Starting", restart: true, shownAfterRestart: true, param: "HostName" },
   { name: "securityGroupIds", type: "ids", read: describe("SecurityGroupIds.SecurityGroupId"), equality: "set", param: "SecurityGroupIds.N" },
   { name: "deletionProtection", type: "flag", read: describe("DeletionProtection"), equality: "equal", param: "DeletionProtection" },
   { name: "creditSpecification", type: "text", read: describe("CreditSpecification"), equality: "equal", param: "CreditSpecification" },

@@ -122,6 +122,19 @@ export const appliedSourceSchema = z
   .meta({ description: "Identifies the version applied; never the value or a hash of it." });
 export type AppliedSource = z.output<typeof appliedSourceSchema>;
 
+export const restartHoldSchema = z
+  .object({
+    field: z.string().max(64).meta({ description: "The field held (its name in pendingChanges)." }),
+    cause: z.enum(["Applied", "NeedRestart"]).meta({
+      description: "Applied: the value was sent and ECS may show it only after a restart. NeedRestart: ECS refused a change until the instance restarts.",
+    }),
+    value: z.string().max(256).optional().meta({ description: "The value sent (Applied; never set for secret fields)." }),
+    since: timestamp("When the hold began; it ends when the instance's StartTime is later, or differs from startTime."),
+    startTime: z.string().max(64).optional().meta({ description: "The instance's StartTime (as ECS reports it) when the hold began." }),
+  })
+  .meta({ description: "A field that waits for the instance to be restarted from ECS." });
+export type RestartHold = z.output<typeof restartHoldSchema>;
+
 export const statusSchema = z
   .object({
     observedGeneration: z.int().min(0).optional().meta({ description: "metadata.generation the status reflects.", ...int64 }),
@@ -142,6 +155,15 @@ export const statusSchema = z
       .optional()
       .meta({ description: "Spec fields whose desired value differs from ECS right now.", "x-kubernetes-list-type": "atomic" }),
     lastSyncTime: timestamp("A successful read from ECS: set whenever status changes, and otherwise refreshed at most every max(resync period / 2, 5 min), so idle resyncs do not rewrite every status.").optional(),
+    restartHolds: z
+      .array(restartHoldSchema)
+      .max(8)
+      .optional()
+      .meta({
+        description: "Fields that wait for a restart of the instance: not sent again (nor reported as drift) until DescribeInstances shows a later StartTime.",
+        "x-kubernetes-list-type": "map",
+        "x-kubernetes-list-map-keys": ["field"],
+      }),
     appliedSecretVersions: z
       .object({
         password: appliedSourceSchema.optional().meta({ description: "Source of the password last applied." }),

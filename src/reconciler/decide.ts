@@ -31,6 +31,7 @@ import { instanceKey } from "./conflicts.js";
 import { failureStatus } from "./error-policy.js";
 import { InputError, type ResolvedInputs } from "./inputs.js";
 import { extrasFor, type Plan, plan } from "./plan.js";
+import { activeHolds, heldMessage, restartedSince } from "./restart-holds.js";
 import type { ConditionOutcome, StatusOutcome } from "./status.js";
 
 export interface EcsTarget {
@@ -220,6 +221,7 @@ export const GUARDS: readonly Guard[] = [
 function planned(w: World): { p: Plan; base: Omit<StatusChange, "ready"> } {
   const { spec, inputs, observed } = readFacts(w);
   const prev = w.obj?.status;
+  const restartHolds = activeHolds(prev?.restartHolds, observed, spec);
   const p = plan({
     spec,
     generation: w.obj?.metadata.generation ?? 0,
@@ -228,8 +230,9 @@ function planned(w: World): { p: Plan; base: Omit<StatusChange, "ready"> } {
     userData: inputs.userData,
     applied: prev?.appliedSecretVersions,
     lastSyncedGeneration: getCondition(prev?.conditions, ConditionType.Synced)?.status === "True" ? prev?.observedGeneration : undefined,
+    restartHolds,
   });
-  return { p, base: { synced: READ_OK, restartRequired: restartCleared(w, observed), observed, pendingChanges: p.differences, error: null } };
+  return { p, base: { synced: READ_OK, restartRequired: restartCleared(w, observed), observed, pendingChanges: p.differences, error: null, restartHolds } };
 }
 
 /** RestartRequired is cleared once ECS restarted the instance after the last such apply. */
@@ -239,24 +242,21 @@ function restartCleared(w: World, observed: ObservedInstance): ConditionOutcome 
   return notOk(Reason.NoRestartPending, "the instance was restarted after the last password, hostname or user data change");
 }
 
-/** True when ECS started the instance after `appliedAt` (StartTime may have minute precision). */
-export function restartedSince(startTime: string | undefined, appliedAt: string): boolean {
-  if (!startTime) return false;
-  const start = Date.parse(startTime);
-  const applied = Date.parse(appliedAt);
-  if (Number.isNaN(start) || Number.isNaN(applied)) return false;
-  // "2026-11-27T10:04Z" cannot tell 10:04:05 from 10:04:55: only a later minute proves a restart.
-  const minutePrecision = !/T\d{2}:\d{2}:\d{2}/.test(startTime);
-  return minutePrecision ? start > applied - (applied % 60_000) : start > applied;
-}
-
 /** The last rung: apply what differs and the state allows; report what waits for another state. */
 function applyPlan(w: World): Decision {
   const { spec, inputs, observed } = readFacts(w);
   const { p, base } = planned(w);
-  const waiting = p.heldBack.map((h) => `${h.field} needs ${h.needs}`);
-  const ready = waiting.length === 0 ? IN_SYNC : notOk(Reason.WaitingForInstanceState, `instance is ${observed.status}: ${waiting.join("; ")}`);
+  const waiting = p.heldBack.filter((h) => h.needs !== "a restart").map((h) => `${h.field} needs ${h.needs}`);
+  const restartHeld = p.heldBack.filter((h) => h.needs === "a restart").map((h) => h.field);
+  const ready =
+    waiting.length > 0
+      ? notOk(Reason.WaitingForInstanceState, `instance is ${observed.status}: ${waiting.join("; ")}`)
+      : restartHeld.length > 0
+        ? notOk(Reason.WaitingForRestart, heldMessage(restartHeld))
+        : IN_SYNC;
   const status: StatusChange = { ...base, ready, pendingChanges: p.heldBack.map((h) => h.field), applied: {} };
+  if (restartHeld.length > 0) status.restartRequired = { status: "True", reason: Reason.RestartPending, message: heldMessage(restartHeld) };
+  // A restart hold is not polled for: the resync's read notices the restart (a later StartTime).
   const next: Next = waiting.length > 0 ? "statePoll" : "resync";
   if (!p.request) {
     const events: EventToRecord[] = waiting.length > 0 ? [{ type: "Normal", reason: Reason.WaitingForInstanceState, message: ready.message }] : [];

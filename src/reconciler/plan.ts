@@ -11,7 +11,7 @@
  * Every per-field fact (where the desired value is, how it is compared, which states allow it,
  * restart) comes from the field table in src/api/fields.ts; this module only applies it.
  */
-import type { AppliedSource, EcsInstanceAttributesSpec } from "../api/index.js";
+import type { AppliedSource, EcsInstanceAttributesSpec, RestartHold } from "../api/index.js";
 import {
   comparedByVersion,
   EXTRA_READS,
@@ -47,13 +47,16 @@ export interface PlanInputs {
   applied?: { password?: AppliedSource | undefined; userData?: AppliedSource | undefined } | undefined;
   /** status.observedGeneration, when the last reconcile of that generation synced without error. */
   lastSyncedGeneration?: number | undefined;
+  /** The restart holds in force (restart-holds.ts): such a field is not sent until the instance restarts. */
+  restartHolds?: readonly RestartHold[] | undefined;
 }
 
 export type { RequiredState };
 
 export interface HeldBack {
   field: string;
-  needs: RequiredState;
+  /** An instance state, or a restart of the instance (a restart hold). */
+  needs: RequiredState | "a restart";
 }
 
 export interface Plan {
@@ -123,7 +126,14 @@ export function plan(inputs: PlanInputs): Plan {
   for (const row of FIELD_ROWS) {
     const send = wanted(row, inputs);
     if (send === undefined) continue;
+    const hold = inputs.restartHolds?.find((h) => h.field === row.name);
+    // Sent already; ECS shows the new value after the restart: not drift, not sent again.
+    if (hold?.cause === "Applied" && hold.value === send.value) continue;
     differences.push(row.name);
+    if (hold?.cause === "NeedRestart") {
+      heldBack.push({ field: row.name, needs: "a restart" });
+      continue;
+    }
     if (!stateAllows(row.states, observed.status)) {
       heldBack.push({ field: row.name, needs: row.states! });
       continue;

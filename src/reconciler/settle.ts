@@ -5,8 +5,9 @@
 import { type AppliedSource, ConditionType, type EcsInstanceAttributesStatus, Reason, removeCondition, toRfc3339 } from "../api/index.js";
 import type { EcsError } from "../cloud/errors.js";
 import { modifyFields, observedAfterModify } from "../cloud/model.js";
-import type { Decision, EventToRecord, StatusChange } from "./decide.js";
+import type { Decision, EventToRecord, ModifyIntent, StatusChange } from "./decide.js";
 import { failureStatus } from "./error-policy.js";
+import { heldMessage, holdsAfterApply, holdsAfterNeedRestart, isNeedRestart } from "./restart-holds.js";
 
 /** What execute did with the decision's Modify. */
 export type ExecuteResult =
@@ -19,6 +20,7 @@ export type Outcome = Pick<Decision, "status" | "events" | "next" | "error">;
 export function settle(decision: Decision, result: ExecuteResult): Outcome {
   const m = decision.modify;
   if (!m || result.kind === "none") return decision;
+  if (result.kind === "failed" && isNeedRestart(result.error)) return heldForRestart(decision, m, result.error, result.at);
   if (result.kind === "failed") {
     const f = failureStatus(result.error, result.at);
     return {
@@ -37,6 +39,7 @@ export function settle(decision: Decision, result: ExecuteResult): Outcome {
   const status: StatusChange = {
     ...decision.status!,
     observed: observedAfterModify(m.observed, m.request),
+    restartHolds: holdsAfterApply(decision.status?.restartHolds ?? [], m.request, result.at, m.observed.startTime),
     applied,
     ...(restart
       ? {
@@ -51,6 +54,28 @@ export function settle(decision: Decision, result: ExecuteResult): Outcome {
   };
   const event: EventToRecord = { type: "Normal", reason: "Applied", message: `ModifyInstanceAttribute set ${fields.join(", ")} (RequestId ${result.requestId ?? "unknown"})` };
   return { status, events: [...decision.events, event], next: decision.next };
+}
+
+/**
+ * ECS refused the change until the instance restarts: hold those fields (status.restartHolds) and
+ * come back after a state poll to apply the others without them. Not rethrown: the hold, not the
+ * queue's backoff, decides when the field is sent again (after the restart), so it costs one call.
+ */
+function heldForRestart(decision: Decision, m: ModifyIntent, error: EcsError, at: Date): Outcome {
+  const f = failureStatus(error, at)!;
+  const restartHolds = holdsAfterNeedRestart(decision.status?.restartHolds ?? [], m.request, at, m.observed.startTime);
+  const held = restartHolds.filter((h) => h.cause === "NeedRestart").map((h) => h.field);
+  const message = heldMessage(held);
+  const status: StatusChange = {
+    ready: { status: "False", reason: Reason.WaitingForRestart, message },
+    synced: f.synced,
+    error: f.error,
+    observed: m.observed,
+    pendingChanges: m.differences,
+    restartHolds,
+    restartRequired: { status: "True", reason: Reason.RestartPending, message },
+  };
+  return { status, events: [{ type: "Warning", ...f.event }], next: "statePoll" };
 }
 
 /** The previous status with RestartRequired dropped when its clock restarts (it becomes this apply's time). */

@@ -13,6 +13,7 @@ import {
   ConditionType,
   type EcsErrorStatus,
   type EcsInstanceAttributesStatus,
+  type RestartHold,
   setCondition,
   toRfc3339,
 } from "../api/index.js";
@@ -38,6 +39,8 @@ export interface StatusOutcome {
   pendingChanges?: string[] | undefined;
   /** null clears status.error; undefined keeps it. */
   error?: EcsErrorStatus | null | undefined;
+  /** The restart holds now (restart-holds.ts); undefined keeps the previous ones. */
+  restartHolds?: RestartHold[] | undefined;
   /** Sources applied in this reconcile (merged into appliedSecretVersions). */
   applied?: { password?: AppliedSource | undefined; userData?: AppliedSource | undefined } | undefined;
 }
@@ -84,6 +87,10 @@ export function nextStatus(prev: EcsInstanceAttributesStatus | undefined, out: S
     // Keep the previous lastTime when the same error repeats, so status does not churn per attempt.
     const same = prev?.error && prev.error.code === out.error.code && prev.error.message === out.error.message;
     next.error = same ? { ...out.error, lastTime: prev.error!.lastTime } : out.error;
+  }
+  if (out.restartHolds !== undefined) {
+    if (out.restartHolds.length > 0) next.restartHolds = out.restartHolds;
+    else delete next.restartHolds;
   }
   if (out.applied?.password || out.applied?.userData) {
     next.appliedSecretVersions = {

@@ -9,6 +9,8 @@ import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { type ConditionUse, ConditionType, REASON_DOCS, Reason, type ReasonName } from "../../../src/api/conditions.js";
+import { type EcsInstanceAttributes, validateSpec } from "../../../src/api/index.js";
+import { decide } from "../../../src/reconciler/decide.js";
 
 const root = join(import.meta.dirname, "../../..");
 const DOC = join(root, "docs/api.md");
@@ -99,5 +101,15 @@ describe("docs/api.md condition tables", () => {
     expect(reconcilerReasons().has("Paused")).toBe(true);
     const readme = readFileSync(join(root, "README.md"), "utf8");
     expect(readme).toMatch(/\| `Paused` \| Ready\/Synced=False \|/);
+  });
+
+  it("Paused sets Ready=False and Synced=False, as the reconciler decides", () => {
+    expect(REASON_DOCS.Paused.uses).toEqual(["Ready=False", "Synced=False"]);
+    const obj = {
+      metadata: { namespace: "ns", name: "a", annotations: { "ecs.alicloud.dev/paused": "true" } },
+      spec: { instanceId: "i-1", regionId: "cn-hangzhou" },
+    } as unknown as EcsInstanceAttributes;
+    const d = decide({ obj, spec: validateSpec(obj.spec), inputs: {}, now: new Date() });
+    expect("read" in d ? undefined : d.status).toMatchObject({ ready: { status: "False", reason: "Paused" }, synced: { status: "False", reason: "Paused" } });
   });
 });

@@ -1,0 +1,112 @@
+// Restart holds (src/reconciler/restart-holds.ts) through decide and settle, pure: a hostname ECS
+// refused with InvalidInstanceStatus.NeedRestart is not sent again until a later StartTime, the
+// other fields still apply, and a hostname that ECS shows only after the restart is not re-sent.
+import { describe, expect, it } from "vitest";
+import { type EcsInstanceAttributes, type RestartHold, validateSpec } from "../../../src/api/index.js";
+import { EcsError } from "../../../src/cloud/errors.js";
+import { decide, type Decision, type World } from "../../../src/reconciler/decide.js";
+import { activeHolds, holdsAfterApply, holdsAfterNeedRestart } from "../../../src/reconciler/restart-holds.js";
+import { settle } from "../../../src/reconciler/settle.js";
+import { observedInstance } from "./fixtures.js";
+
+const t0 = new Date("2026-11-27T10:00:00Z");
+const needRestart = () => new EcsError({ code: "InvalidInstanceStatus.NeedRestart", message: "The instance needs a restart.", action: "ModifyInstanceAttribute", httpStatus: 404 });
+
+function world(spec: Record<string, unknown>, holds: RestartHold[] | undefined, observed = observedInstance()): World {
+  const obj = {
+    apiVersion: "ecs.alicloud.dev/v1alpha1",
+    kind: "EcsInstanceAttributes",
+    metadata: { namespace: "ns", name: "a", uid: "u", generation: 2 },
+    spec: { instanceId: "i-bp1abc", regionId: "cn-hangzhou", ...spec },
+    status: holds ? { restartHolds: holds } : undefined,
+  } as unknown as EcsInstanceAttributes;
+  return { obj, spec: validateSpec(obj.spec), inputs: {}, instance: { observed }, now: t0 };
+}
+
+const decided = (w: World): Decision => {
+  const d = decide(w);
+  if ("read" in d) throw new Error("expected a decision");
+  return d;
+};
+
+describe("restart holds", () => {
+  it("NeedRestart holds the hostname, keeps the failure in status, and comes back by state poll without rethrowing", () => {
+    const d = decided(world({ hostName: "second", description: "d2" }, undefined));
+    expect(d.modify?.request).toMatchObject({ hostName: "second", description: "d2" });
+    const out = settle(d, { kind: "failed", error: needRestart(), at: t0 });
+    expect(out.error).toBeUndefined();
+    expect(out.next).toBe("statePoll");
+    expect(out.status?.restartHolds).toEqual([{ field: "hostName", cause: "NeedRestart", since: "2026-11-27T10:00:00Z", startTime: "2026-11-27T09:00:00Z" }]);
+    expect(out.status?.ready).toMatchObject({ status: "False", reason: "WaitingForRestart" });
+    expect(out.status?.ready.message).toContain("hostName");
+    expect(out.status?.restartRequired).toMatchObject({ status: "True", reason: "RestartPending" });
+    expect(out.status?.error?.code).toBe("InvalidInstanceStatus.NeedRestart");
+  });
+
+  it("while held, the next decision sends the other fields only, and then nothing until the restart", () => {
+    const holds: RestartHold[] = [{ field: "hostName", cause: "NeedRestart", since: "2026-11-27T10:00:00Z" }];
+    const d = decided(world({ hostName: "second", description: "d2" }, holds));
+    expect(d.modify?.request).toEqual({ instanceId: "i-bp1abc", description: "d2" });
+    expect(d.status?.pendingChanges).toEqual(["hostName"]);
+
+    const quiet = decided(world({ hostName: "second" }, holds));
+    expect(quiet.modify).toBeUndefined();
+    expect(quiet.next).toBe("resync"); // no state poll: the resync's read sees the restart
+    expect(quiet.status?.ready).toMatchObject({ status: "False", reason: "WaitingForRestart" });
+    expect(quiet.status?.restartHolds).toEqual(holds);
+  });
+
+  it("a later StartTime ends the hold: the hostname is sent again", () => {
+    const holds: RestartHold[] = [{ field: "hostName", cause: "NeedRestart", since: "2026-11-27T10:00:00Z" }];
+    const restarted = observedInstance({ startTime: "2026-11-27T10:05:00Z" });
+    const d = decided(world({ hostName: "second" }, holds, restarted));
+    expect(d.modify?.request).toEqual({ instanceId: "i-bp1abc", hostName: "second" });
+    expect(d.status?.restartHolds).toEqual([]);
+  });
+
+  it("a hostname sent and shown only after the restart is not sent again; a different one is", () => {
+    const d = decided(world({ hostName: "first" }, undefined));
+    const applied = settle(d, { kind: "applied", requestId: "R", at: t0 });
+    const holds = applied.status?.restartHolds ?? [];
+    expect(holds).toEqual([{ field: "hostName", cause: "Applied", value: "first", since: "2026-11-27T10:00:00Z", startTime: "2026-11-27T09:00:00Z" }]);
+
+    // ECS still reads "old-host" (the fixture) until the restart: in sync, nothing sent.
+    const again = decided(world({ hostName: "first" }, holds));
+    expect(again.modify).toBeUndefined();
+    expect(again.status?.ready).toMatchObject({ status: "True", reason: "InSync" });
+    expect(again.status?.pendingChanges).toEqual([]);
+
+    const changed = decided(world({ hostName: "second" }, holds));
+    expect(changed.modify?.request).toEqual({ instanceId: "i-bp1abc", hostName: "second" });
+  });
+
+  it("holds of fields the spec no longer manages, or from before the last restart, are dropped", () => {
+    const holds: RestartHold[] = [
+      { field: "hostName", cause: "NeedRestart", since: "2026-11-27T10:00:00Z" },
+      { field: "password", cause: "NeedRestart", since: "2026-11-27T08:00:00Z" },
+    ];
+    const spec = validateSpec({ instanceId: "i-bp1abc", regionId: "cn-hangzhou", description: "xy" });
+    if (!spec.ok) throw new Error(spec.message);
+    expect(activeHolds(holds, observedInstance(), spec.value)).toEqual([]);
+    const withHost = validateSpec({ instanceId: "i-bp1abc", regionId: "cn-hangzhou", hostName: "web-1" });
+    if (!withHost.ok) throw new Error(withHost.message);
+    expect(activeHolds(holds, observedInstance({ startTime: "2026-11-27T09:00:00Z" }), withHost.value).map((h) => h.field)).toEqual(["hostName"]);
+  });
+
+  it("a restart in the minute the hold began shows as a changed StartTime and ends the hold", () => {
+    const hold: RestartHold = { field: "hostName", cause: "NeedRestart", since: "2026-11-27T10:00:40Z", startTime: "2026-11-27T09:00Z" };
+    const spec = validateSpec({ instanceId: "i-bp1abc", regionId: "cn-hangzhou", hostName: "web-1" });
+    if (!spec.ok) throw new Error(spec.message);
+    expect(activeHolds([hold], observedInstance({ startTime: "2026-11-27T09:00Z" }), spec.value)).toEqual([hold]);
+    expect(activeHolds([hold], observedInstance({ startTime: "2026-11-27T10:00Z" }), spec.value)).toEqual([]);
+  });
+
+  it("NeedRestart without a hostname in the request holds every restart field it sent; secrets never get a value", () => {
+    expect(holdsAfterNeedRestart([], { instanceId: "i", password: "Secret#123", description: "d" }, t0)).toEqual([
+      { field: "password", cause: "NeedRestart", since: "2026-11-27T10:00:00Z" },
+    ]);
+    expect(holdsAfterApply([], { instanceId: "i", password: "Secret#123", hostName: "h" }, t0)).toEqual([
+      { field: "hostName", cause: "Applied", value: "h", since: "2026-11-27T10:00:00Z" },
+    ]);
+  });
+});
