@@ -37,7 +37,7 @@ async function chartAt(commit: string, dest: string): Promise<string> {
   const { stdout } = await execFileP("git", ["-C", repoRoot, "archive", "--format=tar", commit, CHART_PATH], { encoding: "buffer", maxBuffer: 64 << 20 });
   await mkdir(dest, { recursive: true });
   await new Promise<void>((res, rej) => {
-    const tar = execFile("tar", ["-x", "-C", dest], (err) => (err ? rej(err) : res()));
+    const tar = execFile("tar", ["-x", "-C", dest], (err) => (err ? rej(new Error(`tar failed: ${err.message}`)) : res()));
     tar.stdin?.end(stdout);
   });
   return join(dest, CHART_PATH);
