@@ -192,7 +192,7 @@ describe("helm chart", () => {
     const bad = await runHelm(["install", release, CHART_DIR, kc, "-n", ns, "--create-namespace", "--set-string", "replicaCount=two"]);
     expect(bad.code).not.toBe(0);
     expect(bad.stderr).toMatch(/at '\/replicaCount': got string, want integer/);
-    // crds.enabled=false: the shared control plane's CRD came from crds/ (test/support/global-setup.ts),
+    // crds.enabled=false: the shared control plane's CRD came from crds/ (harness/global-setup.ts),
     // not from a release; upgrade.test.ts covers the chart owning it.
     const inst = await runHelm(["install", release, CHART_DIR, kc, "-n", ns, "--create-namespace",
       "--set", "credentials.existingSecret=alibaba-cloud-credentials", "--set", "crds.enabled=false"]);

@@ -2,21 +2,14 @@
  * The controller binary's CLI as a process (src/main.ts through tsx, as the tests run it):
  * `--version`, and pflag's `--flag=false` form and its error, with the documented exit codes.
  */
-import { spawn } from "node:child_process";
-import { once } from "node:events";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { type Exec, repoRoot } from "./support.js";
+import { type ExecResult, run } from "../../../harness/exec.js";
+import { repoRoot } from "./support.js";
 
-async function controller(args: string[]): Promise<Exec> {
-  const child = spawn(process.execPath, ["--import", "tsx", join(repoRoot, "src/main.ts"), ...args], { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"] });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
-  child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
-  const [code] = (await once(child, "exit")) as [number | null];
-  return { stdout, stderr, code: code ?? -1 };
+function controller(args: string[]): Promise<ExecResult> {
+  return run(process.execPath, ["--import", "tsx", join(repoRoot, "src/main.ts"), ...args], { cwd: repoRoot });
 }
 
 describe("controller CLI", () => {

@@ -4,22 +4,15 @@
  * CRD's schema, and the Argo CD / Flux objects point at paths and resources that exist.
  */
 import { existsSync } from "node:fs";
-import { spawn } from "node:child_process";
-import { once } from "node:events";
 import { join } from "node:path";
 import { beforeAll, describe, expect, inject, it } from "vitest";
-import { ensureNamespace, type Exec, type K8sObject, kubectl, parseObjects, repoRoot, uniqueName } from "./support.js";
+import { type ExecResult, run } from "../../../harness/exec.js";
+import { ensureNamespace, type K8sObject, kubectl, parseObjects, repoRoot, uniqueName } from "./support.js";
 
 const GITOPS = join(repoRoot, "examples/gitops");
 
-async function kustomize(dir: string): Promise<Exec> {
-  const child = spawn(join(inject("controlPlaneBinDir"), "kubectl"), ["kustomize", dir], { stdio: ["ignore", "pipe", "pipe"] });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
-  child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
-  const [code] = (await once(child, "exit")) as [number | null];
-  return { stdout, stderr, code: code ?? -1 };
+function kustomize(dir: string): Promise<ExecResult> {
+  return run(join(inject("controlPlaneBinDir"), "kubectl"), ["kustomize", dir]);
 }
 
 async function rendered(dir: string): Promise<{ text: string; objs: K8sObject[] }> {

@@ -19,7 +19,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse as parseYaml, stringify } from "yaml";
-import { type ControlPlane, startControlPlane } from "../../support/controlplane.js";
+import { type ControlPlane, startControlPlane } from "../../../harness/controlplane.js";
 import { CHART_DIR, repoRoot, runHelm, uniqueName } from "./support.js";
 
 const execFileP = promisify(execFile);
