@@ -9,9 +9,16 @@
 # steps without Docker, so the image contents are checked even where no Docker engine runs.
 
 ARG NODE_VERSION=24.21.0
+# Base images, overridable for registry mirrors where Docker Hub or gcr.io are slow or blocked:
+#   docker build --build-arg BUILD_IMAGE=<mirror>/node:24.21.0-bookworm-slim \
+#                --build-arg RUNTIME_IMAGE=<mirror>/distroless/nodejs24-debian12:nonroot .
+# BUILD_IMAGE (build and deps stages) must be a Debian-based Node 24 image with npm.
+ARG BUILD_IMAGE=node:${NODE_VERSION}-bookworm-slim
 ARG RUNTIME_IMAGE=gcr.io/distroless/nodejs24-debian12:nonroot
+# The image's version label; keep equal to package.json "version" (dockerfile.test.ts checks it).
+ARG VERSION=0.1.0
 
-FROM node:${NODE_VERSION}-bookworm-slim AS build
+FROM ${BUILD_IMAGE} AS build
 WORKDIR /src
 ENV npm_config_fund=false npm_config_audit=false npm_config_update_notifier=false
 COPY package.json package-lock.json ./
@@ -27,7 +34,7 @@ RUN npm pack --ignore-scripts --pack-destination /tmp \
  && tar -xzf /tmp/ecs-attributes-controller-*.tgz -C /app --strip-components=1 \
  && cp package-lock.json /app/
 
-FROM node:${NODE_VERSION}-bookworm-slim AS deps
+FROM ${BUILD_IMAGE} AS deps
 WORKDIR /app
 ENV npm_config_fund=false npm_config_audit=false npm_config_update_notifier=false
 COPY --from=build /app ./
@@ -37,6 +44,10 @@ RUN npm ci --omit=dev --ignore-scripts \
  && node dist/main.js --help >/dev/null
 
 FROM ${RUNTIME_IMAGE} AS runtime
+ARG VERSION
+LABEL org.opencontainers.image.title="ecs-attributes-controller" \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.licenses="Apache-2.0"
 WORKDIR /app
 ENV NODE_ENV=production
 # Owned by root and read-only to the controller's user.

@@ -1,6 +1,7 @@
 /**
  * Renders deploy/manifests/install.yaml (for `kubectl apply -f`) from the Helm chart with default
- * values, after copying crds/ into the chart's crds/ so both ship the same CRD.
+ * values, after copying crds/ into the chart's files/crds/ (templates/crds.yaml renders it, so
+ * `helm upgrade` applies CRD changes) so both ship the same CRD.
  *
  *   tsx scripts/render-manifests.ts           copy the CRD, write deploy/manifests/install.yaml
  *   tsx scripts/render-manifests.ts --check   exit 1 if either is missing or stale (CI)
@@ -16,7 +17,7 @@ const repoRoot = resolve(import.meta.dirname, "..");
 const CRD_FILE_NAME = "ecs.alicloud.dev_ecsinstanceattributes.yaml";
 /** The generated CRD (scripts/gen-crd.ts) and its copy inside the chart. */
 export const CRD_SOURCE = resolve(repoRoot, "crds", CRD_FILE_NAME);
-export const CHART_CRD = resolve(CHART_DIR, "crds", CRD_FILE_NAME);
+export const CHART_CRD = resolve(CHART_DIR, "files/crds", CRD_FILE_NAME);
 export const INSTALL_YAML = resolve(repoRoot, "deploy/manifests/install.yaml");
 /** Release name and namespace the rendered manifests use. */
 export const RELEASE_NAME = "ecs-attributes-controller";
@@ -37,7 +38,8 @@ export async function renderInstallYaml(): Promise<string> {
   const r = await runHelm([
     "template", RELEASE_NAME, CHART_DIR,
     "--namespace", RELEASE_NAMESPACE,
-    "--include-crds",
+    // The `helm test` Pod is for helm users; kubectl apply would run it once as a plain Pod.
+    "--skip-tests",
   ]);
   if (r.code !== 0) throw new Error(`helm template failed: ${r.stderr.trim()}`);
   const header = [

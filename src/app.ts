@@ -22,6 +22,7 @@ import { KubeWriteLimiter } from "./runtime/write-limiter.js";
 import { CoreResources, Informer, type KubeObject } from "./runtime/informer.js";
 import type { RuntimeMetrics } from "./runtime/metrics.js";
 import { annotationsChanged, anyOf, generationChanged, labelsChanged } from "./runtime/predicates.js";
+import { registerResourceGauge } from "./resource-metrics.js";
 
 export const VERSION_STRING = "0.1.0";
 
@@ -54,6 +55,7 @@ export interface BuiltApp {
 export function buildApp(deps: AppDeps): BuiltApp {
   const { config, log } = deps;
   const { resources, secrets, configMaps, indexes, objects } = watchResources(deps);
+  if (deps.metrics) registerResourceGauge(deps.metrics.registry, () => resources.list());
   const cloud = buildCloud(deps);
   const status = statusWriter<EcsInstanceAttributesStatus, EcsInstanceAttributes>(deps.kubeConfig, EIA_RESOURCE, log, new KubeWriteLimiter(config.kubeQps, config.kubeBurst));
   // The read-your-writes copy of a deleted resource would otherwise stay in memory for good.

@@ -5,6 +5,7 @@
  */
 import { parseArgs } from "node:util";
 import { z } from "zod";
+import { normalizeBoolFlags } from "./bool-flags.js";
 
 /** Parses "300ms", "10s", "10m", "1h", "1h30m" (Go duration style) or a bare number of seconds. */
 export function parseDuration(text: string): number {
@@ -88,6 +89,10 @@ export const configSchema = z.object({
   leaderElect: bool.default(false),
   leaderElectionNamespace: z.string().optional(),
   leaderElectionId: z.string().min(1).default("ecs-attributes-controller"),
+  // client-go's defaults and rules (see the refinement below).
+  leaderElectLeaseDuration: duration.default(15_000),
+  leaderElectRenewDeadline: duration.default(10_000),
+  leaderElectRetryPeriod: duration.default(2_000),
   metricsBindAddress: bindAddress.default(":8080"),
   healthProbeBindAddress: bindAddress.default(":8081"),
   logLevel: z.enum(["trace", "debug", "info", "warn", "error", "fatal"]).default("info"),
@@ -95,6 +100,14 @@ export const configSchema = z.object({
   shutdownTimeout: duration.default(30_000),
   kubeQps: numFromString(0).default(50),
   kubeBurst: intFromString(1).default(100),
+}).superRefine((c, ctx) => {
+  // client-go refuses these too: a renewal must fit in the lease, and a retry (with its 20 % jitter)
+  // must fit in the renew deadline, or a healthy leader would lose its Lease.
+  if (c.leaderElectLeaseDuration <= c.leaderElectRenewDeadline) {
+    ctx.addIssue({ code: "custom", path: ["leaderElectLeaseDuration"], message: "must be greater than --leader-elect-renew-deadline" });
+  } else if (c.leaderElectRenewDeadline <= 1.2 * c.leaderElectRetryPeriod) {
+    ctx.addIssue({ code: "custom", path: ["leaderElectRenewDeadline"], message: "must be greater than 1.2 × --leader-elect-retry-period" });
+  }
 });
 
 export type Config = z.output<typeof configSchema>;
@@ -121,6 +134,9 @@ export const flags: Record<string, FlagSpec> = {
   "leader-elect": { key: "leaderElect", type: "boolean", help: "Use a Lease so only one replica reconciles (default false)" },
   "leader-election-namespace": { key: "leaderElectionNamespace", type: "string", help: "Namespace of the Lease (default: the pod's namespace)" },
   "leader-election-id": { key: "leaderElectionId", type: "string", help: "Name of the Lease (default ecs-attributes-controller)" },
+  "leader-elect-lease-duration": { key: "leaderElectLeaseDuration", type: "string", help: "How long standbys wait after the last renewal before taking the Lease (default 15s)" },
+  "leader-elect-renew-deadline": { key: "leaderElectRenewDeadline", type: "string", help: "How long the leader retries renewing before it gives up leading (default 10s)" },
+  "leader-elect-retry-period": { key: "leaderElectRetryPeriod", type: "string", help: "Interval between attempts to take or renew the Lease (default 2s)" },
   "metrics-bind-address": { key: "metricsBindAddress", type: "string", help: 'Prometheus /metrics address, "0" disables (default :8080)' },
   "health-probe-bind-address": { key: "healthProbeBindAddress", type: "string", help: 'Address of /healthz and /readyz, "0" disables (default :8081)' },
   "log-level": { key: "logLevel", type: "string", help: "trace|debug|info|warn|error|fatal (default info)" },
@@ -146,6 +162,7 @@ export function helpText(): string {
   for (const [name, spec] of Object.entries(flags)) {
     lines.push(`  --${name}${spec.type === "string" ? " VALUE" : ""}`.padEnd(36) + `${spec.help} [${envName(name)}]`);
   }
+  lines.push("  --version".padEnd(36) + "Print the version and exit");
   lines.push("  --help".padEnd(36) + "Show this help");
   return lines.join("\n");
 }
@@ -162,16 +179,18 @@ export function credentialEnv(config: Pick<Config, "region">, env: NodeJS.Proces
 }
 
 /** Reads flags (argv) over env and validates them; throws ConfigError with a one-line reason. */
-export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env): Config | "help" {
-  const options: Record<string, { type: "string" | "boolean" }> = { help: { type: "boolean" } };
+export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env): Config | "help" | "version" {
+  const options: Record<string, { type: "string" | "boolean" }> = { help: { type: "boolean" }, version: { type: "boolean" } };
   for (const [name, spec] of Object.entries(flags)) options[name] = { type: spec.type };
+  const boolFlags = new Set(Object.entries(options).filter(([, o]) => o.type === "boolean").map(([n]) => n));
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, options, strict: true, allowPositionals: false, allowNegative: true });
+    parsed = parseArgs({ args: normalizeBoolFlags(argv, boolFlags), options, strict: true, allowPositionals: false, allowNegative: true });
   } catch (e) {
     throw new ConfigError((e as Error).message);
   }
   if (parsed.values["help"]) return "help";
+  if (parsed.values["version"]) return "version";
 
   const raw: Record<string, unknown> = {};
   for (const [name, spec] of Object.entries(flags)) {

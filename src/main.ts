@@ -3,6 +3,7 @@
  * ecs-attributes-controller entry point: flags → config → wiring → run until SIGTERM/SIGINT.
  * Exit codes: 0 clean shutdown, 1 runtime failure, 2 bad configuration (one-line reason on stderr).
  */
+import { VERSION_STRING } from "./app.js";
 import { ConfigError, helpText, loadConfig } from "./config.js";
 import { runController } from "./run.js";
 
@@ -16,6 +17,10 @@ try {
 }
 if (config === "help") {
   process.stdout.write(`${helpText()}\n`);
+  process.exit(0);
+}
+if (config === "version") {
+  process.stdout.write(`ecs-attributes-controller ${VERSION_STRING}\n`);
   process.exit(0);
 }
 

@@ -80,9 +80,10 @@ describe("helm chart", () => {
   });
 
   it("renders the documented defaults: 2 replicas with leader election, probes, restricted security, grace above shutdown", () => {
-    expect(defaults.map((o) => o.kind).sort()).toEqual(
-      ["ClusterRole", "ClusterRoleBinding", "Deployment", "Role", "RoleBinding", "Service", "ServiceAccount"],
-    );
+    expect(defaults.map((o) => o.kind).sort()).toEqual([
+      "ClusterRole", "ClusterRoleBinding", "CustomResourceDefinition", "Deployment", "Pod", "PodDisruptionBudget", "Role",
+      "RoleBinding", "Service", "ServiceAccount",
+    ]);
     const dep = deploymentOf(defaults);
     expect(dep.spec.replicas).toBe(2);
     const pod = dep.spec.template.spec;
@@ -113,6 +114,7 @@ describe("helm chart", () => {
   it("renders every option of the full values file into the manifests", () => {
     expect(new Set(all.map((o) => o.kind))).toEqual(new Set([
       "NetworkPolicy", "PodDisruptionBudget", "ServiceAccount", "Role", "RoleBinding", "Service", "Deployment", "ServiceMonitor",
+      "PodMonitor", "PrometheusRule", "ConfigMap", "CustomResourceDefinition", "Pod",
     ]));
     const c = containerOf(all);
     expect(c.args).toEqual(expect.arrayContaining([
@@ -121,6 +123,7 @@ describe("helm chart", () => {
       "--resync-period=1h30m", "--leader-elect", `--leader-election-namespace=${leaseNs}`, "--leader-election-id=ecsattrs-leader",
       "--metrics-bind-address=:9090", "--health-probe-bind-address=:9091", "--log-level=debug", "--log-format=pretty",
       "--shutdown-timeout=20s", "--kube-qps=20.5", "--kube-burst=40", "--ecs-burst=12",
+      "--leader-elect-lease-duration=30s", "--leader-elect-renew-deadline=20s", "--leader-elect-retry-period=4s",
     ]));
     expect(c.image).toBe("registry.example.com/platform/ecs-attributes-controller@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef");
     const env = Object.fromEntries((c.env ?? []).map((e) => [e.name, e.valueFrom?.secretKeyRef ?? e.value]));
@@ -165,17 +168,19 @@ describe("helm chart", () => {
   });
 
   it("the render with every option set is accepted by the API server", async () => {
-    // The optional ServiceMonitor needs prometheus-operator's CRD; install a stand-in.
-    await kubectlOk(["apply", "-f", fixture("servicemonitor-crd.yaml")]);
-    await kubectlOk(["wait", "--for=condition=Established", "--timeout=60s", "crd/servicemonitors.monitoring.coreos.com"]);
+    // The optional ServiceMonitor, PodMonitor and PrometheusRule need prometheus-operator's CRDs; install stand-ins.
+    await kubectlOk(["apply", "-f", fixture("servicemonitor-crd.yaml"), "-f", fixture("prometheus-operator-crds.yaml")]);
+    for (const name of ["servicemonitors", "podmonitors", "prometheusrules"]) {
+      await kubectlOk(["wait", "--for=condition=Established", "--timeout=60s", `crd/${name}.monitoring.coreos.com`]);
+    }
     let r = await kubectl(["apply", "--dry-run=server", "-f", "-"], { input: allText });
     // Discovery of a just-established CRD can lag by a moment.
-    for (let i = 0; i < 20 && r.code !== 0 && /no matches for kind "ServiceMonitor"/.test(r.stderr); i++) {
+    for (let i = 0; i < 20 && r.code !== 0 && /no matches for kind "(ServiceMonitor|PodMonitor|PrometheusRule)"/.test(r.stderr); i++) {
       await new Promise((res) => setTimeout(res, 500));
       r = await kubectl(["apply", "--dry-run=server", "-f", "-"], { input: allText });
     }
     expect(r.code, r.stderr).toBe(0);
-    for (const kind of ["networkpolicy", "poddisruptionbudget", "servicemonitor", "deployment", "role", "rolebinding", "service", "serviceaccount"]) {
+    for (const kind of ["networkpolicy", "poddisruptionbudget", "servicemonitor", "podmonitor", "prometheusrule", "configmap", "pod", "deployment", "role", "rolebinding", "service", "serviceaccount"]) {
       expect(r.stdout).toMatch(new RegExp(`^${kind}(\\.[a-z0-9.]+)?/\\S+ created \\(server dry run\\)$`, "m"));
     }
   });
@@ -187,8 +192,10 @@ describe("helm chart", () => {
     const bad = await runHelm(["install", release, CHART_DIR, kc, "-n", ns, "--create-namespace", "--set-string", "replicaCount=two"]);
     expect(bad.code).not.toBe(0);
     expect(bad.stderr).toMatch(/at '\/replicaCount': got string, want integer/);
+    // crds.enabled=false: the shared control plane's CRD came from crds/ (harness/global-setup.ts),
+    // not from a release; upgrade.test.ts covers the chart owning it.
     const inst = await runHelm(["install", release, CHART_DIR, kc, "-n", ns, "--create-namespace",
-      "--set", "credentials.existingSecret=alibaba-cloud-credentials"]);
+      "--set", "credentials.existingSecret=alibaba-cloud-credentials", "--set", "crds.enabled=false"]);
     expect(inst.code, inst.stderr).toBe(0);
     expect(inst.stdout).toContain("STATUS: deployed");
     expect(inst.stdout).toContain(`kubectl -n ${ns} rollout status deployment/${release}-ecs-attributes-controller`);
@@ -199,7 +206,7 @@ describe("helm chart", () => {
     expect(un.code, un.stderr).toBe(0);
     const gone = await kubectl(["get", "clusterrole", `${release}-ecs-attributes-controller`]);
     expect(gone.code).not.toBe(0);
-    // The CRD stays: Helm never deletes crds/ content, so users' resources survive an uninstall.
+    // The CRD stays: it was not the release's (with crds.enabled the keep policy does the same).
     expect((await kubectl(["get", "crd", "ecsinstanceattributes.ecs.alicloud.dev"])).code).toBe(0);
   });
 

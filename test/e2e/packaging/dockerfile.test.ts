@@ -64,9 +64,22 @@ describe("Dockerfile", () => {
 
   it("pins Node 24 bases by tag: slim for building, distroless for running", () => {
     expect(df.args["NODE_VERSION"]).toMatch(/^24\.\d+\.\d+$/);
-    expect(df.stages[0]!.from).toBe("node:${NODE_VERSION}-bookworm-slim");
+    // Overridable for mirrors (BUILD_IMAGE / RUNTIME_IMAGE); the defaults are the upstream names.
+    expect(df.stages[0]!.from).toBe("${BUILD_IMAGE}");
+    expect(df.stages[1]!.from).toBe("${BUILD_IMAGE}");
+    expect(df.args["BUILD_IMAGE"]).toBe("node:${NODE_VERSION}-bookworm-slim");
     expect(runtime.from).toBe("${RUNTIME_IMAGE}");
     expect(df.args["RUNTIME_IMAGE"]).toMatch(/^gcr\.io\/distroless\/nodejs24-debian\d+:nonroot$/);
+  });
+
+  it("labels the image with the version --version prints and package.json declares", async () => {
+    const pkg = JSON.parse(await readFile(join(repoRoot, "package.json"), "utf8")) as { version: string };
+    const { VERSION_STRING } = await import("../../../src/app.js");
+    expect(df.args["VERSION"]).toBe(pkg.version);
+    expect(VERSION_STRING).toBe(pkg.version);
+    expect(runtime.body.filter((i) => i.op === "ARG").map((i) => i.args)).toContain("VERSION");
+    const label = runtime.body.find((i) => i.op === "LABEL")?.args ?? "";
+    expect(label).toContain('org.opencontainers.image.version="${VERSION}"');
   });
 
   it("needs no shell at runtime and runs node dist/main.js as the chart's non-root user", async () => {

@@ -11,10 +11,10 @@ import {
 import { ensureNamespace, findObject, kubectl, parseObjects } from "./support.js";
 
 describe("generated manifests", () => {
-  it("the chart's crds/ holds a byte-identical copy of crds/", async () => {
+  it("the chart's files/crds/ holds a byte-identical copy of crds/", async () => {
     const [source, copy] = await Promise.all([readFile(CRD_SOURCE, "utf8"), readFile(CHART_CRD, "utf8")]);
     expect(copy.length).toBeGreaterThan(0);
-    expect(copy === source, "deploy/helm/ecs-attributes-controller/crds/ differs from crds/: run npm run gen:manifests").toBe(true);
+    expect(copy === source, "deploy/helm/ecs-attributes-controller/files/crds/ differs from crds/: run npm run gen:manifests").toBe(true);
   });
 
   it("deploy/manifests/install.yaml is up to date with the chart (run npm run gen:manifests)", async () => {
@@ -27,8 +27,14 @@ describe("generated manifests", () => {
     const objs = parseObjects(await readFile(INSTALL_YAML, "utf8"));
     expect(objs[0]?.kind).toBe("Namespace");
     expect(objs[0]?.metadata.name).toBe(RELEASE_NAMESPACE);
+    // The CRD from crds/, with the chart's labels and the keep policy added (templates/crds.yaml).
     const crd = findObject(objs, "CustomResourceDefinition");
-    expect(crd).toEqual(parseYaml(await readFile(CRD_SOURCE, "utf8")));
+    const source = parseYaml(await readFile(CRD_SOURCE, "utf8")) as typeof crd;
+    expect(crd.spec).toEqual(source.spec);
+    expect(crd.metadata.name).toBe(source.metadata.name);
+    expect(crd.metadata.labels).toMatchObject(source.metadata.labels ?? {});
+    expect(crd.metadata.annotations).toEqual({ "helm.sh/resource-policy": "keep" });
+    expect(objs.some((o) => o.metadata.annotations?.["helm.sh/hook"])).toBe(false);
     for (const o of objs.filter((x) => !["Namespace", "CustomResourceDefinition", "ClusterRole", "ClusterRoleBinding"].includes(x.kind))) {
       expect(o.metadata.namespace, `${o.kind}/${o.metadata.name}`).toBe(RELEASE_NAMESPACE);
     }

@@ -48,12 +48,27 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- default .Release.Namespace .Values.leaderElection.namespace }}
 {{- end }}
 
-{{- define "eac.image" -}}
-{{- if .Values.image.digest }}
-{{- printf "%s@%s" .Values.image.repository .Values.image.digest }}
-{{- else }}
-{{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) }}
+{{/* registry/repository, or repository alone when registry is empty (mirrors: set only registry). */}}
+{{- define "eac.imageName" -}}
+{{- if .registry }}{{ printf "%s/%s" .registry .repository }}{{ else }}{{ .repository }}{{ end }}
 {{- end }}
+
+{{- define "eac.image" -}}
+{{- $name := include "eac.imageName" .Values.image }}
+{{- if .Values.image.digest }}
+{{- printf "%s@%s" $name .Values.image.digest }}
+{{- else }}
+{{- printf "%s:%s" $name (default .Chart.AppVersion .Values.image.tag) }}
+{{- end }}
+{{- end }}
+
+{{- define "eac.testImage" -}}
+{{- printf "%s:%s" (include "eac.imageName" .Values.tests.image) .Values.tests.image.tag }}
+{{- end }}
+
+{{/* The Service in front of the pods' metrics and health ports (helm test reaches /readyz through it). */}}
+{{- define "eac.serviceName" -}}
+{{- printf "%s-metrics" (include "eac.fullname" .) | trunc 63 | trimSuffix "-" }}
 {{- end }}
 
 {{/* terminationGracePeriodSeconds: explicit, or shutdown timeout + 15 s for the process to exit. */}}
@@ -86,7 +101,34 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- if and .Values.metrics.serviceMonitor.enabled (not (and .Values.metrics.enabled .Values.metrics.service.enabled)) }}
 {{- fail "metrics.serviceMonitor.enabled needs metrics.enabled and metrics.service.enabled" }}
 {{- end }}
+{{- if and .Values.metrics.podMonitor.enabled (not .Values.metrics.enabled) }}
+{{- fail "metrics.podMonitor.enabled needs metrics.enabled" }}
+{{- end }}
+{{- if and (or .Values.metrics.prometheusRule.enabled .Values.metrics.dashboard.enabled) (not .Values.metrics.enabled) }}
+{{- fail "metrics.prometheusRule.enabled and metrics.dashboard.enabled need metrics.enabled (they query the controller's metrics)" }}
+{{- end }}
+{{- if and .Values.tests.enabled (not .Values.metrics.service.enabled) }}
+{{- fail "tests.enabled needs metrics.service.enabled: the helm test Pod reaches /readyz through that Service" }}
+{{- end }}
 {{- if and .Values.credentials.existingSecret (or (not .Values.credentials.accessKeyIdKey) (not .Values.credentials.accessKeySecretKey)) }}
 {{- fail "credentials.existingSecret is set: credentials.accessKeyIdKey and credentials.accessKeySecretKey must name keys in it" }}
+{{- end }}
+{{- end }}
+
+{{/* HTTP(S)_PROXY / NO_PROXY in both spellings (tools differ in which one they read). */}}
+{{- define "eac.proxyEnv" -}}
+{{- $p := .Values.proxy }}
+{{- if or $p.httpProxy $p.httpsProxy }}
+{{- range $name, $value := dict "HTTP_PROXY" $p.httpProxy "HTTPS_PROXY" $p.httpsProxy "NO_PROXY" $p.noProxy }}
+{{- if $value }}
+- name: {{ $name }}
+  value: {{ $value | quote }}
+- name: {{ lower $name }}
+  value: {{ $value | quote }}
+{{- end }}
+{{- end }}
+# Node's own http/https/fetch clients read the variables above only with this switch (Node >= 24.5).
+- name: NODE_USE_ENV_PROXY
+  value: "1"
 {{- end }}
 {{- end }}
