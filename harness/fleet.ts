@@ -252,11 +252,6 @@ export class Fleet {
   }
 }
 
-/** Every call-log record (the log is capped by the emulator's capacity; check `seq` continuity). */
-export async function allCalls(admin: EmulatorAdmin, query: { action?: string } = {}): Promise<CallRecord[]> {
-  return admin.callLog(query);
-}
-
 /** Groups call records by their InstanceId parameter. */
 export function byInstance(calls: readonly CallRecord[]): Map<string, CallRecord[]> {
   const out = new Map<string, CallRecord[]>();

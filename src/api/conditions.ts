@@ -28,7 +28,6 @@ export const ConditionType = {
   /** Password, hostname or user data were applied and the instance has not been restarted since. */
   RestartRequired: "RestartRequired",
 } as const;
-export type ConditionTypeName = (typeof ConditionType)[keyof typeof ConditionType];
 
 /**
  * The stable reason vocabulary. ECS codes that have no entry here are carried through

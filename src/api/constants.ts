@@ -29,9 +29,6 @@ export const PAUSED_ANNOTATION = `${GROUP}/paused`;
  * `JoinedGroupLimitExceed`, which the controller reports as a terminal error.
  */
 export const MAX_SECURITY_GROUPS_PER_INSTANCE = 16;
-/** The default per-instance security-group quota (same source); informational, not enforced. */
-export const DEFAULT_SECURITY_GROUPS_QUOTA = 5;
-
 /**
  * Largest raw (decoded) user data ECS accepts: 32 KB before Base64 encoding.
  * Source: ecs-api.md §2 `UserData` (SDK doc and the current API page; the 2021 docs said 16 KB).

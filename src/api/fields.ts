@@ -152,7 +152,7 @@ function dns<P extends string, T extends FieldType>(param: P, type: T) {
 export type FieldName = (typeof FIELDS)[number]["name"];
 
 /** The rows as the wider FieldRow type (for code that iterates without caring which row). */
-export const FIELD_ROWS: readonly FieldRow[] = FIELDS;
+export const FIELD_ROWS: readonly FieldRow[] = [...FIELDS];
 
 /** The extra reads the table uses, in table order. */
 export const EXTRA_READS: readonly ExtraRead[] = FIELD_ROWS.flatMap((r) => ("extra" in r.read ? [r.read.extra] : []));

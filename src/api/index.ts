@@ -8,4 +8,4 @@ export * from "./spec.js";
 export * from "./status.js";
 export * from "./conditions.js";
 export * from "./validate.js";
-export { buildCrd, buildOpenApiSchema, renderCrdYaml, toStructural, zodToOpenApi, assertRe2Compatible, CRD_YAML_HEADER, type SchemaNode } from "./crd.js";
+export { buildCrd, renderCrdYaml, toStructural, zodToOpenApi, assertRe2Compatible } from "./crd.js";

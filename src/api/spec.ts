@@ -263,9 +263,16 @@ export const specSchema = z
 export type EcsInstanceAttributesSpec = z.output<typeof specSchema>;
 /** The spec as a user writes it (managementPolicy optional). */
 export type EcsInstanceAttributesSpecInput = z.input<typeof specSchema>;
+// The API's named types, for code that embeds or generates resources (not used inside src/).
+/** @public */
 export type SecretKeyRef = z.output<typeof passwordSecretRefSchema>;
+/** @public */
 export type UserDataSource = z.output<typeof userDataSchema>;
+/** @public */
 export type CpuOptions = z.output<typeof cpuOptionsSchema>;
+/** @public */
 export type PrivateDnsNameOptions = z.output<typeof privateDnsNameOptionsSchema>;
+/** @public */
 export type ManagementPolicy = z.output<typeof managementPolicySchema>;
+/** @public */
 export type CreditSpecification = z.output<typeof creditSpecificationSchema>;

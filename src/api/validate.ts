@@ -29,7 +29,7 @@ export interface EcsInstanceAttributesInput {
   status?: EcsInstanceAttributesStatus;
 }
 
-/** The list object returned by LIST calls. */
+/** The list object returned by LIST calls (for clients of the API; unused inside src/). @public */
 export interface EcsInstanceAttributesList {
   apiVersion: typeof API_VERSION;
   kind: typeof LIST_KIND;

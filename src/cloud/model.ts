@@ -63,9 +63,6 @@ export type ObservedInstance = ObservedAttributes & {
   primaryNetworkInterfaceId: string | undefined;
 };
 
-/** `core` is read as `CpuOptions.CoreCount` and written as `CpuOptions.Core`; `topologyType` `""` when unset. */
-export type ObservedCpuOptions = ObservedInstance["cpuOptions"];
-export type PrivateDnsNameOptions = ObservedInstance["privateDnsNameOptions"];
 
 /** Which extra single-instance reads to make (each costs one call per instance; see src/api/fields.ts). */
 export type ReadExtras = { [K in ExtraRead]?: boolean | undefined };

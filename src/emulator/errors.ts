@@ -260,6 +260,3 @@ export function errorForCode(code: string, status?: number, message?: string): E
   );
 }
 
-export function isKnownCode(code: string): code is KnownErrorCode {
-  return Object.hasOwn(ERROR_TABLE, code);
-}

@@ -165,7 +165,6 @@ export const seedSchema = z.object({
   instances: z.array(instanceSchema).default([]),
 });
 export type SeedInput = z.input<typeof seedSchema>;
-export type Seed = z.output<typeof seedSchema>;
 
 /** Admin PATCH of an instance: any subset of these fields (no defaults are applied). */
 export const instancePatchSchema = z

@@ -4,7 +4,7 @@ import { describeNetworkInterfaces, describeSecurityGroups } from "./network.js"
 import { rebootInstance, startInstance, stopInstance } from "./power.js";
 import type { ActionHandler } from "./types.js";
 
-export type { ActionContext, ActionHandler } from "./types.js";
+export type { ActionHandler } from "./types.js";
 
 /** Every action the emulator serves, by wire name. */
 export const ACTIONS: Readonly<Record<string, ActionHandler>> = {
