@@ -12,7 +12,7 @@
  */
 import { CoreV1Api, CustomObjectsApi, KubeConfig } from "@kubernetes/client-node";
 import { GROUP, KIND, PLURAL, VERSION } from "../src/api/constants.js";
-import type { CallRecord, EmulatorAdmin, InstanceInput } from "./emulator.js";
+import type { CallRecord, InstanceInput } from "./emulator.js";
 import { sleep, waitFor, type WaitOptions } from "./wait.js";
 
 export { GROUP, KIND, PLURAL, VERSION };
