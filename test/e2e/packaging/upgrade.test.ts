@@ -8,40 +8,29 @@
  *   a later chart whose CRD gained a field: the API server serves and stores the field →
  *   `helm uninstall` keeps the CRD and the resources → installing again adopts the kept CRD.
  *
- * The previous chart is read from git history (PREVIOUS_CHART below), the new one is this tree's
+ * The previous chart is its packaged release (PREVIOUS_CHART below), the new one is this tree's
  * chart, and "a changed CRD" is this tree's chart with one optional field and printer column added.
  * Own control plane: the shared one has the CRD from crds/ that every other test file relies on.
  */
-import { execFile } from "node:child_process";
-import { cp as copyDir, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { cp as copyDir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse as parseYaml, stringify } from "yaml";
 import { type ControlPlane, startControlPlane } from "../../../harness/controlplane.js";
-import { CHART_DIR, repoRoot, runHelm, uniqueName } from "./support.js";
+import { CHART_DIR, runHelm, uniqueName } from "./support.js";
 
-const execFileP = promisify(execFile);
 
-/** The last chart release with the CRD in crds/ (chart version 0.1.0). */
-const PREVIOUS_CHART = { version: "0.1.0", commit: "1012393589c8457c5661355cd47d012418cbff25" };
+/**
+ * The last chart release with the CRD in crds/ (chart version 0.1.0), as `helm package` made it from
+ * commit 1012393 — a packaged release, as users install it; a shallow clone has no such history.
+ */
+const PREVIOUS_CHART = { version: "0.1.0", package: join(import.meta.dirname, "fixtures/ecs-attributes-controller-0.1.0.tgz") };
 const CHART_PATH = "deploy/helm/ecs-attributes-controller";
 const CRD_NAME = "ecsinstanceattributes.ecs.alicloud.dev";
 const CRD_FILE = "files/crds/ecs.alicloud.dev_ecsinstanceattributes.yaml";
 
 type Obj = Record<string, unknown>;
-
-/** Extracts the chart as it was at `commit` (needs the git history; CI clones have it). */
-async function chartAt(commit: string, dest: string): Promise<string> {
-  const { stdout } = await execFileP("git", ["-C", repoRoot, "archive", "--format=tar", commit, CHART_PATH], { encoding: "buffer", maxBuffer: 64 << 20 });
-  await mkdir(dest, { recursive: true });
-  await new Promise<void>((res, rej) => {
-    const tar = execFile("tar", ["-x", "-C", dest], (err) => (err ? rej(new Error(`tar failed: ${err.message}`)) : res()));
-    tar.stdin?.end(stdout);
-  });
-  return join(dest, CHART_PATH);
-}
 
 /** This tree's chart with an extra optional spec field and printer column in the CRD, as version 0.3.0. */
 async function chartWithChangedCrd(dest: string): Promise<string> {
@@ -83,7 +72,7 @@ describe("helm upgrade from the previous chart across a CRD change", () => {
 
   beforeAll(async () => {
     tmp = await mkdtemp(join(tmpdir(), "ecs-attrs-upgrade-"));
-    previous = await chartAt(PREVIOUS_CHART.commit, join(tmp, "previous"));
+    previous = PREVIOUS_CHART.package;
     changed = await chartWithChangedCrd(join(tmp, "changed"));
     cp = await startControlPlane({});
   });
@@ -95,7 +84,7 @@ describe("helm upgrade from the previous chart across a CRD change", () => {
 
   it("walks 0.1.0 → this chart → a changed CRD → uninstall → reinstall without losing a resource", async () => {
     // 0.1.0: the CRD comes from crds/, unmanaged by the release.
-    expect(await readFile(join(previous, "Chart.yaml"), "utf8")).toContain(`version: ${PREVIOUS_CHART.version}`);
+    expect((await runHelm(["show", "chart", previous])).stdout).toContain(`version: ${PREVIOUS_CHART.version}`);
     const inst = await helm(["install", release, previous, "--create-namespace", "--set", "replicaCount=1"]);
     expect(inst.code, inst.stderr).toBe(0);
     expect((await crd()).metadata.annotations?.["meta.helm.sh/release-name"]).toBeUndefined();
