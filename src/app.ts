@@ -9,6 +9,7 @@ import { KubeConfig } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import { type EcsInstanceAttributes, type EcsInstanceAttributesStatus, GROUP, isPaused, KIND, PAUSED_ANNOTATION, PLURAL, VERSION } from "./api/index.js";
 import { EcsCloud, type EcsTarget } from "./cloud/ecs.js";
+import { EcsError } from "./cloud/errors.js";
 import type { Config } from "./config.js";
 import { ResourceIndexes } from "./reconciler/indexes.js";
 import { type ConfigMapLike, type ObjectReader, resolveCredentials, type SecretLike } from "./reconciler/inputs.js";
@@ -16,6 +17,7 @@ import { DEFAULT_CREDENTIALS } from "./cloud/client.js";
 import { errorPolicy } from "./reconciler/error-policy.js";
 import { type EventSink, Reconciler } from "./reconciler/reconciler.js";
 import { Controller } from "./runtime/controller.js";
+import { DependencyWaiters } from "./runtime/waiters.js";
 import { ResyncSweeper } from "./runtime/resync.js";
 import { statusWriter } from "./runtime/status-writer.js";
 import { KubeWriteLimiter } from "./runtime/write-limiter.js";
@@ -59,6 +61,7 @@ export function buildApp(deps: AppDeps): BuiltApp {
   // The read-your-writes copy of a deleted resource would otherwise stay in memory for good.
   resources.addHandler({ delete: (o) => status.forget(`${o.metadata.namespace}/${o.metadata.name}`) });
   const objectsAt = (keys: string[]) => keys.map((k) => resources.getByKey(k)).filter((o): o is EcsInstanceAttributes => o !== undefined);
+  const unreachable = new DependencyWaiters();
   const reconciler = new Reconciler({
     resources: { get: (ns, name) => status.fresh(resources.get(ns, name)), sameInstance: (obj) => objectsAt(indexes.sameInstance(obj)) },
     objects,
@@ -69,6 +72,7 @@ export function buildApp(deps: AppDeps): BuiltApp {
     resyncBySweeper: true,
     stateWaitMs: config.statePollInterval,
   });
+  const policy = errorPolicy(reconciler.cadence);
 
   const controller = new Controller<EcsInstanceAttributes>({
     name: "ecsinstanceattributes",
@@ -85,8 +89,16 @@ export function buildApp(deps: AppDeps): BuiltApp {
     logger: log,
     ...(deps.metrics ? { metrics: deps.metrics } : {}),
     reconcile: (key, ctx) => reconciler.reconcile(key.namespace ?? "", key.name, ctx),
-    // ECS failures come back per the error policy's table (the reconciler recorded them in status).
-    errorPolicy: errorPolicy(reconciler.cadence),
+    // ECS failures come back per the error policy's table (the reconciler recorded them in status);
+    // those that could not reach their endpoint also come back as soon as it answers again.
+    errorPolicy: (err, key, attempt) => {
+      const obj = resources.get(key.namespace ?? "", key.name);
+      if (err instanceof EcsError && err.connectionFailure && obj) unreachable.wait(cloud.endpointOf(obj.spec.regionId), `${key.namespace}/${key.name}`);
+      return policy(err, key, attempt);
+    },
+  });
+  cloud.onEndpointRecovered((endpoint) => {
+    for (const key of unreachable.release(endpoint)) controller.enqueue(key);
   });
   const sweeper = buildSweeper(deps, resources, objects, cloud, controller);
   return { controller, informers: [resources, secrets, configMaps] as Array<Informer<KubeObject>>, cloud, sweeper };

@@ -85,6 +85,7 @@ export class EcsCloud {
   private readonly metrics: EcsMetrics;
   private readonly retryPolicy: RetryPolicy;
   readonly breakers: CircuitBreakers;
+  private readonly recoveryListeners: Array<(endpoint: string) => void> = [];
   private readonly log: Logger | undefined;
   private readonly shutdown = new AbortController();
   private readonly maxBatch: number;
@@ -107,6 +108,7 @@ export class EcsCloud {
       ...opts.breaker,
       onStateChange: ({ endpoint, from, to, cause }) => {
         this.metrics.circuit(endpoint, to);
+        if (to === "closed") for (const fn of this.recoveryListeners) fn(endpoint);
         const fields = { endpoint, from, to, code: cause?.code };
         if (to === "open") this.log?.warn(fields, "ECS endpoint unreachable; calls to it fail fast until a probe gets through");
         else this.log?.info(fields, to === "closed" ? "ECS endpoint reachable again" : "probing ECS endpoint");
@@ -221,6 +223,16 @@ export class EcsCloud {
     this.snapshots.delete(writeKey);
     this.log?.debug({ action: "ModifyInstanceAttribute", instanceId: request.instanceId, regionId: target.regionId, fields: modifyFields(request), requestId }, "ECS instance modified");
     return { requestId };
+  }
+
+  /** The endpoint key (the circuit breaker's) that calls for `regionId` go to. */
+  endpointOf(regionId: string): string {
+    return this.pool.endpointKey(regionId);
+  }
+
+  /** Calls `fn(endpoint)` whenever an endpoint's open circuit closes again (a probe got an answer). */
+  onEndpointRecovered(fn: (endpoint: string) => void): void {
+    this.recoveryListeners.push(fn);
   }
 
   /** Rejects waiters and stops retries (shutdown). */
