@@ -158,8 +158,12 @@ function buildSweeper(
       }
     },
     prefetch: (target, ids, signal) => cloud.prefetch(target, ids, signal),
-    // Low priority: a spec change queued during a round is reconciled before the round's keys.
-    enqueue: (key) => controller.enqueueLowPriority(key),
+    // Low priority: a spec change queued during a round is reconciled before the round's keys. A key
+    // in error backoff is left to it: a round must not pull every failing key forward (during an
+    // endpoint outage that would add a failed reconcile per key and round).
+    enqueue: (key) => {
+      if (controller.queue.failures(key) === 0) controller.enqueueLowPriority(key);
+    },
     log: log.child({ component: "resync" }),
   });
 }

@@ -26,6 +26,7 @@ import {
   credentialSecrets,
   credentialsCacheId,
   credentialsIdentity,
+  DEFAULT_CONNECT_TIMEOUT_MS,
   EcsClientPool,
   type ClientPoolOptions,
   type EcsApi,
@@ -105,6 +106,7 @@ export class EcsCloud {
     this.retryPolicy = { ...DEFAULT_RETRY_POLICY, ...opts.retry };
     this.log = opts.logger;
     this.breakers = new CircuitBreakers({
+      probe: (endpoint) => answers(endpoint, opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS),
       ...opts.breaker,
       onStateChange: ({ endpoint, from, to, cause }) => {
         this.metrics.circuit(endpoint, to);
@@ -239,6 +241,7 @@ export class EcsCloud {
   close(): void {
     this.shutdown.abort(new Error("ECS client closed"));
     this.limiter.close();
+    this.breakers.close();
   }
 
   // ---- internals -------------------------------------------------------------------------------
@@ -358,6 +361,21 @@ export class EcsCloud {
       }
       throw err;
     }
+  }
+}
+
+/**
+ * True when `endpoint` (an endpoint key: a URL, or a host for HTTPS) gives any HTTP answer to an
+ * unsigned GET: reachable again, whatever it says. Costs no API quota and needs no credentials.
+ */
+async function answers(endpoint: string, timeoutMs: number): Promise<boolean> {
+  const url = /^https?:\/\//.test(endpoint) ? endpoint : `https://${endpoint}`;
+  try {
+    const res = await fetch(`${url}/`, { signal: AbortSignal.timeout(timeoutMs) });
+    await res.body?.cancel();
+    return true;
+  } catch {
+    return false;
   }
 }
 
