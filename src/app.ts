@@ -88,19 +88,27 @@ export function buildApp(deps: AppDeps): BuiltApp {
     concurrency: config.concurrency,
     logger: log,
     ...(deps.metrics ? { metrics: deps.metrics } : {}),
-    reconcile: (key, ctx) => reconciler.reconcile(key.namespace ?? "", key.name, ctx),
+    reconcile: async (key, ctx) => {
+      const action = await reconciler.reconcile(key.namespace ?? "", key.name, ctx);
+      unreachable.forget(`${key.namespace}/${key.name}`);
+      return action;
+    },
     // ECS failures come back per the error policy's table (the reconciler recorded them in status);
     // those that could not reach their endpoint also come back as soon as it answers again.
     errorPolicy: (err, key, attempt) => {
+      const k = `${key.namespace}/${key.name}`;
       const obj = resources.get(key.namespace ?? "", key.name);
-      if (err instanceof EcsError && err.connectionFailure && obj) unreachable.wait(cloud.endpointOf(obj.spec.regionId), `${key.namespace}/${key.name}`);
+      if (err instanceof EcsError && err.connectionFailure && obj) unreachable.wait(cloud.endpointOf(obj.spec.regionId), k);
+      else unreachable.forget(k);
       return policy(err, key, attempt);
     },
   });
   cloud.onEndpointRecovered((endpoint) => {
     for (const key of unreachable.release(endpoint)) controller.enqueue(key);
   });
-  const sweeper = buildSweeper(deps, resources, objects, cloud, controller);
+  const sweeper = buildSweeper(deps, resources, objects, cloud, (key) => {
+    if (!unreachable.isWaiting(key)) controller.enqueueLowPriority(key);
+  });
   return { controller, informers: [resources, secrets, configMaps] as Array<Informer<KubeObject>>, cloud, sweeper };
 }
 
@@ -142,7 +150,7 @@ function buildSweeper(
   resources: Informer<EcsInstanceAttributes>,
   objects: ObjectReader,
   cloud: EcsCloud,
-  controller: Controller<EcsInstanceAttributes>,
+  enqueue: (key: string) => void,
 ): ResyncSweeper<EcsInstanceAttributes, EcsTarget> {
   return new ResyncSweeper<EcsInstanceAttributes, EcsTarget>({
     periodMs: config.resyncPeriod,
@@ -158,12 +166,10 @@ function buildSweeper(
       }
     },
     prefetch: (target, ids, signal) => cloud.prefetch(target, ids, signal),
-    // Low priority: a spec change queued during a round is reconciled before the round's keys. A key
-    // in error backoff is left to it: a round must not pull every failing key forward (during an
-    // endpoint outage that would add a failed reconcile per key and round).
-    enqueue: (key) => {
-      if (controller.queue.failures(key) === 0) controller.enqueueLowPriority(key);
-    },
+    // Low priority: a spec change queued during a round is reconciled before the round's keys. Keys
+    // waiting for an unreachable endpoint are left out: its recovery re-queues them, and a round
+    // would only add one failed reconcile per key.
+    enqueue,
     log: log.child({ component: "resync" }),
   });
 }
