@@ -16,7 +16,7 @@ import { type ConfigMapLike, type ObjectReader, resolveCredentials, type SecretL
 import { DEFAULT_CREDENTIALS } from "./cloud/client.js";
 import { errorPolicy } from "./reconciler/error-policy.js";
 import { type EventSink, Reconciler } from "./reconciler/reconciler.js";
-import { Controller } from "./runtime/controller.js";
+import { Controller, type ErrorPolicy, type ObjectKey } from "./runtime/controller.js";
 import { DependencyWaiters } from "./runtime/waiters.js";
 import { ResyncSweeper } from "./runtime/resync.js";
 import { statusWriter } from "./runtime/status-writer.js";
@@ -72,7 +72,6 @@ export function buildApp(deps: AppDeps): BuiltApp {
     resyncBySweeper: true,
     stateWaitMs: config.statePollInterval,
   });
-  const policy = errorPolicy(reconciler.cadence);
 
   const controller = new Controller<EcsInstanceAttributes>({
     name: "ecsinstanceattributes",
@@ -95,13 +94,10 @@ export function buildApp(deps: AppDeps): BuiltApp {
     },
     // ECS failures come back per the error policy's table (the reconciler recorded them in status);
     // those that could not reach their endpoint also come back as soon as it answers again.
-    errorPolicy: (err, key, attempt) => {
-      const k = `${key.namespace}/${key.name}`;
+    errorPolicy: waitForEndpoints(errorPolicy(reconciler.cadence), unreachable, (key) => {
       const obj = resources.get(key.namespace ?? "", key.name);
-      if (err instanceof EcsError && err.connectionFailure && obj) unreachable.wait(cloud.endpointOf(obj.spec.regionId), k);
-      else unreachable.forget(k);
-      return policy(err, key, attempt);
-    },
+      return obj && cloud.endpointOf(obj.spec.regionId);
+    }),
   });
   cloud.onEndpointRecovered((endpoint) => {
     for (const key of unreachable.release(endpoint)) controller.enqueue(key);
@@ -110,6 +106,17 @@ export function buildApp(deps: AppDeps): BuiltApp {
     if (!unreachable.isWaiting(key)) controller.enqueueLowPriority(key);
   });
   return { controller, informers: [resources, secrets, configMaps] as Array<Informer<KubeObject>>, cloud, sweeper };
+}
+
+/** `policy`, plus: a key that could not reach its ECS endpoint waits for it (and is re-queued when it answers). */
+function waitForEndpoints(policy: ErrorPolicy, unreachable: DependencyWaiters, endpointOf: (key: ObjectKey) => string | undefined): ErrorPolicy {
+  return (err, key, attempt) => {
+    const k = `${key.namespace}/${key.name}`;
+    const endpoint = err instanceof EcsError && err.connectionFailure ? endpointOf(key) : undefined;
+    if (endpoint) unreachable.wait(endpoint, k);
+    else unreachable.forget(k);
+    return policy(err, key, attempt);
+  };
 }
 
 /** The informers, the reverse indexes (Secret → resources, instance → resources) and cached reads of Secrets/ConfigMaps. */
