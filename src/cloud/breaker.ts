@@ -142,3 +142,18 @@ export class CircuitBreakers {
     });
   }
 }
+
+/**
+ * True when `endpoint` (an endpoint key: a URL, or a host for HTTPS) gives any HTTP answer to an
+ * unsigned GET: reachable again, whatever it says. Costs no API quota and needs no credentials.
+ */
+export async function answersHttp(endpoint: string, timeoutMs: number): Promise<boolean> {
+  const url = /^https?:\/\//.test(endpoint) ? endpoint : `https://${endpoint}`;
+  try {
+    const res = await fetch(`${url}/`, { signal: AbortSignal.timeout(timeoutMs) });
+    await res.body?.cancel();
+    return true;
+  } catch {
+    return false;
+  }
+}

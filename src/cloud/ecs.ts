@@ -32,7 +32,7 @@ import {
   type EcsApi,
   type EcsCredentials,
 } from "./client.js";
-import { type BreakerOptions, CircuitBreakers } from "./breaker.js";
+import { answersHttp, type BreakerOptions, CircuitBreakers } from "./breaker.js";
 import { EcsError, SyntheticCode, toEcsError } from "./errors.js";
 import { createEcsMetrics, type EcsMetrics } from "./metrics.js";
 import {
@@ -106,7 +106,7 @@ export class EcsCloud {
     this.retryPolicy = { ...DEFAULT_RETRY_POLICY, ...opts.retry };
     this.log = opts.logger;
     this.breakers = new CircuitBreakers({
-      probe: (endpoint) => answers(endpoint, opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS),
+      probe: (endpoint) => answersHttp(endpoint, opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS),
       ...opts.breaker,
       onStateChange: ({ endpoint, from, to, cause }) => {
         this.metrics.circuit(endpoint, to);
@@ -361,21 +361,6 @@ export class EcsCloud {
       }
       throw err;
     }
-  }
-}
-
-/**
- * True when `endpoint` (an endpoint key: a URL, or a host for HTTPS) gives any HTTP answer to an
- * unsigned GET: reachable again, whatever it says. Costs no API quota and needs no credentials.
- */
-async function answers(endpoint: string, timeoutMs: number): Promise<boolean> {
-  const url = /^https?:\/\//.test(endpoint) ? endpoint : `https://${endpoint}`;
-  try {
-    const res = await fetch(`${url}/`, { signal: AbortSignal.timeout(timeoutMs) });
-    await res.body?.cancel();
-    return true;
-  } catch {
-    return false;
   }
 }
 
