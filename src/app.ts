@@ -9,13 +9,15 @@ import { KubeConfig } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import { type EcsInstanceAttributes, type EcsInstanceAttributesStatus, GROUP, isPaused, KIND, PAUSED_ANNOTATION, PLURAL, VERSION } from "./api/index.js";
 import { EcsCloud, type EcsTarget } from "./cloud/ecs.js";
+import { EcsError } from "./cloud/errors.js";
 import type { Config } from "./config.js";
 import { ResourceIndexes } from "./reconciler/indexes.js";
 import { type ConfigMapLike, type ObjectReader, resolveCredentials, type SecretLike } from "./reconciler/inputs.js";
 import { DEFAULT_CREDENTIALS } from "./cloud/client.js";
 import { errorPolicy } from "./reconciler/error-policy.js";
 import { type EventSink, Reconciler } from "./reconciler/reconciler.js";
-import { Controller } from "./runtime/controller.js";
+import { Controller, type ErrorPolicy, type ObjectKey } from "./runtime/controller.js";
+import { DependencyWaiters } from "./runtime/waiters.js";
 import { ResyncSweeper } from "./runtime/resync.js";
 import { statusWriter } from "./runtime/status-writer.js";
 import { KubeWriteLimiter } from "./runtime/write-limiter.js";
@@ -61,6 +63,7 @@ export function buildApp(deps: AppDeps): BuiltApp {
   // The read-your-writes copy of a deleted resource would otherwise stay in memory for good.
   resources.addHandler({ delete: (o) => status.forget(`${o.metadata.namespace}/${o.metadata.name}`) });
   const objectsAt = (keys: string[]) => keys.map((k) => resources.getByKey(k)).filter((o): o is EcsInstanceAttributes => o !== undefined);
+  const unreachable = new DependencyWaiters();
   const reconciler = new Reconciler({
     resources: { get: (ns, name) => status.fresh(resources.get(ns, name)), sameInstance: (obj) => objectsAt(indexes.sameInstance(obj)) },
     objects,
@@ -86,12 +89,36 @@ export function buildApp(deps: AppDeps): BuiltApp {
     concurrency: config.concurrency,
     logger: log,
     ...(deps.metrics ? { metrics: deps.metrics } : {}),
-    reconcile: (key, ctx) => reconciler.reconcile(key.namespace ?? "", key.name, ctx),
-    // ECS failures come back per the error policy's table (the reconciler recorded them in status).
-    errorPolicy: errorPolicy(reconciler.cadence),
+    reconcile: async (key, ctx) => {
+      const action = await reconciler.reconcile(key.namespace ?? "", key.name, ctx);
+      unreachable.forget(`${key.namespace}/${key.name}`);
+      return action;
+    },
+    // ECS failures come back per the error policy's table (the reconciler recorded them in status);
+    // those that could not reach their endpoint also come back as soon as it answers again.
+    errorPolicy: waitForEndpoints(errorPolicy(reconciler.cadence), unreachable, (key) => {
+      const obj = resources.get(key.namespace ?? "", key.name);
+      return obj && cloud.endpointOf(obj.spec.regionId);
+    }),
   });
-  const sweeper = buildSweeper(deps, resources, objects, cloud, controller);
+  cloud.onEndpointRecovered((endpoint) => {
+    for (const key of unreachable.release(endpoint)) controller.enqueue(key);
+  });
+  const sweeper = buildSweeper(deps, resources, objects, cloud, (key) => {
+    if (!unreachable.isWaiting(key)) controller.enqueueLowPriority(key);
+  });
   return { controller, informers: [resources, secrets, configMaps] as Array<Informer<KubeObject>>, cloud, sweeper };
+}
+
+/** `policy`, plus: a key that could not reach its ECS endpoint waits for it (and is re-queued when it answers). */
+function waitForEndpoints(policy: ErrorPolicy, unreachable: DependencyWaiters, endpointOf: (key: ObjectKey) => string | undefined): ErrorPolicy {
+  return (err, key, attempt) => {
+    const k = `${key.namespace}/${key.name}`;
+    const endpoint = err instanceof EcsError && err.connectionFailure ? endpointOf(key) : undefined;
+    if (endpoint) unreachable.wait(endpoint, k);
+    else unreachable.forget(k);
+    return policy(err, key, attempt);
+  };
 }
 
 /** The informers, the reverse indexes (Secret → resources, instance → resources) and cached reads of Secrets/ConfigMaps. */
@@ -132,7 +159,7 @@ function buildSweeper(
   resources: Informer<EcsInstanceAttributes>,
   objects: ObjectReader,
   cloud: EcsCloud,
-  controller: Controller<EcsInstanceAttributes>,
+  enqueue: (key: string) => void,
 ): ResyncSweeper<EcsInstanceAttributes, EcsTarget> {
   return new ResyncSweeper<EcsInstanceAttributes, EcsTarget>({
     periodMs: config.resyncPeriod,
@@ -148,8 +175,10 @@ function buildSweeper(
       }
     },
     prefetch: (target, ids, signal) => cloud.prefetch(target, ids, signal),
-    // Low priority: a spec change queued during a round is reconciled before the round's keys.
-    enqueue: (key) => controller.enqueueLowPriority(key),
+    // Low priority: a spec change queued during a round is reconciled before the round's keys. Keys
+    // waiting for an unreachable endpoint are left out: its recovery re-queues them, and a round
+    // would only add one failed reconcile per key.
+    enqueue,
     log: log.child({ component: "resync" }),
   });
 }

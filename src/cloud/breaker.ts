@@ -32,6 +32,12 @@ export interface BreakerOptions {
   coolDownMs?: number | undefined;
   /** Called on every state change (logs, metrics). */
   onStateChange?: ((t: BreakerTransition) => void) | undefined;
+  /**
+   * Asks whether the endpoint answers again (e.g. any HTTP answer to an unsigned request). Run after
+   * each cool-down while the circuit is open and no call came along to probe it, so recovery is
+   * noticed even when every resource using the endpoint waits in a long backoff.
+   */
+  probe?: ((endpoint: string) => Promise<boolean>) | undefined;
   now?: (() => number) | undefined;
 }
 
@@ -41,6 +47,7 @@ interface Circuit {
   /** When the circuit last opened, or when the half-open probe was let through. */
   since: number;
   lastFailure: EcsError | undefined;
+  timer?: ReturnType<typeof setTimeout> | undefined;
 }
 
 const DEFAULT_FAILURE_THRESHOLD = 3;
@@ -96,10 +103,32 @@ export class CircuitBreakers {
     }
   }
 
+  /** Stops the probe timers (shutdown). */
+  close(): void {
+    for (const c of this.circuits.values()) clearTimeout(c.timer);
+  }
+
   private move(endpoint: string, c: Circuit, to: BreakerState, cause?: EcsError): void {
     const from = c.state;
     c.state = to;
+    clearTimeout(c.timer);
+    if (to === "open" && this.opts.probe) {
+      c.timer = setTimeout(() => void this.probeNow(endpoint, c), this.coolDownMs);
+      c.timer.unref?.();
+    }
     this.opts.onStateChange?.({ endpoint, from, to, cause });
+  }
+
+  /** The timer's probe: only while still open (a call may have become the probe meanwhile). */
+  private async probeNow(endpoint: string, c: Circuit): Promise<void> {
+    if (c.state !== "open") return;
+    c.since = this.now();
+    this.move(endpoint, c, "halfOpen");
+    const ok = await this.opts.probe!(endpoint).catch(() => false);
+    // A call may have reported meanwhile; then its answer stands.
+    if (this.state(endpoint) !== "halfOpen") return;
+    if (ok) this.reached(endpoint);
+    else if (c.lastFailure) this.failed(endpoint, c.lastFailure);
   }
 
   /** The endpoint's last connection error, for this action: same code and message, so status does not churn. */
@@ -111,5 +140,20 @@ export class CircuitBreakers {
       action,
       errorClass: "transient",
     });
+  }
+}
+
+/**
+ * True when `endpoint` (an endpoint key: a URL, or a host for HTTPS) gives any HTTP answer to an
+ * unsigned GET: reachable again, whatever it says. Costs no API quota and needs no credentials.
+ */
+export async function answersHttp(endpoint: string, timeoutMs: number): Promise<boolean> {
+  const url = /^https?:\/\//.test(endpoint) ? endpoint : `https://${endpoint}`;
+  try {
+    const res = await fetch(`${url}/`, { signal: AbortSignal.timeout(timeoutMs) });
+    await res.body?.cancel();
+    return true;
+  } catch {
+    return false;
   }
 }

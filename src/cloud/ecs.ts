@@ -27,12 +27,13 @@ import {
   credentialSecrets,
   credentialsCacheId,
   credentialsIdentity,
+  DEFAULT_CONNECT_TIMEOUT_MS,
   EcsClientPool,
   type ClientPoolOptions,
   type EcsApi,
   type EcsCredentials,
 } from "./client.js";
-import { type BreakerOptions, CircuitBreakers } from "./breaker.js";
+import { answersHttp, type BreakerOptions, CircuitBreakers } from "./breaker.js";
 import { EcsError, SyntheticCode, toEcsError } from "./errors.js";
 import { createEcsMetrics, type EcsMetrics } from "./metrics.js";
 import {
@@ -86,6 +87,7 @@ export class EcsCloud {
   private readonly metrics: EcsMetrics;
   private readonly retryPolicy: RetryPolicy;
   readonly breakers: CircuitBreakers;
+  private readonly recoveryListeners: Array<(endpoint: string) => void> = [];
   private readonly log: Logger | undefined;
   private readonly shutdown = new AbortController();
   private readonly maxBatch: number;
@@ -105,9 +107,11 @@ export class EcsCloud {
     this.retryPolicy = { ...DEFAULT_RETRY_POLICY, ...opts.retry };
     this.log = opts.logger;
     this.breakers = new CircuitBreakers({
+      probe: (endpoint) => answersHttp(endpoint, opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS),
       ...opts.breaker,
       onStateChange: ({ endpoint, from, to, cause }) => {
         this.metrics.circuit(endpoint, to);
+        if (to === "closed") for (const fn of this.recoveryListeners) fn(endpoint);
         const fields = { endpoint, from, to, code: cause?.code };
         if (to === "open") this.log?.warn(fields, "ECS endpoint unreachable; calls to it fail fast until a probe gets through");
         else this.log?.info(fields, to === "closed" ? "ECS endpoint reachable again" : "probing ECS endpoint");
@@ -225,10 +229,21 @@ export class EcsCloud {
     return { requestId };
   }
 
+  /** The endpoint key (the circuit breaker's) that calls for `regionId` go to. */
+  endpointOf(regionId: string): string {
+    return this.pool.endpointKey(regionId);
+  }
+
+  /** Calls `fn(endpoint)` whenever an endpoint's open circuit closes again (a probe got an answer). */
+  onEndpointRecovered(fn: (endpoint: string) => void): void {
+    this.recoveryListeners.push(fn);
+  }
+
   /** Rejects waiters and stops retries (shutdown). */
   close(): void {
     this.shutdown.abort(new Error("ECS client closed"));
     this.limiter.close();
+    this.breakers.close();
   }
 
   // ---- internals -------------------------------------------------------------------------------

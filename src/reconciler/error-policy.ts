@@ -44,7 +44,7 @@ export interface ErrorPolicyRow {
 }
 
 export const ERROR_POLICY: Readonly<Record<FailureClass, ErrorPolicyRow>> = Object.freeze({
-  transient: { synced: Reason.TransientError, ready: "fromCode", recorded: true, comeBack: { backoff: true }, why: "5xx, network, timeouts: soon, then less and less often" },
+  transient: { synced: Reason.TransientError, ready: "fromCode", recorded: true, comeBack: { backoff: true }, why: "5xx, network, timeouts: soon, then less and less often; a key that could not reach its endpoint also comes back when that endpoint's circuit closes (src/app.ts)" },
   throttled: { synced: Reason.Throttled, ready: "fromCode", recorded: true, comeBack: { retryAfter: true }, why: "the window reopens at a known time; probing earlier only burns quota" },
   waitForState: { synced: Reason.WaitingForInstanceState, ready: Reason.WaitingForInstanceState, recorded: true, comeBack: { next: "statePoll" }, why: "instance states change in seconds to minutes" },
   locked: { synced: Reason.InstanceLocked, ready: "fromCode", recorded: true, comeBack: { next: "lockedPoll" }, why: "security / financial locks last long" },

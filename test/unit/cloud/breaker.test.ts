@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { type BreakerTransition, CircuitBreakers } from "../../../src/cloud/breaker.js";
 import { EcsError } from "../../../src/cloud/errors.js";
 
@@ -86,5 +86,36 @@ describe("CircuitBreakers", () => {
     expect(() => b.admit("A", "DescribeInstances")).toThrow();
     advance(5_000);
     expect(() => b.admit("A", "DescribeInstances")).not.toThrow();
+  });
+});
+
+describe("CircuitBreakers: the probe after a cool-down", () => {
+  it("probes an open endpoint by itself after the cool-down: an answer closes the circuit, none re-opens it", async () => {
+    vi.useFakeTimers();
+    try {
+      let reachable = false;
+      const probes: string[] = [];
+      const transitions: string[] = [];
+      const b = new CircuitBreakers({
+        coolDownMs: 5_000,
+        probe: async (e) => (probes.push(e), reachable),
+        onStateChange: (t) => transitions.push(t.to),
+      });
+      for (let i = 0; i < 3; i++) b.failed("A", refused());
+      await vi.advanceTimersByTimeAsync(5_000);
+      expect(probes).toEqual(["A"]);
+      expect(b.state("A")).toBe("open");
+      reachable = true;
+      await vi.advanceTimersByTimeAsync(5_000);
+      expect(probes).toEqual(["A", "A"]);
+      expect(b.state("A")).toBe("closed");
+      expect(transitions).toEqual(["open", "halfOpen", "open", "halfOpen", "closed"]);
+      // Closed: no more probes.
+      await vi.advanceTimersByTimeAsync(20_000);
+      expect(probes).toHaveLength(2);
+      b.close();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

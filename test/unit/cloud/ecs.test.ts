@@ -337,6 +337,26 @@ describe("per-region endpoints and the circuit breaker", () => {
     ecs.close();
   });
 
+  it("reports an endpoint whose circuit closes again (so keys waiting on it can be re-queued)", async () => {
+    const fake = new FakeEcs(1);
+    let down = true;
+    const flaky = {
+      ...fake.api(),
+      describeInstances: (req: unknown) =>
+        down ? Promise.reject(Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" })) : (fake.api().describeInstances as (r: unknown) => Promise<unknown>)(req),
+    } as unknown as EcsApi;
+    const pool = new EcsClientPool({ endpoint: "http://127.0.0.1:18080", createClient: () => flaky });
+    const ecs = new EcsCloud({ pool, breaker: { coolDownMs: 0 }, rateLimit: { default: { qps: 1000, burst: 1000 } } });
+    const recovered: string[] = [];
+    ecs.onEndpointRecovered((e) => recovered.push(e));
+    for (let i = 0; i < 3; i++) await ecs.getInstance(target, "i-0").catch(() => undefined);
+    expect(ecs.breakers.state(ecs.endpointOf("cn-hangzhou"))).toBe("open");
+    down = false;
+    await expect(ecs.getInstance(target, "i-0")).resolves.toMatchObject({ instanceId: "i-0" });
+    expect(recovered).toEqual(["http://127.0.0.1:18080"]);
+    ecs.close();
+  });
+
   it("writes are sent once even on a transient answer (the queue retries the reconcile)", async () => {
     const fake = new FakeEcs(1);
     fake.modifyError = new ClientError({ statusCode: 500, code: "InternalError", message: "x", data: { Message: "internal" } });
