@@ -3,7 +3,7 @@
  * within 2 s while the controller is writing (ECS writes take 300–600 ms) → the final spec of each
  * is applied and intermediate specs are coalesced (far fewer than 20 Modify calls per resource).
  * Status writes made while the spec kept changing — the ones a resourceVersion precondition refuses
- * with 409 — land (the writer guards on uid instead, see src/reconciler/kube-status.ts). The first
+ * with 409 — land (the writer guards on uid instead, see src/runtime/status-writer.ts). The first
  * edit also adds a password, applied while the edits keep coming: it must reach ECS exactly once
  * per resource (a lost status write forgets it was applied and sends it again).
  */
