@@ -1,6 +1,6 @@
 /**
  * Controller configuration: command-line flags, each also read from `ECS_ATTRS_<FLAG>` (flags win),
- * validated with zod. The flag set is a contract (design.md "Controller CLI"); the Helm chart and
+ * validated with zod. The flag set is a contract (README, "Configuration"); the Helm chart and
  * README list the same flags.
  */
 import { parseArgs } from "node:util";

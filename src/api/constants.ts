@@ -1,5 +1,5 @@
 /**
- * Names and limits of the EcsInstanceAttributes API (design.md "The API", contract).
+ * Names and limits of the EcsInstanceAttributes API (docs/api.md; the names are a contract).
  * Everything here is a plain constant so the reconciler, the CRD generator and the docs agree.
  */
 
@@ -23,7 +23,7 @@ export const PAUSED_ANNOTATION = `${GROUP}/paused`;
 /**
  * Upper bound on `spec.securityGroupIds` (admission time).
  *
- * Source: ecs-api.md §2 (`SecurityGroupIds.N`): "N is capped by the per-instance/ENI quota, 5 by default,
+ * Source: the ModifyInstanceAttribute API page, `SecurityGroupIds.N` (docs/api.md): "N is capped by the per-instance/ENI quota, 5 by default,
  * raisable to 10 or 16 by ticket (`JoinedGroupLimitExceed` beyond it)". 16 is the largest documented
  * value, so admission accepts up to 16; an account still on a smaller quota gets ECS's
  * `JoinedGroupLimitExceed`, which the controller reports as a terminal error.
@@ -31,7 +31,7 @@ export const PAUSED_ANNOTATION = `${GROUP}/paused`;
 export const MAX_SECURITY_GROUPS_PER_INSTANCE = 16;
 /**
  * Largest raw (decoded) user data ECS accepts: 32 KB before Base64 encoding.
- * Source: ecs-api.md §2 `UserData` (SDK doc and the current API page; the 2021 docs said 16 KB).
+ * Source: the ModifyInstanceAttribute API page, `UserData` (docs/api.md) (SDK doc and the current API page; the 2021 docs said 16 KB).
  */
 export const MAX_USER_DATA_BYTES = 32 * 1024;
 /** Longest Base64 text that can decode to at most MAX_USER_DATA_BYTES (padded encoding). */

@@ -2,7 +2,7 @@
  * Builds the EcsInstanceAttributes CustomResourceDefinition from the zod schemas.
  *
  * zod 4's toJSONSchema (target openapi-3.0, io input, reused inline) gives almost a Kubernetes
- * structural schema; `toStructural` fixes the rest (controller-practices.md §10.2) and refuses
+ * structural schema; `toStructural` fixes the rest (the API server's structural-schema rules) and refuses
  * anything the API server would reject or silently mis-handle ($ref, anyOf, nullable, uniqueItems,
  * RE2-incompatible regexes).
  */

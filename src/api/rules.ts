@@ -9,7 +9,7 @@
  * Regexes used in both renderings stick to the subset JavaScript and Go's RE2 agree on: no lookaround,
  * no backreferences, no `\u` escapes (non-ASCII characters are written literally).
  *
- * Sources: ecs-api.md §2 (ModifyInstanceAttribute parameter rules), Kubernetes object-name and
+ * Sources: the ModifyInstanceAttribute parameter rules (docs/api.md and docs/emulator.md cite them), Kubernetes object-name and
  * data-key rules (apimachinery validation IsDNS1123Subdomain / IsConfigMapKey).
  */
 import { MAX_USER_DATA_BASE64_LENGTH, MAX_USER_DATA_BYTES } from "./constants.js";

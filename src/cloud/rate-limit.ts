@@ -1,7 +1,7 @@
 // Client-side rate limiting per (account, region, action).
 //
 // ECS throttles per Alibaba Cloud account × region × API in whole-minute windows, shared with
-// everything else the customer runs (ecs-api.md §8). Each (account, region, action) gets its own
+// everything else the customer runs (docs/cloud.md). Each (account, region, action) gets its own
 // token bucket (QPS + burst; a global default with per-action overrides). When ECS answers with a
 // Throttling* code, that bucket PAUSES until the server's `x-acs-retry-after`, or else until the
 // next minute boundary, and then PROBES: one request at a time at `probeQps` (Alibaba's advice:

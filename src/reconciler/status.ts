@@ -2,7 +2,7 @@
  * Builds the next `status` from the previous one and a reconcile's outcome, and decides whether it
  * is worth writing. Pure.
  *
- * Hot-loop guards (controller-practices.md §3): conditions keep their lastTransitionTime unless the
+ * Hot-loop guards (a status that changes on every attempt re-queues itself through the watch): conditions keep their lastTransitionTime unless the
  * status flips; messages carry no RequestIds or attempt counters; `lastSyncTime` alone changing
  * does not trigger a write until it is older than `lastSyncRefreshMs`.
  */
