@@ -6,16 +6,9 @@
  * Messages must never contain RequestIds, timestamps or secret values: a message that changes on
  * every attempt makes status change on every reconcile (a hot loop).
  */
+import { CONDITION_MESSAGE_MAX_LENGTH, CONDITION_REASON_MAX_LENGTH, CONDITION_REASON_PATTERN } from "./constants.js";
 import type { Condition, ConditionStatus } from "./status.js";
 
-/** metav1.Condition `reason` pattern (apimachinery types.go). */
-export const CONDITION_REASON_PATTERN = "^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$";
-export const CONDITION_REASON_MAX_LENGTH = 1024;
-/** metav1.Condition `type` pattern. */
-export const CONDITION_TYPE_PATTERN =
-  "^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])$";
-export const CONDITION_TYPE_MAX_LENGTH = 316;
-export const CONDITION_MESSAGE_MAX_LENGTH = 32768;
 
 const reasonRe = new RegExp(CONDITION_REASON_PATTERN);
 

@@ -12,7 +12,7 @@ import {
   CONDITION_REASON_PATTERN,
   CONDITION_TYPE_MAX_LENGTH,
   CONDITION_TYPE_PATTERN,
-} from "./conditions.js";
+} from "./constants.js";
 
 /** An RFC 3339 timestamp (metav1.Time). The CRD keeps `format: date-time` and drops zod's pattern. */
 function timestamp(description: string) {
