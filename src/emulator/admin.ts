@@ -133,8 +133,7 @@ const INSTANCE_ROUTES: Record<string, AdminRoute> = {
   "GET instances": ({ deps }) => ok([...deps.store.instances.values()].map(instanceView)),
   "POST instances": ({ deps, body }) => created(listBody(body).map((i) => instanceView(deps.store.putInstance(i as never)))),
   "GET instances/:id": ({ deps, id }) => ok(instanceView(deps.store.getInstance(id))),
-  "PUT instances/:id": ({ deps, id, body }) =>
-    ok(instanceView(deps.store.putInstance({ ...(parseJson(body) as object), instanceId: id }))),
+  "PUT instances/:id": ({ deps, id, body }) => ok(instanceView(deps.store.putInstance({ ...(parseJson(body) as object), instanceId: id }))),
   "PATCH instances/:id": ({ deps, id, body }) => ok(instanceView(deps.store.patchInstance(id, parseJson(body)))),
   "DELETE instances/:id": ({ deps, id }) => {
     if (!deps.store.deleteInstance(id)) throw new HttpError(404, `no instance ${id}`);
@@ -186,8 +185,7 @@ const SETTINGS_ROUTES: Record<string, AdminRoute> = {
   "PATCH consistency": ({ deps, body }) => ok(deps.store.consistency.patch(parseJson(body))),
   "GET delays": ({ deps }) => ok(deps.store.delays),
   "PATCH delays": ({ deps, body }) => ok(deps.store.patchDelays(parseJson(body))),
-  "GET access-keys": ({ deps }) =>
-    ok(deps.keys().map((k) => ({ accessKeyId: k.accessKeyId, sts: k.securityToken !== undefined }))),
+  "GET access-keys": ({ deps }) => ok(deps.keys().map((k) => ({ accessKeyId: k.accessKeyId, sts: k.securityToken !== undefined }))),
   "POST access-keys": addAccessKey,
 };
 
@@ -240,7 +238,11 @@ export function handleAdmin(deps: AdminDeps, req: IncomingMessage, res: ServerRe
   }
   const url = new URL(req.url ?? "/", "http://emulator");
   // Decoded outside the try: a malformed %-escape is a server failure (500, in server.ts), not a 400.
-  const parts = url.pathname.replace(/^\/_emulator\/?/, "").split("/").filter(Boolean).map(decodeURIComponent);
+  const parts = url.pathname
+    .replace(/^\/_emulator\/?/, "")
+    .split("/")
+    .filter(Boolean)
+    .map(decodeURIComponent);
   const method = (req.method ?? "GET").toUpperCase();
   const route = ROUTES.get(`${method} ${parts.map((p, i) => (i === 1 ? ":id" : p)).join("/")}`);
   try {

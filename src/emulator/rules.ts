@@ -59,25 +59,9 @@ export function validPassword(v: string): boolean {
 
 export function validHostName(v: string, osType: "linux" | "windows"): boolean {
   if (osType === "windows") {
-    return (
-      v.length >= 2 &&
-      v.length <= 15 &&
-      /^[A-Za-z0-9-]+$/.test(v) &&
-      !v.startsWith("-") &&
-      !v.endsWith("-") &&
-      !v.includes("--") &&
-      !/^\d+$/.test(v)
-    );
+    return v.length >= 2 && v.length <= 15 && /^[A-Za-z0-9-]+$/.test(v) && !v.startsWith("-") && !v.endsWith("-") && !v.includes("--") && !/^\d+$/.test(v);
   }
-  return (
-    v.length >= 2 &&
-    v.length <= 64 &&
-    /^[A-Za-z0-9.-]+$/.test(v) &&
-    !v.includes("..") &&
-    !v.includes("--") &&
-    !/^[.-]/.test(v) &&
-    !/[.-]$/.test(v)
-  );
+  return v.length >= 2 && v.length <= 64 && /^[A-Za-z0-9.-]+$/.test(v) && !v.includes("..") && !v.includes("--") && !/^[.-]/.test(v) && !/[.-]$/.test(v);
 }
 
 /** Strict Base64 (standard alphabet, padded). */
@@ -192,11 +176,7 @@ function checkHostName({ params, inst, account, status }: ModifyContext): Mutati
   if (hostName === undefined) return undefined;
   if (!validHostName(hostName, inst.osType)) throw ecsError("InvalidHostName.Malformed");
   if (status === "Pending" || status === "Starting") throw ecsError("IncorrectInstanceStatus");
-  if (
-    inst.restartPending.hostName &&
-    hostName !== inst.hostName &&
-    account.secondHostNameBeforeRestart === "InvalidInstanceStatus.NeedRestart"
-  ) {
+  if (inst.restartPending.hostName && hostName !== inst.hostName && account.secondHostNameBeforeRestart === "InvalidInstanceStatus.NeedRestart") {
     throw ecsError("InvalidInstanceStatus.NeedRestart");
   }
   if (hostName === inst.hostName) return undefined;
@@ -286,8 +266,7 @@ function checkNetworkEncryption({ params, type, account }: ModifyContext): Mutat
 function checkQueueNumber({ params, inst, type, status }: ModifyContext): Mutation | undefined {
   const queueRaw = params.str("NetworkInterfaceQueueNumber");
   if (queueRaw === undefined) return undefined;
-  const invalid = (): EcsError =>
-    ecsError("InvalidParameter.InvalidEniQueueNumber", "The specified parameter NetworkInterfaceQueueNumber is not valid.");
+  const invalid = (): EcsError => ecsError("InvalidParameter.InvalidEniQueueNumber", "The specified parameter NetworkInterfaceQueueNumber is not valid.");
   if (!/^-?\d+$/.test(queueRaw.trim())) throw invalid();
   const requested = Number.parseInt(queueRaw, 10);
   const queues = requested === -1 ? type.primaryEniQueueNumber : requested;
@@ -364,12 +343,7 @@ function checkCpuOptionValues({ core, threads, topology, nested }: CpuOptionsInp
   }
 }
 
-const DNS_RECORD_FLAGS = [
-  "EnableInstanceIdDnsARecord",
-  "EnableInstanceIdDnsAAAARecord",
-  "EnableIpDnsARecord",
-  "EnableIpDnsPtrRecord",
-] as const;
+const DNS_RECORD_FLAGS = ["EnableInstanceIdDnsARecord", "EnableInstanceIdDnsAAAARecord", "EnableIpDnsARecord", "EnableIpDnsPtrRecord"] as const;
 
 /** PrivateDnsNameOptions: enum; Windows supports only Custom → OSType.ValueNotSupported (choice). */
 function checkPrivateDnsNameOptions({ params, inst }: ModifyContext): Mutation | undefined {
@@ -406,10 +380,7 @@ function checkSecurityGroups(store: Store, inst: Instance, groups: string[]): Mu
   for (const sg of joining) checkGroupCapacity(store, sg);
   const rules = sgs.reduce((n, sg) => n + sg.ruleCount, 0);
   if (rules > store.account.aclRuleLimitPerEni) {
-    throw ecsError(
-      "AclLimitExceed",
-      `The number of security group rules of the ENI (${rules}) exceeds the limit ${store.account.aclRuleLimitPerEni}.`,
-    );
+    throw ecsError("AclLimitExceed", `The number of security group rules of the ENI (${rules}) exceeds the limit ${store.account.aclRuleLimitPerEni}.`);
   }
   const next = [...groups];
   return (i) => (i.securityGroupIds = next);
@@ -421,10 +392,7 @@ function checkGroupList(store: Store, inst: Instance, groups: string[]): void {
   if (new Set(groups).size !== groups.length) throw ecsError("InvalidParameter.SecurityGroupIdRepeated");
   const quota = store.account.securityGroupQuotaPerInstance;
   if (groups.length > quota) {
-    throw ecsError(
-      "JoinedGroupLimitExceed",
-      `The maximum number of security groups that an instance can join is ${quota}.`,
-    );
+    throw ecsError("JoinedGroupLimitExceed", `The maximum number of security groups that an instance can join is ${quota}.`);
   }
 }
 
@@ -435,10 +403,7 @@ function checkGroupPlacement(store: Store, inst: Instance, sgs: SecurityGroup[])
       if (store.account.securityGroupOtherRegionCode === "InvalidSecurityGroupId.NotFound") {
         throw ecsError("InvalidSecurityGroupId.NotFound");
       }
-      throw ecsError(
-        "InvalidOperation.InvalidRegion",
-        `The security group ${sg.securityGroupId} is not in the region ${inst.regionId} of the instance.`,
-      );
+      throw ecsError("InvalidOperation.InvalidRegion", `The security group ${sg.securityGroupId} is not in the region ${inst.regionId} of the instance.`);
     }
   }
   for (const sg of sgs) if (!sg.vpcId) throw ecsError("InvalidSecurityGroupType.NotSupportClassic");
