@@ -52,183 +52,204 @@ function parseJson(body: Buffer): unknown {
 
 const STATUSES = new Set(["Pending", "Starting", "Running", "Stopping", "Stopped"]);
 
+/** One admin request, as a route handler sees it. */
+interface AdminRequest {
+  deps: AdminDeps;
+  url: URL;
+  /** The second path segment (`:id` in a route key), decoded; "" when absent. */
+  id: string;
+  body: Buffer;
+}
+
+interface AdminReply {
+  status: number;
+  body: unknown;
+}
+
+type AdminRoute = (req: AdminRequest) => AdminReply;
+
+const ok = (body: unknown): AdminReply => ({ status: 200, body });
+const created = (body: unknown): AdminReply => ({ status: 201, body });
+const OK = { ok: true };
+
+/** A JSON body that is one object or a list of them, as a list. */
+function listBody(body: Buffer): unknown[] {
+  const input = parseJson(body);
+  return Array.isArray(input) ? input : [input];
+}
+
+function stateSnapshot(store: Store): unknown {
+  return {
+    account: store.account,
+    delays: store.delays,
+    consistency: {
+      ...store.consistency.settings,
+      pending: store.consistency.pending(),
+      staleHits: store.consistency.staleHits(),
+    },
+    instances: [...store.instances.values()].map(instanceView),
+    securityGroups: [...store.securityGroups.values()],
+    vpcs: [...store.vpcs.values()],
+  };
+}
+
+const STATE_ROUTES: Record<string, AdminRoute> = {
+  "GET health": () => ok(OK),
+  "GET ": () => ok(OK),
+  "POST reset": ({ deps }) => {
+    deps.reset();
+    return ok(OK);
+  },
+  "POST seed": ({ deps, url, body }) => {
+    if (url.searchParams.get("replace") === "true") deps.store.clear();
+    return ok(deps.store.applySeed(parseJson(body)));
+  },
+  "GET state": ({ deps }) => ok(stateSnapshot(deps.store)),
+};
+
+/** Runs a state-machine step on one instance and answers with its view. */
+function instanceStep(step: (store: Store, id: string) => void): AdminRoute {
+  return ({ deps, id }) => {
+    step(deps.store, id);
+    return ok(instanceView(deps.store.getInstance(id)));
+  };
+}
+
+function setInstanceStatus({ deps, id, body }: AdminRequest): AdminReply {
+  const { status } = parseJson(body) as { status?: string };
+  if (!status || !STATUSES.has(status)) throw new HttpError(400, "status must be one of " + [...STATUSES].join(", "));
+  deps.store.setStatus(id, status as InstanceStatus);
+  return ok(instanceView(deps.store.getInstance(id)));
+}
+
+function checkInstancePassword({ deps, id, body }: AdminRequest): AdminReply {
+  const { password } = parseJson(body) as { password?: unknown };
+  if (typeof password !== "string") throw new HttpError(400, "password (string) is required");
+  const hash = deps.store.getInstance(id).passwordHash;
+  return ok({ match: hash !== undefined && verifyPassword(password, hash) });
+}
+
+const INSTANCE_ROUTES: Record<string, AdminRoute> = {
+  "GET instances": ({ deps }) => ok([...deps.store.instances.values()].map(instanceView)),
+  "POST instances": ({ deps, body }) => created(listBody(body).map((i) => instanceView(deps.store.putInstance(i as never)))),
+  "GET instances/:id": ({ deps, id }) => ok(instanceView(deps.store.getInstance(id))),
+  "PUT instances/:id": ({ deps, id, body }) => ok(instanceView(deps.store.putInstance({ ...(parseJson(body) as object), instanceId: id }))),
+  "PATCH instances/:id": ({ deps, id, body }) => ok(instanceView(deps.store.patchInstance(id, parseJson(body)))),
+  "DELETE instances/:id": ({ deps, id }) => {
+    if (!deps.store.deleteInstance(id)) throw new HttpError(404, `no instance ${id}`);
+    return ok({ deleted: id });
+  },
+  "POST instances/:id/start": instanceStep((store, id) => store.start(id)),
+  "POST instances/:id/stop": instanceStep((store, id) => store.stop(id)),
+  "POST instances/:id/reboot": instanceStep((store, id) => store.reboot(id)),
+  "POST instances/:id/state": setInstanceStatus,
+  "POST instances/:id/password/verify": checkInstancePassword,
+  "POST instances/:id/verify-password": checkInstancePassword,
+};
+
+const NETWORK_ROUTES: Record<string, AdminRoute> = {
+  "GET security-groups": ({ deps }) => ok([...deps.store.securityGroups.values()]),
+  "POST security-groups": ({ deps, body }) => created(listBody(body).map((g) => deps.store.putSecurityGroup(g as never))),
+  "GET security-groups/:id": ({ deps, id }) => {
+    const sg = deps.store.securityGroups.get(id);
+    if (!sg) throw new HttpError(404, `no security group ${id}`);
+    return ok(sg);
+  },
+  "PATCH security-groups/:id": ({ deps, id, body }) => ok(deps.store.patchSecurityGroup(id, parseJson(body))),
+  "DELETE security-groups/:id": ({ deps, id }) => {
+    if (!deps.store.deleteSecurityGroup(id)) throw new HttpError(404, `no security group ${id}`);
+    return ok({ deleted: id });
+  },
+  "GET vpcs": ({ deps }) => ok([...deps.store.vpcs.values()]),
+  "POST vpcs": ({ deps, body }) => created(listBody(body).map((v) => deps.store.putVpc(v as never))),
+};
+
+/** Adds or replaces a key; the answer names it, never its secret. */
+function addAccessKey({ deps, body }: AdminRequest): AdminReply {
+  const k = parseJson(body) as Partial<AccessKey>;
+  if (typeof k.accessKeyId !== "string" || typeof k.accessKeySecret !== "string") {
+    throw new HttpError(400, "accessKeyId and accessKeySecret (strings) are required");
+  }
+  const key: AccessKey = { accessKeyId: k.accessKeyId, accessKeySecret: k.accessKeySecret };
+  if (typeof k.securityToken === "string") key.securityToken = k.securityToken;
+  if (typeof k.expiration === "string" || typeof k.expiration === "number") key.expiration = k.expiration;
+  deps.setKeys([...deps.keys().filter((x) => x.accessKeyId !== key.accessKeyId), key]);
+  return created({ accessKeyId: key.accessKeyId, sts: key.securityToken !== undefined });
+}
+
+const SETTINGS_ROUTES: Record<string, AdminRoute> = {
+  "GET account": ({ deps }) => ok(deps.store.account),
+  "PATCH account": ({ deps, body }) => ok(deps.store.patchAccount(parseJson(body))),
+  "GET consistency": ({ deps }) => ok(deps.store.consistency.settings),
+  "PUT consistency": ({ deps, body }) => ok(deps.store.consistency.configure(parseJson(body))),
+  "PATCH consistency": ({ deps, body }) => ok(deps.store.consistency.patch(parseJson(body))),
+  "GET delays": ({ deps }) => ok(deps.store.delays),
+  "PATCH delays": ({ deps, body }) => ok(deps.store.patchDelays(parseJson(body))),
+  "GET access-keys": ({ deps }) => ok(deps.keys().map((k) => ({ accessKeyId: k.accessKeyId, sts: k.securityToken !== undefined }))),
+  "POST access-keys": addAccessKey,
+};
+
+function callQuery(sp: URLSearchParams): CallQuery {
+  const q: CallQuery = {};
+  if (sp.has("action")) q.action = sp.get("action")!;
+  if (sp.has("code")) q.code = sp.get("code")!;
+  if (sp.has("clientId")) q.clientId = sp.get("clientId")!;
+  if (sp.has("accessKeyId")) q.accessKeyId = sp.get("accessKeyId")!;
+  if (sp.has("since")) q.since = Number(sp.get("since"));
+  if (sp.has("limit")) q.limit = Number(sp.get("limit"));
+  return q;
+}
+
+const FAULT_AND_CALL_ROUTES: Record<string, AdminRoute> = {
+  "GET faults": ({ deps }) => ok(deps.faults.list()),
+  "POST faults": ({ deps, body }) => created(listBody(body).map((f) => deps.faults.add(f))),
+  "DELETE faults": ({ deps }) => {
+    deps.faults.clear();
+    return ok(OK);
+  },
+  "DELETE faults/:id": ({ deps, id }) => {
+    if (!deps.faults.remove(id)) throw new HttpError(404, `no fault ${id}`);
+    return ok({ deleted: id });
+  },
+  "GET calls": ({ deps, url }) => ok(deps.calls.query(callQuery(url.searchParams))),
+  "DELETE calls": ({ deps }) => {
+    deps.calls.clear();
+    return ok(OK);
+  },
+  "GET counters": ({ deps }) => ok(deps.calls.countersSnapshot()),
+};
+
+/** "METHOD path" with the second segment as `:id` (e.g. "POST instances/:id/start") → handler. */
+const ROUTES = new Map<string, AdminRoute>(
+  Object.entries({ ...STATE_ROUTES, ...INSTANCE_ROUTES, ...NETWORK_ROUTES, ...SETTINGS_ROUTES, ...FAULT_AND_CALL_ROUTES }),
+);
+
+function sendError(res: ServerResponse, err: unknown): void {
+  if (err instanceof HttpError) return send(res, err.status, { error: err.message });
+  if (err instanceof EcsError) return send(res, err.status, { error: err.message, code: err.code });
+  if (err instanceof ZodError) return send(res, 400, { error: "invalid request body", issues: err.issues });
+  return send(res, 400, { error: err instanceof Error ? err.message : String(err) });
+}
+
 export function handleAdmin(deps: AdminDeps, req: IncomingMessage, res: ServerResponse, body: Buffer): void {
-  const { store, faults, calls } = deps;
   if (!isLoopback(req.socket.remoteAddress)) {
     send(res, 403, { error: "the admin API is served to loopback clients only" });
     return;
   }
   const url = new URL(req.url ?? "/", "http://emulator");
-  const parts = url.pathname.replace(/^\/_emulator\/?/, "").split("/").filter(Boolean).map(decodeURIComponent);
+  // Decoded outside the try: a malformed %-escape is a server failure (500, in server.ts), not a 400.
+  const parts = url.pathname
+    .replace(/^\/_emulator\/?/, "")
+    .split("/")
+    .filter(Boolean)
+    .map(decodeURIComponent);
   const method = (req.method ?? "GET").toUpperCase();
-  const route = `${method} ${parts.map((p, i) => (i === 1 ? ":id" : p)).join("/")}`;
-  const id = parts[1] ?? "";
-
+  const route = ROUTES.get(`${method} ${parts.map((p, i) => (i === 1 ? ":id" : p)).join("/")}`);
   try {
-    switch (true) {
-      case route === "GET health" || route === "GET ":
-        return send(res, 200, { ok: true });
-
-      // --- whole state ---
-      case route === "POST reset":
-        deps.reset();
-        return send(res, 200, { ok: true });
-      case route === "POST seed": {
-        if (url.searchParams.get("replace") === "true") store.clear();
-        return send(res, 200, store.applySeed(parseJson(body)));
-      }
-      case route === "GET state":
-        return send(res, 200, {
-          account: store.account,
-          delays: store.delays,
-          consistency: {
-            ...store.consistency.settings,
-            pending: store.consistency.pending(),
-            staleHits: store.consistency.staleHits(),
-          },
-          instances: [...store.instances.values()].map(instanceView),
-          securityGroups: [...store.securityGroups.values()],
-          vpcs: [...store.vpcs.values()],
-        });
-
-      // --- instances ---
-      case route === "GET instances":
-        return send(res, 200, [...store.instances.values()].map(instanceView));
-      case route === "POST instances": {
-        const input = parseJson(body);
-        const list = Array.isArray(input) ? input : [input];
-        return send(res, 201, list.map((i) => instanceView(store.putInstance(i as never))));
-      }
-      case route === "GET instances/:id":
-        return send(res, 200, instanceView(store.getInstance(id)));
-      case route === "PUT instances/:id":
-        return send(res, 200, instanceView(store.putInstance({ ...(parseJson(body) as object), instanceId: id })));
-      case route === "PATCH instances/:id":
-        return send(res, 200, instanceView(store.patchInstance(id, parseJson(body))));
-      case route === "DELETE instances/:id":
-        if (!store.deleteInstance(id)) throw new HttpError(404, `no instance ${id}`);
-        return send(res, 200, { deleted: id });
-      case route === "POST instances/:id/start":
-        store.start(id);
-        return send(res, 200, instanceView(store.getInstance(id)));
-      case route === "POST instances/:id/stop":
-        store.stop(id);
-        return send(res, 200, instanceView(store.getInstance(id)));
-      case route === "POST instances/:id/reboot":
-        store.reboot(id);
-        return send(res, 200, instanceView(store.getInstance(id)));
-      case route === "POST instances/:id/state": {
-        const { status } = parseJson(body) as { status?: string };
-        if (!status || !STATUSES.has(status)) throw new HttpError(400, "status must be one of " + [...STATUSES].join(", "));
-        store.setStatus(id, status as InstanceStatus);
-        return send(res, 200, instanceView(store.getInstance(id)));
-      }
-      case route === "POST instances/:id/password/verify" || route === "POST instances/:id/verify-password": {
-        const { password } = parseJson(body) as { password?: unknown };
-        if (typeof password !== "string") throw new HttpError(400, "password (string) is required");
-        const hash = store.getInstance(id).passwordHash;
-        return send(res, 200, { match: hash !== undefined && verifyPassword(password, hash) });
-      }
-
-      // --- security groups, VPCs ---
-      case route === "GET security-groups":
-        return send(res, 200, [...store.securityGroups.values()]);
-      case route === "POST security-groups": {
-        const input = parseJson(body);
-        const list = Array.isArray(input) ? input : [input];
-        return send(res, 201, list.map((g) => store.putSecurityGroup(g as never)));
-      }
-      case route === "GET security-groups/:id": {
-        const sg = store.securityGroups.get(id);
-        if (!sg) throw new HttpError(404, `no security group ${id}`);
-        return send(res, 200, sg);
-      }
-      case route === "PATCH security-groups/:id":
-        return send(res, 200, store.patchSecurityGroup(id, parseJson(body)));
-      case route === "DELETE security-groups/:id":
-        if (!store.deleteSecurityGroup(id)) throw new HttpError(404, `no security group ${id}`);
-        return send(res, 200, { deleted: id });
-      case route === "GET vpcs":
-        return send(res, 200, [...store.vpcs.values()]);
-      case route === "POST vpcs": {
-        const input = parseJson(body);
-        const list = Array.isArray(input) ? input : [input];
-        return send(res, 201, list.map((v) => store.putVpc(v as never)));
-      }
-
-      // --- account, delays, keys ---
-      case route === "GET account":
-        return send(res, 200, store.account);
-      case route === "PATCH account":
-        return send(res, 200, store.patchAccount(parseJson(body)));
-      case route === "GET consistency":
-        return send(res, 200, store.consistency.settings);
-      case route === "PUT consistency":
-        return send(res, 200, store.consistency.configure(parseJson(body)));
-      case route === "PATCH consistency":
-        return send(res, 200, store.consistency.patch(parseJson(body)));
-      case route === "GET delays":
-        return send(res, 200, store.delays);
-      case route === "PATCH delays":
-        return send(res, 200, store.patchDelays(parseJson(body)));
-      case route === "GET access-keys":
-        return send(
-          res,
-          200,
-          deps.keys().map((k) => ({ accessKeyId: k.accessKeyId, sts: k.securityToken !== undefined })),
-        );
-      case route === "POST access-keys": {
-        const k = parseJson(body) as Partial<AccessKey>;
-        if (typeof k.accessKeyId !== "string" || typeof k.accessKeySecret !== "string") {
-          throw new HttpError(400, "accessKeyId and accessKeySecret (strings) are required");
-        }
-        const key: AccessKey = { accessKeyId: k.accessKeyId, accessKeySecret: k.accessKeySecret };
-        if (typeof k.securityToken === "string") key.securityToken = k.securityToken;
-        if (typeof k.expiration === "string" || typeof k.expiration === "number") key.expiration = k.expiration;
-        deps.setKeys([...deps.keys().filter((x) => x.accessKeyId !== key.accessKeyId), key]);
-        return send(res, 201, { accessKeyId: key.accessKeyId, sts: key.securityToken !== undefined });
-      }
-
-      // --- faults ---
-      case route === "GET faults":
-        return send(res, 200, faults.list());
-      case route === "POST faults": {
-        const input = parseJson(body);
-        const list = Array.isArray(input) ? input : [input];
-        return send(res, 201, list.map((f) => faults.add(f)));
-      }
-      case route === "DELETE faults":
-        faults.clear();
-        return send(res, 200, { ok: true });
-      case route === "DELETE faults/:id":
-        if (!faults.remove(id)) throw new HttpError(404, `no fault ${id}`);
-        return send(res, 200, { deleted: id });
-
-      // --- call log, counters ---
-      case route === "GET calls": {
-        const q: CallQuery = {};
-        const sp = url.searchParams;
-        if (sp.has("action")) q.action = sp.get("action")!;
-        if (sp.has("code")) q.code = sp.get("code")!;
-        if (sp.has("clientId")) q.clientId = sp.get("clientId")!;
-        if (sp.has("accessKeyId")) q.accessKeyId = sp.get("accessKeyId")!;
-        if (sp.has("since")) q.since = Number(sp.get("since"));
-        if (sp.has("limit")) q.limit = Number(sp.get("limit"));
-        return send(res, 200, calls.query(q));
-      }
-      case route === "DELETE calls":
-        calls.clear();
-        return send(res, 200, { ok: true });
-      case route === "GET counters":
-        return send(res, 200, calls.countersSnapshot());
-
-      default:
-        throw new HttpError(404, `no admin route ${method} ${url.pathname}`);
-    }
+    if (!route) throw new HttpError(404, `no admin route ${method} ${url.pathname}`);
+    const reply = route({ deps, url, id: parts[1] ?? "", body });
+    send(res, reply.status, reply.body);
   } catch (err) {
-    if (err instanceof HttpError) return send(res, err.status, { error: err.message });
-    if (err instanceof EcsError) return send(res, err.status, { error: err.message, code: err.code });
-    if (err instanceof ZodError) return send(res, 400, { error: "invalid request body", issues: err.issues });
-    return send(res, 400, { error: err instanceof Error ? err.message : String(err) });
+    sendError(res, err);
   }
 }

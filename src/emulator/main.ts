@@ -13,9 +13,9 @@
  * Logs (pino JSON) go to stderr. SIGTERM / SIGINT close the server and exit 0.
  */
 import { readFileSync } from "node:fs";
-import { parseArgs } from "node:util";
-import { pino } from "pino";
-import { startEmulator, DEFAULT_ACCESS_KEY } from "./server.js";
+import { parseArgs, type ParseArgsOptionsConfig } from "node:util";
+import { pino, type Logger } from "pino";
+import { startEmulator, DEFAULT_ACCESS_KEY, type EmulatorOptions, type RunningEmulator } from "./server.js";
 import type { AccessKey } from "./signature.js";
 import { consistencySchema, type ConsistencyInput } from "./consistency.js";
 
@@ -24,66 +24,81 @@ function fail(message: string): never {
   process.exit(2);
 }
 
-async function main(): Promise<void> {
-  let values;
+const CLI_OPTIONS = {
+  port: { type: "string", default: "0" },
+  host: { type: "string", default: "127.0.0.1" },
+  "access-key-id": { type: "string" },
+  "access-key-secret": { type: "string" },
+  "security-token": { type: "string" },
+  seed: { type: "string" },
+  "stop-delay-ms": { type: "string" },
+  "start-delay-ms": { type: "string" },
+  consistency: { type: "string" },
+  "log-level": { type: "string", default: "info" },
+  help: { type: "boolean", short: "h" },
+} satisfies ParseArgsOptionsConfig;
+
+const USAGE =
+  "usage: ecs-emulator [--port 0] [--host 127.0.0.1] [--access-key-id ID] [--access-key-secret SECRET]\n" +
+  "                    [--security-token TOKEN] [--seed FILE] [--stop-delay-ms N] [--start-delay-ms N]\n" +
+  "                    [--consistency JSON] [--log-level trace|debug|info|warn|error|silent]\n";
+
+const LOG_LEVELS = new Set(["trace", "debug", "info", "warn", "error", "fatal", "silent"]);
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+function parseCli() {
   try {
-    ({ values } = parseArgs({
-      options: {
-        port: { type: "string", default: "0" },
-        host: { type: "string", default: "127.0.0.1" },
-        "access-key-id": { type: "string" },
-        "access-key-secret": { type: "string" },
-        "security-token": { type: "string" },
-        seed: { type: "string" },
-        "stop-delay-ms": { type: "string" },
-        "start-delay-ms": { type: "string" },
-        consistency: { type: "string" },
-        "log-level": { type: "string", default: "info" },
-        help: { type: "boolean", short: "h" },
-      },
-      strict: true,
-    }));
+    return parseArgs({ options: CLI_OPTIONS, strict: true }).values;
   } catch (err) {
-    fail(err instanceof Error ? err.message : String(err));
+    fail(errorText(err));
   }
-  if (values.help) {
-    process.stderr.write(
-      "usage: ecs-emulator [--port 0] [--host 127.0.0.1] [--access-key-id ID] [--access-key-secret SECRET]\n" +
-        "                    [--security-token TOKEN] [--seed FILE] [--stop-delay-ms N] [--start-delay-ms N]\n" +
-        "                    [--consistency JSON] [--log-level trace|debug|info|warn|error|silent]\n",
-    );
-    process.exit(0);
-  }
-  const port = Number(values.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`invalid --port ${values.port}`);
+}
+
+type CliValues = ReturnType<typeof parseCli>;
+
+function parsePort(value: string): number {
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`invalid --port ${value}`);
+  return port;
+}
+
+/** Flags first, then the environment (docs/emulator.md "CLI"); neither: the default key. */
+function accessKey(values: CliValues): AccessKey {
   const id = values["access-key-id"] ?? process.env["ECS_EMULATOR_ACCESS_KEY_ID"];
   const secret = values["access-key-secret"] ?? process.env["ECS_EMULATOR_ACCESS_KEY_SECRET"];
   if ((id === undefined) !== (secret === undefined)) fail("--access-key-id and --access-key-secret go together");
-  const key: AccessKey = id !== undefined && secret !== undefined ? { accessKeyId: id, accessKeySecret: secret } : DEFAULT_ACCESS_KEY;
+  const key: AccessKey = id !== undefined && secret !== undefined ? { accessKeyId: id, accessKeySecret: secret } : { ...DEFAULT_ACCESS_KEY };
   if (values["security-token"] !== undefined) key.securityToken = values["security-token"];
+  return key;
+}
 
-  const levels = new Set(["trace", "debug", "info", "warn", "error", "fatal", "silent"]);
-  if (!levels.has(values["log-level"])) fail(`invalid --log-level ${values["log-level"]}`);
-  const logger = pino({ level: values["log-level"], name: "ecs-emulator" }, pino.destination(2));
+function createLogger(level: string): Logger {
+  if (!LOG_LEVELS.has(level)) fail(`invalid --log-level ${level}`);
+  return pino({ level, name: "ecs-emulator" }, pino.destination(2));
+}
 
-  let seed: unknown;
-  if (values.seed !== undefined) {
-    try {
-      seed = JSON.parse(readFileSync(values.seed, "utf8"));
-    } catch (err) {
-      fail(`cannot read seed ${values.seed}: ${err instanceof Error ? err.message : String(err)}`);
-    }
+function readSeed(file: string): unknown {
+  try {
+    return JSON.parse(readFileSync(file, "utf8"));
+  } catch (err) {
+    fail(`cannot read seed ${file}: ${errorText(err)}`);
   }
-  let consistency: ConsistencyInput | undefined;
-  if (values.consistency !== undefined) {
-    try {
-      consistency = consistencySchema.parse(JSON.parse(values.consistency));
-    } catch (err) {
-      fail(`invalid --consistency: ${err instanceof Error ? err.message : String(err)}`);
-    }
+}
+
+function parseConsistency(json: string): ConsistencyInput {
+  try {
+    return consistencySchema.parse(JSON.parse(json));
+  } catch (err) {
+    fail(`invalid --consistency: ${errorText(err)}`);
   }
+}
+
+function parseDelays(values: CliValues): Record<string, number> {
   const delays: Record<string, number> = {};
-  for (const [flag, key2] of [
+  for (const [flag, key] of [
     ["stop-delay-ms", "stopMs"],
     ["start-delay-ms", "startMs"],
   ] as const) {
@@ -91,37 +106,66 @@ async function main(): Promise<void> {
     if (v === undefined) continue;
     const n = Number(v);
     if (!Number.isInteger(n) || n < 0) fail(`invalid --${flag} ${v}`);
-    delays[key2] = n;
+    delays[key] = n;
+  }
+  return delays;
+}
+
+/** Validates every flag (failing with exit code 2 on the first bad one, in flag order) into server options. */
+function emulatorOptions(values: CliValues): EmulatorOptions & { logger: Logger } {
+  const port = parsePort(values.port);
+  const key = accessKey(values);
+  const logger = createLogger(values["log-level"]);
+  const seed = values.seed !== undefined ? readSeed(values.seed) : undefined;
+  const consistency = values.consistency !== undefined ? parseConsistency(values.consistency) : undefined;
+  return {
+    port,
+    host: values.host,
+    accessKeys: [key],
+    logger,
+    delays: parseDelays(values),
+    ...(seed !== undefined ? { seed: seed as never } : {}),
+    ...(consistency !== undefined ? { consistency } : {}),
+  };
+}
+
+/** Closes the emulator once on SIGTERM / SIGINT, then exits 0. */
+class Shutdown {
+  emu: RunningEmulator | undefined;
+  stopping = false;
+
+  constructor(private readonly logger: Logger) {
+    process.on("SIGTERM", () => this.stop("SIGTERM"));
+    process.on("SIGINT", () => this.stop("SIGINT"));
   }
 
+  private stop(signal: string): void {
+    if (this.stopping) return;
+    this.stopping = true;
+    this.logger.info({ signal }, "shutting down");
+    if (!this.emu) process.exit(0);
+    void this.emu.close().then(() => process.exit(0));
+  }
+}
+
+async function main(): Promise<void> {
+  const values = parseCli();
+  if (values.help) {
+    process.stderr.write(USAGE);
+    process.exit(0);
+  }
+  const options = emulatorOptions(values);
   // Signal handlers go in before the listening line: a supervisor may send SIGTERM the moment it
   // reads that line.
-  let emu: Awaited<ReturnType<typeof startEmulator>> | undefined;
-  let stopping = false;
-  const shutdown = (signal: string): void => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, "shutting down");
-    if (!emu) process.exit(0);
-    void emu.close().then(() => process.exit(0));
-  };
-  process.on("SIGTERM", () => shutdown("SIGTERM"));
-  process.on("SIGINT", () => shutdown("SIGINT"));
-
+  const shutdown = new Shutdown(options.logger);
+  let emu: RunningEmulator;
   try {
-    emu = await startEmulator({
-      port,
-      host: values.host,
-      accessKeys: [key],
-      logger,
-      delays,
-      ...(seed !== undefined ? { seed: seed as never } : {}),
-      ...(consistency !== undefined ? { consistency } : {}),
-    });
+    emu = await startEmulator(options);
   } catch (err) {
-    fail(err instanceof Error ? err.message : String(err));
+    fail(errorText(err));
   }
-  if (stopping) {
+  shutdown.emu = emu;
+  if (shutdown.stopping) {
     await emu.close();
     process.exit(0);
   }

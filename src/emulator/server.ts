@@ -5,19 +5,16 @@
  *   // SDK: new Client(new $OpenApiUtil.Config({ endpoint: `127.0.0.1:${emu.port}`, protocol: "http", … }))
  *   await emu.close();
  */
-import { randomUUID } from "node:crypto";
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { pino, type Logger } from "pino";
 import { ACTIONS } from "./actions/index.js";
-import { handleAdmin } from "./admin.js";
-import { CallLog, maskParams } from "./calllog.js";
-import { EcsError, ecsError } from "./errors.js";
+import { handleAdmin, type AdminDeps } from "./admin.js";
+import { handleApi, type ApiContext } from "./api.js";
+import { CallLog } from "./calllog.js";
 import { FaultInjector } from "./faults.js";
-import { flattenHeaders, parseRequest } from "./protocol.js";
-import { presentedAccessKeyId, SignatureVerifier, type AccessKey, type VerifiedCaller } from "./signature.js";
+import { SignatureVerifier, type AccessKey } from "./signature.js";
 import { Store } from "./state.js";
-import { toXml } from "./xml.js";
 import type { SeedInput, TransitionDelays } from "./seed.js";
 import type { ConsistencyInput } from "./consistency.js";
 
@@ -62,7 +59,6 @@ export interface RunningEmulator {
 }
 
 const MAX_BODY = 1024 * 1024;
-const API_VERSION = "2014-05-26";
 
 function readBody(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
@@ -82,15 +78,22 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
   });
 }
 
-const BAD_GATEWAY_PAGE =
-  "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>Tengine</center>\r\n</body>\r\n</html>\r\n";
-
 export async function startEmulator(options: EmulatorOptions = {}): Promise<RunningEmulator> {
   const log = options.logger ?? pino({ level: options.logLevel ?? "silent" }, pino.destination(2));
-  const initialKeys = options.accessKeys ?? [DEFAULT_ACCESS_KEY];
-  let keys: AccessKey[] = [...initialKeys];
+  const api: ApiContext = { ...createComponents(options), log };
+  if (options.seed) api.store.applySeed(options.seed);
+  const admin = adminDeps(options, api);
+  const server = createRequestServer(api, admin);
+  const host = options.host ?? "127.0.0.1";
+  await listen(server, options.port ?? 0, host);
+  const port = (server.address() as AddressInfo).port;
+  log.info({ port, actions: Object.keys(ACTIONS).length, keys: admin.keys().map((k) => k.accessKeyId) }, "ecs emulator listening");
+  return runningEmulator(server, host, port, api);
+}
+
+function createComponents(options: EmulatorOptions): Omit<ApiContext, "log"> {
   const verifier = new SignatureVerifier({
-    keys,
+    keys: options.accessKeys ?? [DEFAULT_ACCESS_KEY],
     ...(options.maxSkewMs !== undefined ? { maxSkewMs: options.maxSkewMs } : {}),
     ...(options.now ? { now: options.now } : {}),
   });
@@ -103,137 +106,46 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     ...(options.random ? { random: options.random } : {}),
     ...(options.now ? { now: options.now } : {}),
   });
-  const calls = new CallLog(options.callLogCapacity);
-  if (options.seed) store.applySeed(options.seed);
+  return { verifier, store, faults, calls: new CallLog(options.callLogCapacity) };
+}
 
+/** The admin API's view of the running emulator: the current keys and a reset to the startup state. */
+function adminDeps(options: EmulatorOptions, api: ApiContext): AdminDeps {
+  const { store, faults, calls, verifier } = api;
+  const initialKeys = options.accessKeys ?? [DEFAULT_ACCESS_KEY];
+  let keys: AccessKey[] = [...initialKeys];
+  const setKeys = (k: AccessKey[]): void => {
+    keys = k;
+    verifier.setKeys(k);
+  };
   const reset = (): void => {
     store.clear(options.delays ?? {});
     if (options.seed) store.applySeed(options.seed);
     faults.clear();
     calls.clear();
     verifier.resetNonces();
-    keys = [...initialKeys];
-    verifier.setKeys(keys);
+    setKeys([...initialKeys]);
   };
-  const adminDeps = {
-    store,
-    faults,
-    calls,
-    verifier,
-    reset,
-    keys: () => keys,
-    setKeys: (k: AccessKey[]) => {
-      keys = k;
-      verifier.setKeys(k);
-    },
-  };
+  return { store, faults, calls, verifier, reset, keys: () => keys, setKeys };
+}
 
-  async function handleApi(req: IncomingMessage, res: ServerResponse, body: Buffer): Promise<void> {
-    const started = performance.now();
-    const requestId = randomUUID().toUpperCase();
-    const headers = flattenHeaders(req.headers);
-    const parsed = parseRequest(req.method ?? "GET", req.url ?? "/", headers, body);
-    const action = parsed.action ?? "";
-    const regionId = parsed.params.str("RegionId") ?? "";
-    const hostId = headers["host"] ?? "ecs.aliyuncs.com";
-    let caller: VerifiedCaller | undefined;
-    let status = 200;
-    let code = "OK";
-    let payload: Record<string, unknown>;
-    // XML when asked for, or for V1 requests without Format (V1's documented default).
-    const format = parsed.params.str("Format");
-    const wantsXml = format !== undefined ? format.toUpperCase() === "XML" : headers["authorization"] === undefined && parsed.params.has("Signature");
-    let extraHeaders: Record<string, string> = {};
-    let special: "badGateway" | "reset" | undefined;
+function isAdminPath(url: string): boolean {
+  return url === "/_emulator" || url.startsWith("/_emulator/") || url.startsWith("/_emulator?");
+}
 
-    try {
-      if (parsed.path !== "/") throw ecsError("InvalidAction.NotFound");
-      if (parsed.method !== "GET" && parsed.method !== "POST") throw ecsError("InvalidAction.NotFound");
-      caller = verifier.verify(parsed);
-      if (!action) throw ecsError("MissingParameter", "Action");
-      const version = headers["x-acs-version"] ?? parsed.params.str("Version");
-      const handler = ACTIONS[action];
-      if (!handler || (version !== undefined && version !== API_VERSION)) throw ecsError("InvalidAction.NotFound");
-      parsed.params.checkStructs();
-      const outcome = faults.evaluate(action, caller.accessKeyId, regionId);
-      if (outcome.delayMs > 0) await new Promise((r) => setTimeout(r, outcome.delayMs));
-      if (outcome.type === "error") throw outcome.error;
-      if (outcome.type === "badGateway" || outcome.type === "reset") {
-        special = outcome.type;
-        throw new EcsError(outcome.type === "badGateway" ? "BadGateway" : "ConnectionReset", 502, "");
-      }
-      const result = handler({ store, params: parsed.params, caller });
-      payload = { RequestId: requestId, ...result };
-    } catch (err) {
-      let e: EcsError;
-      if (err instanceof EcsError) {
-        e = err;
-      } else {
-        log.error({ err, action, requestId }, "unexpected emulator error");
-        e = ecsError("InternalError");
-      }
-      status = e.status;
-      code = e.code;
-      extraHeaders = e.headers;
-      payload = {
-        RequestId: requestId,
-        HostId: hostId,
-        Code: e.code,
-        Message: e.message,
-        Recommend: `https://api.aliyun.com/troubleshoot?q=${encodeURIComponent(e.code)}&product=Ecs&requestId=${requestId}`,
-      };
-    }
-
-    const durationMs = Math.round((performance.now() - started) * 1000) / 1000;
-    calls.add({
-      seq: calls.nextSeq(),
-      time: new Date().toISOString(),
-      action,
-      params: maskParams(parsed.params.businessEntries()),
-      code,
-      httpStatus: special === "reset" ? 0 : status,
-      durationMs,
-      requestId,
-      // A rejected signature still names the key it presented, so the log can be filtered by it.
-      accessKeyId: caller?.accessKeyId ?? presentedAccessKeyId(parsed),
-      signatureVersion: caller?.signatureVersion ?? "",
-      userAgent: headers["user-agent"] ?? "",
-      clientId: headers["x-emulator-client"] ?? "",
-    });
-    log.debug({ action, code, status, durationMs, requestId, accessKeyId: caller?.accessKeyId }, "ecs call");
-
-    if (special === "reset") {
-      req.socket.destroy();
-      return;
-    }
-    if (special === "badGateway") {
-      res.writeHead(502, { "content-type": "text/html", "content-length": Buffer.byteLength(BAD_GATEWAY_PAGE) });
-      res.end(BAD_GATEWAY_PAGE);
-      return;
-    }
-    const text = wantsXml ? toXml(status === 200 ? `${action}Response` : "Error", payload) : JSON.stringify(payload);
-    res.writeHead(status, {
-      "content-type": wantsXml ? "text/xml;charset=utf-8" : "application/json;charset=utf-8",
-      "content-length": Buffer.byteLength(text),
-      "x-acs-request-id": requestId,
-      ...extraHeaders,
-    });
-    res.end(text);
-  }
-
+function createRequestServer(api: ApiContext, admin: AdminDeps): Server {
   // The SDK puts every parameter in the query string: 32 KB of user data is ~60 KB of URL.
   const server = createServer({ maxHeaderSize: 512 * 1024 }, (req, res) => {
     readBody(req)
       .then((body) => {
-        const url = req.url ?? "/";
-        if (url === "/_emulator" || url.startsWith("/_emulator/") || url.startsWith("/_emulator?")) {
-          handleAdmin(adminDeps, req, res, body);
+        if (isAdminPath(req.url ?? "/")) {
+          handleAdmin(admin, req, res, body);
           return;
         }
-        return handleApi(req, res, body);
+        return handleApi(api, req, res, body);
       })
       .catch((err: unknown) => {
-        log.error({ err }, "request failed");
+        api.log.error({ err }, "request failed");
         if (!res.headersSent) {
           res.writeHead(500, { "content-type": "application/json" });
           res.end(JSON.stringify({ Code: "InternalError", Message: "emulator failure" }));
@@ -241,29 +153,31 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       });
   });
   server.keepAliveTimeout = 5000;
+  return server;
+}
 
-  const host = options.host ?? "127.0.0.1";
-  await new Promise<void>((resolve, reject) => {
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
     server.once("error", reject);
-    server.listen(options.port ?? 0, host, () => {
+    server.listen(port, host, () => {
       server.off("error", reject);
       resolve();
     });
   });
-  const port = (server.address() as AddressInfo).port;
-  log.info({ port, actions: Object.keys(ACTIONS).length, keys: keys.map((k) => k.accessKeyId) }, "ecs emulator listening");
+}
 
+function runningEmulator(server: Server, host: string, port: number, api: ApiContext): RunningEmulator {
   let closed: Promise<void> | undefined;
   return {
     url: `http://${host}:${port}`,
     port,
     endpoint: `${host}:${port}`,
-    store,
-    faults,
-    calls,
+    store: api.store,
+    faults: api.faults,
+    calls: api.calls,
     close() {
       closed ??= new Promise<void>((resolve) => {
-        store.clear();
+        api.store.clear();
         server.close(() => resolve());
         server.closeAllConnections();
       });

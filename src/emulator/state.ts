@@ -130,6 +130,35 @@ export interface StoreOptions {
   random?: () => number;
 }
 
+type ParsedInstanceInput = ReturnType<typeof instanceSchema.parse>;
+
+const DEFAULT_PRIVATE_DNS_NAME_OPTIONS: PrivateDnsNameOptions = {
+  hostnameType: "Custom",
+  enableInstanceIdDnsARecord: false,
+  enableInstanceIdDnsAAAARecord: false,
+  enableIpDnsARecord: false,
+  enableIpDnsPtrRecord: false,
+};
+
+/** CPU options as given, the instance type's values where not. */
+function cpuOptionsOf(i: ParsedInstanceInput, type: InstanceTypeSpec): Instance["cpuOptions"] {
+  return {
+    core: i.cpuOptions?.core ?? type.coreCount,
+    threadsPerCore: i.cpuOptions?.threadsPerCore ?? type.threadsPerCore,
+    topologyType: i.cpuOptions?.topologyType ?? "",
+    nestedVirtualization: i.cpuOptions?.nestedVirtualization ?? "",
+  };
+}
+
+/** The primary ENI: ID and MAC derived from the instance ID (stable across runs), the type's queue default. */
+function primaryEniOf(i: ParsedInstanceInput, type: InstanceTypeSpec): Instance["primaryEni"] {
+  return {
+    networkInterfaceId: `eni-${hex(i.instanceId, 20)}`,
+    macAddress: `00:16:3e:${hex(i.instanceId, 6).match(/../g)!.join(":")}`,
+    queueNumber: i.networkInterfaceQueueNumber ?? type.primaryEniQueueNumber,
+  };
+}
+
 export class Store {
   readonly instances = new Map<string, Instance>();
   readonly securityGroups = new Map<string, SecurityGroup>();
@@ -144,10 +173,7 @@ export class Store {
 
   constructor(options: StoreOptions = {}) {
     this.now = options.now ?? Date.now;
-    this.consistency = new Consistency(
-      { now: this.now, ...(options.random ? { random: options.random } : {}) },
-      options.consistency ?? {},
-    );
+    this.consistency = new Consistency({ now: this.now, ...(options.random ? { random: options.random } : {}) }, options.consistency ?? {});
     this.account = accountSchema.parse({});
     this.delays = delaysSchema.parse(options.delays ?? {});
     for (const t of BUILTIN_INSTANCE_TYPES) this.instanceTypes.set(t.instanceType, t);
@@ -253,25 +279,9 @@ export class Store {
       recyclable: i.recyclable,
       enableJumboFrame: i.enableJumboFrame,
       enableNetworkEncryption: i.enableNetworkEncryption,
-      cpuOptions: {
-        core: i.cpuOptions?.core ?? type.coreCount,
-        threadsPerCore: i.cpuOptions?.threadsPerCore ?? type.threadsPerCore,
-        topologyType: i.cpuOptions?.topologyType ?? "",
-        nestedVirtualization: i.cpuOptions?.nestedVirtualization ?? "",
-      },
-      privateDnsNameOptions: {
-        hostnameType: "Custom",
-        enableInstanceIdDnsARecord: false,
-        enableInstanceIdDnsAAAARecord: false,
-        enableIpDnsARecord: false,
-        enableIpDnsPtrRecord: false,
-        ...i.privateDnsNameOptions,
-      },
-      primaryEni: {
-        networkInterfaceId: `eni-${hex(id, 20)}`,
-        macAddress: `00:16:3e:${hex(id, 6).match(/../g)!.join(":")}`,
-        queueNumber: i.networkInterfaceQueueNumber ?? type.primaryEniQueueNumber,
-      },
+      cpuOptions: cpuOptionsOf(i, type),
+      privateDnsNameOptions: { ...DEFAULT_PRIVATE_DNS_NAME_OPTIONS, ...i.privateDnsNameOptions },
+      primaryEni: primaryEniOf(i, type),
       secondaryEniQueueNumbers: [...i.secondaryEniQueueNumbers],
       operationLocks: i.operationLocks,
       tags: i.tags,

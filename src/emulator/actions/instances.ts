@@ -8,6 +8,38 @@ function locks(i: Instance): { LockReason: Array<{ LockReason: string; LockMsg: 
   return { LockReason: i.operationLocks.map((l) => ({ LockReason: l.lockReason, LockMsg: l.lockMsg })) };
 }
 
+function cpuOptionsShape(i: Instance): Record<string, unknown> {
+  return {
+    CoreCount: i.cpuOptions.core,
+    ThreadsPerCore: i.cpuOptions.threadsPerCore,
+    Numa: "",
+    TopologyType: i.cpuOptions.topologyType,
+  };
+}
+
+function networkInterfacesShape(i: Instance): Record<string, unknown> {
+  return {
+    NetworkInterface: [
+      {
+        Type: "Primary",
+        NetworkInterfaceId: i.primaryEni.networkInterfaceId,
+        MacAddress: i.primaryEni.macAddress,
+        PrimaryIpAddress: i.privateIpAddress,
+      },
+    ],
+  };
+}
+
+function privateDnsNameOptionsShape(i: Instance): Record<string, unknown> {
+  return {
+    HostnameType: i.privateDnsNameOptions.hostnameType,
+    EnableInstanceIdDnsARecord: i.privateDnsNameOptions.enableInstanceIdDnsARecord,
+    EnableInstanceIdDnsAAAARecord: i.privateDnsNameOptions.enableInstanceIdDnsAAAARecord,
+    EnableIpDnsARecord: i.privateDnsNameOptions.enableIpDnsARecord,
+    EnableIpDnsPtrRecord: i.privateDnsNameOptions.enableIpDnsPtrRecord,
+  };
+}
+
 export function describeInstanceShape(store: Store, i: Instance): Record<string, unknown> {
   const type = store.typeSpec(i.instanceType);
   return {
@@ -33,12 +65,7 @@ export function describeInstanceShape(store: Store, i: Instance): Record<string,
     Recyclable: i.recyclable,
     Cpu: type.cpu,
     Memory: type.memory,
-    CpuOptions: {
-      CoreCount: i.cpuOptions.core,
-      ThreadsPerCore: i.cpuOptions.threadsPerCore,
-      Numa: "",
-      TopologyType: i.cpuOptions.topologyType,
-    },
+    CpuOptions: cpuOptionsShape(i),
     SecurityGroupIds: { SecurityGroupId: [...i.securityGroupIds] },
     VpcAttributes: {
       VpcId: i.vpcId,
@@ -48,23 +75,8 @@ export function describeInstanceShape(store: Store, i: Instance): Record<string,
     },
     InnerIpAddress: { IpAddress: i.instanceNetworkType === "classic" ? [i.privateIpAddress] : [] },
     PublicIpAddress: { IpAddress: [] },
-    NetworkInterfaces: {
-      NetworkInterface: [
-        {
-          Type: "Primary",
-          NetworkInterfaceId: i.primaryEni.networkInterfaceId,
-          MacAddress: i.primaryEni.macAddress,
-          PrimaryIpAddress: i.privateIpAddress,
-        },
-      ],
-    },
-    PrivateDnsNameOptions: {
-      HostnameType: i.privateDnsNameOptions.hostnameType,
-      EnableInstanceIdDnsARecord: i.privateDnsNameOptions.enableInstanceIdDnsARecord,
-      EnableInstanceIdDnsAAAARecord: i.privateDnsNameOptions.enableInstanceIdDnsAAAARecord,
-      EnableIpDnsARecord: i.privateDnsNameOptions.enableIpDnsARecord,
-      EnableIpDnsPtrRecord: i.privateDnsNameOptions.enableIpDnsPtrRecord,
-    },
+    NetworkInterfaces: networkInterfacesShape(i),
+    PrivateDnsNameOptions: privateDnsNameOptionsShape(i),
     OperationLocks: locks(i),
     Tags: { Tag: i.tags.map((t) => ({ TagKey: t.key, TagValue: t.value })) },
     CreationTime: i.creationTime.replace(/:\d{2}Z$/, "Z"),
@@ -86,18 +98,20 @@ export const describeInstances: ActionHandler = ({ store, params }) => {
   const tags = params.tags();
   const idSet = ids ? new Set(ids) : undefined;
   const view = store.reader("DescribeInstances");
-  const matched = [...store.instances.values()].map(view).filter(
-    (i) =>
-      i.regionId === regionId &&
-      (!idSet || idSet.has(i.instanceId)) &&
-      (!status || i.status === status) &&
-      (!vpcId || i.vpcId === vpcId) &&
-      (!vSwitchId || i.vSwitchId === vSwitchId) &&
-      (!sgId || i.securityGroupIds.includes(sgId)) &&
-      (!name || wildcardMatch(name, i.instanceName)) &&
-      (!networkType || i.instanceNetworkType === networkType) &&
-      tags.every((t) => i.tags.some((it) => it.key === t.key && (t.value === undefined || it.value === t.value))),
-  );
+  const matched = [...store.instances.values()]
+    .map(view)
+    .filter(
+      (i) =>
+        i.regionId === regionId &&
+        (!idSet || idSet.has(i.instanceId)) &&
+        (!status || i.status === status) &&
+        (!vpcId || i.vpcId === vpcId) &&
+        (!vSwitchId || i.vSwitchId === vSwitchId) &&
+        (!sgId || i.securityGroupIds.includes(sgId)) &&
+        (!name || wildcardMatch(name, i.instanceName)) &&
+        (!networkType || i.instanceNetworkType === networkType) &&
+        tags.every((t) => i.tags.some((it) => it.key === t.key && (t.value === undefined || it.value === t.value))),
+    );
   const page = paginate(matched, params, { min: 10, max: 100, overMax: "clamp" });
   return {
     TotalCount: page.totalCount,

@@ -26,7 +26,9 @@ function enisOf(i: Instance): Eni[] {
     },
   ];
   i.secondaryEniQueueNumbers.forEach((q, n) => {
-    const h = createHash("sha1").update(`${i.instanceId}/${n + 1}`).digest("hex");
+    const h = createHash("sha1")
+      .update(`${i.instanceId}/${n + 1}`)
+      .digest("hex");
     out.push({
       instance: i,
       id: `eni-${h.slice(0, 20)}`,
@@ -37,6 +39,38 @@ function enisOf(i: Instance): Eni[] {
     });
   });
   return out;
+}
+
+function eniShape(e: Eni): Record<string, unknown> {
+  return {
+    NetworkInterfaceId: e.id,
+    NetworkInterfaceName: "",
+    Description: "",
+    Type: e.type,
+    Status: "InUse",
+    InstanceId: e.instance.instanceId,
+    QueueNumber: e.queueNumber,
+    QueuePairNumber: 0,
+    MacAddress: e.mac,
+    PrivateIpAddress: e.type === "Primary" ? e.instance.privateIpAddress : "",
+    PrivateIpSets: {
+      PrivateIpSet: e.type === "Primary" ? [{ PrivateIpAddress: e.instance.privateIpAddress, Primary: true }] : [],
+    },
+    SecurityGroupIds: { SecurityGroupId: [...e.instance.securityGroupIds] },
+    VpcId: e.instance.vpcId,
+    VSwitchId: e.instance.vSwitchId,
+    ZoneId: e.instance.zoneId,
+    Attachment: {
+      InstanceId: e.instance.instanceId,
+      DeviceIndex: e.deviceIndex,
+      NetworkCardIndex: 0,
+      TrunkNetworkInterfaceId: "",
+    },
+    DeleteOnRelease: true,
+    NetworkInterfaceTrafficMode: "Standard",
+    ServiceManaged: false,
+    Tags: { Tag: [] },
+  };
 }
 
 export const describeNetworkInterfaces: ActionHandler = ({ store, params }) => {
@@ -71,36 +105,7 @@ export const describeNetworkInterfaces: ActionHandler = ({ store, params }) => {
     PageSize: page.pageSize,
     NextToken: page.nextToken,
     NetworkInterfaceSets: {
-      NetworkInterfaceSet: page.items.map((e) => ({
-        NetworkInterfaceId: e.id,
-        NetworkInterfaceName: "",
-        Description: "",
-        Type: e.type,
-        Status: "InUse",
-        InstanceId: e.instance.instanceId,
-        QueueNumber: e.queueNumber,
-        QueuePairNumber: 0,
-        MacAddress: e.mac,
-        PrivateIpAddress: e.type === "Primary" ? e.instance.privateIpAddress : "",
-        PrivateIpSets: {
-          PrivateIpSet:
-            e.type === "Primary" ? [{ PrivateIpAddress: e.instance.privateIpAddress, Primary: true }] : [],
-        },
-        SecurityGroupIds: { SecurityGroupId: [...e.instance.securityGroupIds] },
-        VpcId: e.instance.vpcId,
-        VSwitchId: e.instance.vSwitchId,
-        ZoneId: e.instance.zoneId,
-        Attachment: {
-          InstanceId: e.instance.instanceId,
-          DeviceIndex: e.deviceIndex,
-          NetworkCardIndex: 0,
-          TrunkNetworkInterfaceId: "",
-        },
-        DeleteOnRelease: true,
-        NetworkInterfaceTrafficMode: "Standard",
-        ServiceManaged: false,
-        Tags: { Tag: [] },
-      })),
+      NetworkInterfaceSet: page.items.map(eniShape),
     },
   };
 };
@@ -134,11 +139,7 @@ export const describeSecurityGroups: ActionHandler = ({ store, params }) => {
     SecurityGroups: {
       SecurityGroup: page.items.map((g) => {
         const members = store.membersOf(g.securityGroupId);
-        const capacity =
-          g.capacity ??
-          (g.securityGroupType === "enterprise"
-            ? store.account.enterpriseGroupEniLimit
-            : store.account.basicGroupInstanceLimit);
+        const capacity = g.capacity ?? (g.securityGroupType === "enterprise" ? store.account.enterpriseGroupEniLimit : store.account.basicGroupInstanceLimit);
         return {
           SecurityGroupId: g.securityGroupId,
           SecurityGroupName: g.securityGroupName,

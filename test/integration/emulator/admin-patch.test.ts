@@ -75,7 +75,8 @@ const CASES: PatchCase[] = [
 
 function patchRoutesInAdminSource(): string[] {
   const src = readFileSync(new URL("../../../src/emulator/admin.ts", import.meta.url), "utf8");
-  return [...src.matchAll(/route === "PATCH ([^"]+)"/g)].map((m) => m[1]!).sort();
+  // Route-table keys of admin.ts: `"PATCH account": …`.
+  return [...src.matchAll(/^\s*"PATCH ([^"]+)":/gm)].map((m) => m[1]!).sort();
 }
 
 describe("admin PATCH routes merge (fields not in the body are kept)", () => {
