@@ -68,7 +68,10 @@ export function parseApiserverLatency(text: string): Map<string, Histogram> {
 }
 
 /** after − before, then p50/p99 (upper bucket bounds, seconds) and the request count. */
-export function latencyDelta(before: Map<string, Histogram>, after: Map<string, Histogram>): Record<string, { requests: number; p50_ms: number; p99_ms: number }> {
+export function latencyDelta(
+  before: Map<string, Histogram>,
+  after: Map<string, Histogram>,
+): Record<string, { requests: number; p50_ms: number; p99_ms: number }> {
   const res: Record<string, { requests: number; p50_ms: number; p99_ms: number }> = {};
   for (const [key, a] of after) {
     const b = before.get(key);

@@ -55,7 +55,10 @@ async function synthetic(): Promise<void> {
   }
   await ctl.queue.whenIdle();
   const s = (performance.now() - started) / 1000;
-  fig("synthetic events through controller+queue", `${Math.round(total / s)} events/s (${total} events over ${N} keys, ${done} reconciles after dedup, ${s.toFixed(2)} s)`);
+  fig(
+    "synthetic events through controller+queue",
+    `${Math.round(total / s)} events/s (${total} events over ${N} keys, ${done} reconciles after dedup, ${s.toFixed(2)} s)`,
+  );
   await ctl.stop(1000);
 }
 
@@ -65,7 +68,11 @@ async function createObjects(kc: KubeConfig, ns: string): Promise<void> {
     Array.from({ length: N }, (_, i) => i),
     64,
     async (i) => {
-      const r = await kubeRequest(kc, { method: "POST", path: `/api/v1/namespaces/${ns}/configmaps`, body: { metadata: { name: `cm-${i}` }, data: { v: "0" } } });
+      const r = await kubeRequest(kc, {
+        method: "POST",
+        path: `/api/v1/namespaces/${ns}/configmaps`,
+        body: { metadata: { name: `cm-${i}` }, data: { v: "0" } },
+      });
       if (r.status !== 201) throw new Error(`create cm-${i}: ${r.status}`);
     },
   );
@@ -122,7 +129,12 @@ async function main(): Promise<void> {
       Array.from({ length: N }, (_, i) => i),
       64,
       async (i) => {
-        const r = await kubeRequest(kc, { method: "PATCH", path: `/api/v1/namespaces/${ns}/configmaps/cm-${i}`, body: { data: { v: "1" } }, contentType: "application/merge-patch+json" });
+        const r = await kubeRequest(kc, {
+          method: "PATCH",
+          path: `/api/v1/namespaces/${ns}/configmaps/cm-${i}`,
+          body: { data: { v: "1" } },
+          contentType: "application/merge-patch+json",
+        });
         if (r.status !== 200) throw new Error(`patch cm-${i}: ${r.status}`);
       },
     ).then(() => (writesDoneAt = performance.now()));

@@ -105,7 +105,10 @@ async function main(): Promise<void> {
   sample();
   out(`${elapsed()}  controller up, rss ${mb(sample())}`);
   let started = Date.now();
-  await fleet.createMany(fleetSpecs(PREFIX, N, (i) => ({ instanceName: `c0-${i}` })), 16);
+  await fleet.createMany(
+    fleetSpecs(PREFIX, N, (i) => ({ instanceName: `c0-${i}` })),
+    16,
+  );
   await converge();
   out(`${elapsed()}  created and converged ${N} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 
@@ -123,7 +126,9 @@ async function main(): Promise<void> {
       errorRate: r.total - rBefore.total > 0 ? (r.errors - rBefore.errors) / (r.total - rBefore.total) : 0,
     };
     rounds.push(row);
-    out(`${elapsed()}  ${fault.padEnd(16)} converged in ${(convergeMs / 1000).toFixed(1).padStart(6)} s  calls ${String(row.calls).padStart(6)}  failed ${String(row.failed).padStart(5)}  reconcile errors ${(row.errorRate * 100).toFixed(1).padStart(5)} %  rss ${mb(row.rss)}  heap used ${mb(row.heap)}`);
+    out(
+      `${elapsed()}  ${fault.padEnd(16)} converged in ${(convergeMs / 1000).toFixed(1).padStart(6)} s  calls ${String(row.calls).padStart(6)}  failed ${String(row.failed).padStart(5)}  reconcile errors ${(row.errorRate * 100).toFixed(1).padStart(5)} %  rss ${mb(row.rss)}  heap used ${mb(row.heap)}`,
+    );
   };
 
   let cycle = 0;
@@ -137,7 +142,11 @@ async function main(): Promise<void> {
       await emu.admin.addFault({ action: "*", kind: "badGateway", rate: 0.113 });
       await emu.admin.addFault({ action: "*", kind: "latency", rate: 0.1, latencyMs: 300, latencyMaxMs: 1500 });
       started = Date.now();
-      await mapLimit(Array.from({ length: N }, (_, i) => i), 16, (i) => fleet.patchSpec(fleetName(PREFIX, i), { instanceName: `c${cycle}-${i}` }));
+      await mapLimit(
+        Array.from({ length: N }, (_, i) => i),
+        16,
+        (i) => fleet.patchSpec(fleetName(PREFIX, i), { instanceName: `c${cycle}-${i}` }),
+      );
       await converge();
       const ms = Date.now() - started;
       await emu.admin.clearFaults();
@@ -153,7 +162,11 @@ async function main(): Promise<void> {
       await cp.startApiServer();
       started = Date.now();
       const M = Math.max(1, Math.floor(N / 10));
-      await mapLimit(Array.from({ length: M }, (_, i) => i), 16, (i) => fleet.patchSpec(fleetName(PREFIX, i), { description: `restart round ${cycle}` }));
+      await mapLimit(
+        Array.from({ length: M }, (_, i) => i),
+        16,
+        (i) => fleet.patchSpec(fleetName(PREFIX, i), { description: `restart round ${cycle}` }),
+      );
       await converge();
       await record("apiserver restart", Date.now() - started, before, rBefore);
     }
@@ -181,11 +194,18 @@ async function main(): Promise<void> {
   const n = samples.length;
   const meanT = samples.reduce((a, s) => a + s.t, 0) / n;
   const meanR = rss.reduce((a, r) => a + r, 0) / n;
-  const slope = samples.reduce((a, s) => a + (s.t - meanT) * (s.rss - meanR), 0) / Math.max(1e-9, samples.reduce((a, s) => a + (s.t - meanT) ** 2, 0));
+  const slope =
+    samples.reduce((a, s) => a + (s.t - meanT) * (s.rss - meanR), 0) /
+    Math.max(
+      1e-9,
+      samples.reduce((a, s) => a + (s.t - meanT) ** 2, 0),
+    );
   const r = await reconcileStats();
   out("");
   out(`summary: ${cycle} cycles in ${((Date.now() - t0) / 60_000).toFixed(1)} min, ${N} resources`);
-  out(`  controller RSS: start ${mb(rss[0] ?? 0)}, max ${mb(Math.max(...rss))}, end ${mb(rss.at(-1) ?? 0)}, trend ${(slope * 60 / 1024 / 1024).toFixed(2)} MiB/min over ${n} samples`);
+  out(
+    `  controller RSS: start ${mb(rss[0] ?? 0)}, max ${mb(Math.max(...rss))}, end ${mb(rss.at(-1) ?? 0)}, trend ${((slope * 60) / 1024 / 1024).toFixed(2)} MiB/min over ${n} samples`,
+  );
   if (heaps.length > 0) out(`  controller heap used: start ${mb(heaps[0]!)}, max ${mb(Math.max(...heaps))}, end ${mb(heaps.at(-1)!)}`);
   const after = rounds.filter((x) => x.fault === "concurrent edits").map((x) => mb(x.heap));
   if (after.length > 0) out(`  heap used at the end of each cycle: ${after.join(", ")}`);

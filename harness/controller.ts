@@ -122,7 +122,8 @@ export async function startController(opts: ControllerOptions): Promise<RunningC
         `controller log to match ${pattern}`,
         () => {
           if (pattern.test(output)) return true;
-          if (child.exitCode !== null || child.signalCode !== null) throw new WaitAborted(`controller exited with ${child.exitCode ?? child.signalCode} before logging ${pattern}:\n${output.slice(-3000)}`);
+          if (child.exitCode !== null || child.signalCode !== null)
+            throw new WaitAborted(`controller exited with ${child.exitCode ?? child.signalCode} before logging ${pattern}:\n${output.slice(-3000)}`);
           return false;
         },
         {

@@ -93,8 +93,7 @@ class Pki {
   static async create(dir: string): Promise<Pki> {
     const pki = new Pki(dir);
     await openssl(
-      ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=ecs-attrs-test-ca",
-        "-keyout", "ca.key", "-out", "ca.crt"],
+      ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=ecs-attrs-test-ca", "-keyout", "ca.key", "-out", "ca.crt"],
       dir,
     );
     await writeFile(join(dir, "serving.ext"), "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n");
@@ -111,8 +110,7 @@ class Pki {
     const ext = extFile ?? `${name}.ext`;
     if (!extFile) await writeFile(join(this.dir, ext), "extendedKeyUsage=clientAuth\n");
     await openssl(
-      ["x509", "-req", "-in", `${name}.csr`, "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-days", "2",
-        "-extfile", ext, "-out", `${name}.crt`],
+      ["x509", "-req", "-in", `${name}.csr`, "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-days", "2", "-extfile", ext, "-out", `${name}.crt`],
       this.dir,
     );
   }
@@ -215,7 +213,13 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
   const etcd = startProcess(join(binDir, "etcd"), etcdArgs(workDir, etcdUrl, `http://127.0.0.1:${etcdPeerPort}`), join(workDir, "etcd.log"));
   let apiserver: Proc | undefined;
   const recordPids = () =>
-    writeFile(pidsFile, [etcd, apiserver].map((p) => p?.child.pid).filter(Boolean).join("\n"));
+    writeFile(
+      pidsFile,
+      [etcd, apiserver]
+        .map((p) => p?.child.pid)
+        .filter(Boolean)
+        .join("\n"),
+    );
   await recordPids();
 
   const admin = { cert: "", key: "" };
@@ -306,7 +310,7 @@ async function installCrds(cp: ControlPlane, dir: string, timeoutMs: number): Pr
   const established = await cp.kubectl(["wait", "--for=condition=Established", "--timeout=60s", "crd", "--all"]);
   if (established.code !== 0) throw new Error(`CRDs not established: ${established.stderr}`);
   // Established is not enough: discovery can lag, and clients resolve kinds through it.
-  const names = await cp.kubectl(["get", "crd", "-o", "jsonpath={range .items[*]}{.spec.group}/{.spec.versions[0].name}/{.spec.names.plural}{\"\\n\"}{end}"]);
+  const names = await cp.kubectl(["get", "crd", "-o", 'jsonpath={range .items[*]}{.spec.group}/{.spec.versions[0].name}/{.spec.names.plural}{"\\n"}{end}']);
   for (const line of names.stdout.split("\n").filter(Boolean)) {
     const [group, version, plural] = line.split("/");
     await waitFor(

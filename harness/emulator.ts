@@ -34,7 +34,6 @@ import { waitFor } from "./wait.js";
 
 export type { CallRecord, Fault, FaultInput, InstanceInput, InstancePatch, InstanceStatus, InstanceView, SecurityGroup, SeedInput };
 
-
 export const TEST_ACCESS_KEY = { accessKeyId: "testid", accessKeySecret: "testsecret" } as const;
 
 export class EmulatorAdminError extends Error {
@@ -243,7 +242,12 @@ function configArgs(options: EmulatorProcessOptions, tmp: string): string[] {
     accessKeys: [{ ...key, ...(options.securityToken ? { securityToken: options.securityToken } : {}) }],
     ...(options.seed ? { seed: options.seed } : {}),
     ...(options.stopDelayMs !== undefined || options.startDelayMs !== undefined
-      ? { delays: { ...(options.stopDelayMs !== undefined ? { stopMs: options.stopDelayMs } : {}), ...(options.startDelayMs !== undefined ? { startMs: options.startDelayMs } : {}) } }
+      ? {
+          delays: {
+            ...(options.stopDelayMs !== undefined ? { stopMs: options.stopDelayMs } : {}),
+            ...(options.startDelayMs !== undefined ? { startMs: options.startDelayMs } : {}),
+          },
+        }
       : {}),
     ...(options.callLogCapacity !== undefined ? { callLogCapacity: options.callLogCapacity } : {}),
     logLevel: options.logLevel ?? "info",
@@ -313,8 +317,7 @@ type EcsClientClass = (typeof EcsModule)["default"];
 type EcsClient = InstanceType<EcsClientClass>;
 // CommonJS interop: native Node ESM gives the module object (class on `.default`); vitest/vite
 // interop gives the class itself.
-const EcsClientCtor: EcsClientClass =
-  typeof EcsModule === "function" ? (EcsModule) : EcsModule.default;
+const EcsClientCtor: EcsClientClass = typeof EcsModule === "function" ? EcsModule : EcsModule.default;
 
 export interface EcsClientOptions {
   accessKeyId?: string;

@@ -72,7 +72,10 @@ export interface NamedSpec {
 
 /** `n` resources, one per fleet instance, with the spec fields from `desired(i)`. */
 export function fleetSpecs(prefix: string, n: number, desired: (i: number) => Record<string, unknown>): NamedSpec[] {
-  return Array.from({ length: n }, (_, i) => ({ name: fleetName(prefix, i), spec: { instanceId: fleetInstanceId(prefix, i), regionId: REGION, ...desired(i) } }));
+  return Array.from({ length: n }, (_, i) => ({
+    name: fleetName(prefix, i),
+    spec: { instanceId: fleetInstanceId(prefix, i), regionId: REGION, ...desired(i) },
+  }));
 }
 
 /** Runs `fn` over `items` with at most `limit` in flight. */
@@ -319,4 +322,3 @@ export function metricSum(metricsText: string, name: string, labelFilter?: RegEx
   }
   return sum;
 }
-

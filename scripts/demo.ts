@@ -211,7 +211,9 @@ async function main(): Promise<void> {
     return;
   }
   say("everything keeps running so you can explore. In another shell:");
-  process.stdout.write(`  export KUBECONFIG=${kubeconfig}\n  alias kubectl=${kubectlBin}\n  kubectl get ecsattrs -n ${ns} -o yaml\n  curl -s ${emulator.url}/_emulator/instances\n`);
+  process.stdout.write(
+    `  export KUBECONFIG=${kubeconfig}\n  alias kubectl=${kubectlBin}\n  kubectl get ecsattrs -n ${ns} -o yaml\n  curl -s ${emulator.url}/_emulator/instances\n`,
+  );
   say("Ctrl-C stops and removes everything.");
   await controllerExit;
   await cleanup();
@@ -242,7 +244,11 @@ async function listRows(kubectl: (argv: string[]) => Promise<{ code: number; std
 /** Ready, or stuck on something only a person can fix (the demo's deliberate error, drift under Observe). */
 function settled(r: Row): boolean {
   if (r.observedGeneration !== r.generation) return false;
-  return r.ready === "True" || ["DriftDetected", "InvalidSpec", "Conflict", "SecretNotFound", "ConfigMapNotFound", "Paused"].includes(r.reason) || (r.synced === "False" && r.error?.code !== undefined && !/Throttling|Internal|Unavailable/.test(r.error.code));
+  return (
+    r.ready === "True" ||
+    ["DriftDetected", "InvalidSpec", "Conflict", "SecretNotFound", "ConfigMapNotFound", "Paused"].includes(r.reason) ||
+    (r.synced === "False" && r.error?.code !== undefined && !/Throttling|Internal|Unavailable/.test(r.error.code))
+  );
 }
 
 function describeRow(r: Row): string {

@@ -53,15 +53,9 @@ export function renderFieldTable(rows: readonly FieldRow[] = FIELD_ROWS): string
     "|---|---|---|---|---|---|---|",
     ...rows.map(
       (r) =>
-        `| ${[
-        `\`${specPath(r)}\``,
-        `\`${r.name}\``,
-        readColumn(r),
-        equalityColumn(r),
-        r.states ?? "any state",
-        r.restart ? "yes" : "no",
-        paramColumn(r),
-      ].join(" | ")} |`,
+        `| ${[`\`${specPath(r)}\``, `\`${r.name}\``, readColumn(r), equalityColumn(r), r.states ?? "any state", r.restart ? "yes" : "no", paramColumn(r)].join(
+          " | ",
+        )} |`,
     ),
   ];
   return lines.join("\n");

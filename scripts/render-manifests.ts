@@ -36,8 +36,11 @@ metadata:
 /** Returns install.yaml's content: a Namespace, the CRD, then `helm template` with default values. */
 export async function renderInstallYaml(): Promise<string> {
   const r = await runHelm([
-    "template", RELEASE_NAME, CHART_DIR,
-    "--namespace", RELEASE_NAMESPACE,
+    "template",
+    RELEASE_NAME,
+    CHART_DIR,
+    "--namespace",
+    RELEASE_NAMESPACE,
     // The `helm test` Pod is for helm users; kubectl apply would run it once as a plain Pod.
     "--skip-tests",
   ]);
@@ -54,9 +57,7 @@ export async function renderInstallYaml(): Promise<string> {
 /** The paths that are missing or differ from what would be generated. */
 export async function staleFiles(): Promise<string[]> {
   const stale: string[] = [];
-  const [crd, chartCrd, install] = await Promise.all(
-    [CRD_SOURCE, CHART_CRD, INSTALL_YAML].map((p) => readFile(p, "utf8").catch(() => undefined)),
-  );
+  const [crd, chartCrd, install] = await Promise.all([CRD_SOURCE, CHART_CRD, INSTALL_YAML].map((p) => readFile(p, "utf8").catch(() => undefined)));
   if (crd === undefined) throw new Error(`${CRD_SOURCE} is missing; run npm run gen:crd`);
   // install.yaml embeds the chart's CRD: when that copy is stale, so is install.yaml.
   if (chartCrd !== crd) stale.push(CHART_CRD, INSTALL_YAML);

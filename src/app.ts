@@ -59,7 +59,12 @@ export function buildApp(deps: AppDeps): BuiltApp {
   const { resources, secrets, configMaps, indexes, objects } = watchResources(deps);
   if (deps.metrics) registerResourceGauge(deps.metrics.registry, () => resources.list());
   const cloud = buildCloud(deps);
-  const status = statusWriter<EcsInstanceAttributesStatus, EcsInstanceAttributes>(deps.kubeConfig, EIA_RESOURCE, log, new KubeWriteLimiter(config.kubeQps, config.kubeBurst));
+  const status = statusWriter<EcsInstanceAttributesStatus, EcsInstanceAttributes>(
+    deps.kubeConfig,
+    EIA_RESOURCE,
+    log,
+    new KubeWriteLimiter(config.kubeQps, config.kubeBurst),
+  );
   // The read-your-writes copy of a deleted resource would otherwise stay in memory for good.
   resources.addHandler({ delete: (o) => status.forget(`${o.metadata.namespace}/${o.metadata.name}`) });
   const objectsAt = (keys: string[]) => keys.map((k) => resources.getByKey(k)).filter((o): o is EcsInstanceAttributes => o !== undefined);
@@ -79,7 +84,11 @@ export function buildApp(deps: AppDeps): BuiltApp {
     name: "ecsinstanceattributes",
     informer: resources,
     // Spec (generation), the paused annotation and labels matter; our own status writes do not.
-    predicate: anyOf(generationChanged, annotationsChanged((k) => k === PAUSED_ANNOTATION), labelsChanged),
+    predicate: anyOf(
+      generationChanged,
+      annotationsChanged((k) => k === PAUSED_ANNOTATION),
+      labelsChanged,
+    ),
     watches: [
       { informer: secrets, map: (s: KubeObject) => indexes.referencingSecret(s.metadata?.namespace, s.metadata?.name) },
       { informer: configMaps, map: (c: KubeObject) => indexes.referencingConfigMap(c.metadata?.namespace, c.metadata?.name) },
@@ -128,7 +137,12 @@ function watchResources({ config, log, kubeConfig }: AppDeps) {
   // Secrets and ConfigMaps are watched (not fetched per reconcile) so a rotated password re-queues
   // exactly the resources that reference it and reconciles read them from memory.
   const secrets = new Informer<SecretLike & KubeObject>({ kubeConfig, resource: CoreResources.Secret, namespace, logger: log.child({ informer: "secrets" }) });
-  const configMaps = new Informer<ConfigMapLike & KubeObject>({ kubeConfig, resource: CoreResources.ConfigMap, namespace, logger: log.child({ informer: "configmaps" }) });
+  const configMaps = new Informer<ConfigMapLike & KubeObject>({
+    kubeConfig,
+    resource: CoreResources.ConfigMap,
+    namespace,
+    logger: log.child({ informer: "configmaps" }),
+  });
   const indexes = new ResourceIndexes();
   resources.addHandler({ add: (o) => indexes.upsert(o), update: (_old, cur) => indexes.upsert(cur), delete: (o) => indexes.remove(o) });
   const objects: ObjectReader = {

@@ -34,22 +34,21 @@ const duration = z.string().transform((s, ctx) => {
   }
 });
 
-const bool = z
-  .union([z.boolean(), z.enum(["true", "false", "1", "0", "yes", "no"])])
-  .transform((v) => v === true || v === "true" || v === "1" || v === "yes");
+const bool = z.union([z.boolean(), z.enum(["true", "false", "1", "0", "yes", "no"])]).transform((v) => v === true || v === "true" || v === "1" || v === "yes");
 
 const intFromString = (min: number) => z.coerce.number().int().min(min);
 const numFromString = (min: number) => z.coerce.number().gt(min);
 
 /** "host:port", ":port" or "0" (disabled). */
-const bindAddress = z
-  .string()
-  .regex(/^(0|(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]*):\d{1,5})$/, 'must be "host:port", ":port" or "0" to disable');
+const bindAddress = z.string().regex(/^(0|(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]*):\d{1,5})$/, 'must be "host:port", ":port" or "0" to disable');
 
 /** "ModifyInstanceAttribute=5,DescribeInstances=20" → { ModifyInstanceAttribute: 5, ... }. */
 const actionQps = z.string().transform((s, ctx) => {
   const out: Record<string, number> = {};
-  for (const item of s.split(",").map((x) => x.trim()).filter(Boolean)) {
+  for (const item of s
+    .split(",")
+    .map((x) => x.trim())
+    .filter(Boolean)) {
     const m = /^([A-Za-z]+)=(\d+(?:\.\d+)?)$/.exec(item);
     if (!m || Number(m[2]) <= 0) {
       ctx.addIssue({ code: "custom", message: `"${item}" must look like Action=QPS with QPS > 0` });
@@ -63,7 +62,10 @@ const actionQps = z.string().transform((s, ctx) => {
 /** "cn-a=http://127.0.0.1:18080,cn-b=https://ecs.example" → { "cn-a": "http://…", … }. */
 const regionEndpoints = z.string().transform((s, ctx) => {
   const out: Record<string, string> = {};
-  for (const item of s.split(",").map((x) => x.trim()).filter(Boolean)) {
+  for (const item of s
+    .split(",")
+    .map((x) => x.trim())
+    .filter(Boolean)) {
     const m = /^([a-z]{2}(?:-[a-z0-9]+)+)=(https?:\/\/[^\s,]+)$/.exec(item);
     if (!m || !URL.canParse(m[2]!)) {
       ctx.addIssue({ code: "custom", message: `"${item}" must look like region=URL, e.g. cn-hangzhou=http://127.0.0.1:18080` });
@@ -74,41 +76,49 @@ const regionEndpoints = z.string().transform((s, ctx) => {
   return out;
 });
 
-export const configSchema = z.object({
-  kubeconfig: z.string().optional(),
-  namespace: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, "must be a namespace name").optional(),
-  ecsEndpoint: z.string().url("must be a URL like http://127.0.0.1:18080 or https://ecs.cn-hangzhou.aliyuncs.com").optional(),
-  ecsEndpointForRegion: regionEndpoints.default({}),
-  region: z.string().regex(/^[a-z]{2}(-[a-z0-9]+)+$/, "must be a region id like cn-hangzhou").optional(),
-  concurrency: intFromString(1).default(4),
-  ecsQps: numFromString(0).default(10),
-  ecsBurst: intFromString(1).default(10),
-  ecsActionQps: actionQps.default({}),
-  resyncPeriod: duration.default(10 * 60_000),
-  statePollInterval: duration.default(15_000),
-  leaderElect: bool.default(false),
-  leaderElectionNamespace: z.string().optional(),
-  leaderElectionId: z.string().min(1).default("ecs-attributes-controller"),
-  // client-go's defaults and rules (see the refinement below).
-  leaderElectLeaseDuration: duration.default(15_000),
-  leaderElectRenewDeadline: duration.default(10_000),
-  leaderElectRetryPeriod: duration.default(2_000),
-  metricsBindAddress: bindAddress.default(":8080"),
-  healthProbeBindAddress: bindAddress.default(":8081"),
-  logLevel: z.enum(["trace", "debug", "info", "warn", "error", "fatal"]).default("info"),
-  logFormat: z.enum(["json", "pretty"]).default("json"),
-  shutdownTimeout: duration.default(30_000),
-  kubeQps: numFromString(0).default(50),
-  kubeBurst: intFromString(1).default(100),
-}).superRefine((c, ctx) => {
-  // client-go refuses these too: a renewal must fit in the lease, and a retry (with its 20 % jitter)
-  // must fit in the renew deadline, or a healthy leader would lose its Lease.
-  if (c.leaderElectLeaseDuration <= c.leaderElectRenewDeadline) {
-    ctx.addIssue({ code: "custom", path: ["leaderElectLeaseDuration"], message: "must be greater than --leader-elect-renew-deadline" });
-  } else if (c.leaderElectRenewDeadline <= 1.2 * c.leaderElectRetryPeriod) {
-    ctx.addIssue({ code: "custom", path: ["leaderElectRenewDeadline"], message: "must be greater than 1.2 × --leader-elect-retry-period" });
-  }
-});
+export const configSchema = z
+  .object({
+    kubeconfig: z.string().optional(),
+    namespace: z
+      .string()
+      .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, "must be a namespace name")
+      .optional(),
+    ecsEndpoint: z.string().url("must be a URL like http://127.0.0.1:18080 or https://ecs.cn-hangzhou.aliyuncs.com").optional(),
+    ecsEndpointForRegion: regionEndpoints.default({}),
+    region: z
+      .string()
+      .regex(/^[a-z]{2}(-[a-z0-9]+)+$/, "must be a region id like cn-hangzhou")
+      .optional(),
+    concurrency: intFromString(1).default(4),
+    ecsQps: numFromString(0).default(10),
+    ecsBurst: intFromString(1).default(10),
+    ecsActionQps: actionQps.default({}),
+    resyncPeriod: duration.default(10 * 60_000),
+    statePollInterval: duration.default(15_000),
+    leaderElect: bool.default(false),
+    leaderElectionNamespace: z.string().optional(),
+    leaderElectionId: z.string().min(1).default("ecs-attributes-controller"),
+    // client-go's defaults and rules (see the refinement below).
+    leaderElectLeaseDuration: duration.default(15_000),
+    leaderElectRenewDeadline: duration.default(10_000),
+    leaderElectRetryPeriod: duration.default(2_000),
+    metricsBindAddress: bindAddress.default(":8080"),
+    healthProbeBindAddress: bindAddress.default(":8081"),
+    logLevel: z.enum(["trace", "debug", "info", "warn", "error", "fatal"]).default("info"),
+    logFormat: z.enum(["json", "pretty"]).default("json"),
+    shutdownTimeout: duration.default(30_000),
+    kubeQps: numFromString(0).default(50),
+    kubeBurst: intFromString(1).default(100),
+  })
+  .superRefine((c, ctx) => {
+    // client-go refuses these too: a renewal must fit in the lease, and a retry (with its 20 % jitter)
+    // must fit in the renew deadline, or a healthy leader would lose its Lease.
+    if (c.leaderElectLeaseDuration <= c.leaderElectRenewDeadline) {
+      ctx.addIssue({ code: "custom", path: ["leaderElectLeaseDuration"], message: "must be greater than --leader-elect-renew-deadline" });
+    } else if (c.leaderElectRenewDeadline <= 1.2 * c.leaderElectRetryPeriod) {
+      ctx.addIssue({ code: "custom", path: ["leaderElectRenewDeadline"], message: "must be greater than 1.2 × --leader-elect-retry-period" });
+    }
+  });
 
 export type Config = z.output<typeof configSchema>;
 
@@ -122,20 +132,44 @@ interface FlagSpec {
 export const flags: Record<string, FlagSpec> = {
   kubeconfig: { key: "kubeconfig", type: "string", help: "Path to a kubeconfig (default: in-cluster, then $KUBECONFIG, then ~/.kube/config)" },
   namespace: { key: "namespace", type: "string", help: "Watch only this namespace (default: all namespaces)" },
-  "ecs-endpoint": { key: "ecsEndpoint", type: "string", help: "ECS API endpoint URL, e.g. http://127.0.0.1:18080 for the emulator (default: derived from each resource's region)" },
-  "ecs-endpoint-for-region": { key: "ecsEndpointForRegion", type: "string", help: "Per-region endpoint overrides, e.g. cn-hangzhou=http://127.0.0.1:18080,cn-shanghai=http://127.0.0.1:18081 (win over --ecs-endpoint)" },
-  region: { key: "region", type: "string", help: "Region of the cluster: RRSA / RAM-role credentials use its STS endpoint (sets ALIBABA_CLOUD_STS_REGION when unset); ECS endpoints follow each resource's regionId" },
+  "ecs-endpoint": {
+    key: "ecsEndpoint",
+    type: "string",
+    help: "ECS API endpoint URL, e.g. http://127.0.0.1:18080 for the emulator (default: derived from each resource's region)",
+  },
+  "ecs-endpoint-for-region": {
+    key: "ecsEndpointForRegion",
+    type: "string",
+    help: "Per-region endpoint overrides, e.g. cn-hangzhou=http://127.0.0.1:18080,cn-shanghai=http://127.0.0.1:18081 (win over --ecs-endpoint)",
+  },
+  region: {
+    key: "region",
+    type: "string",
+    help: "Region of the cluster: RRSA / RAM-role credentials use its STS endpoint (sets ALIBABA_CLOUD_STS_REGION when unset); ECS endpoints follow each resource's regionId",
+  },
   concurrency: { key: "concurrency", type: "string", help: "Resources reconciled in parallel (default 4)" },
   "ecs-qps": { key: "ecsQps", type: "string", help: "ECS calls per second per (account, region, action) (default 10)" },
   "ecs-burst": { key: "ecsBurst", type: "string", help: "Token-bucket burst per (account, region, action) (default 10)" },
   "ecs-action-qps": { key: "ecsActionQps", type: "string", help: "Per-action overrides, e.g. ModifyInstanceAttribute=5,DescribeInstances=20" },
   "resync-period": { key: "resyncPeriod", type: "string", help: "Re-read every resource from ECS this often, jittered ±10% (default 10m)" },
-  "state-poll-interval": { key: "statePollInterval", type: "string", help: "Re-check interval while a change waits for an instance state, e.g. Stopped (default 15s)" },
+  "state-poll-interval": {
+    key: "statePollInterval",
+    type: "string",
+    help: "Re-check interval while a change waits for an instance state, e.g. Stopped (default 15s)",
+  },
   "leader-elect": { key: "leaderElect", type: "boolean", help: "Use a Lease so only one replica reconciles (default false)" },
   "leader-election-namespace": { key: "leaderElectionNamespace", type: "string", help: "Namespace of the Lease (default: the pod's namespace)" },
   "leader-election-id": { key: "leaderElectionId", type: "string", help: "Name of the Lease (default ecs-attributes-controller)" },
-  "leader-elect-lease-duration": { key: "leaderElectLeaseDuration", type: "string", help: "How long standbys wait after the last renewal before taking the Lease (default 15s)" },
-  "leader-elect-renew-deadline": { key: "leaderElectRenewDeadline", type: "string", help: "How long the leader retries renewing before it gives up leading (default 10s)" },
+  "leader-elect-lease-duration": {
+    key: "leaderElectLeaseDuration",
+    type: "string",
+    help: "How long standbys wait after the last renewal before taking the Lease (default 15s)",
+  },
+  "leader-elect-renew-deadline": {
+    key: "leaderElectRenewDeadline",
+    type: "string",
+    help: "How long the leader retries renewing before it gives up leading (default 10s)",
+  },
   "leader-elect-retry-period": { key: "leaderElectRetryPeriod", type: "string", help: "Interval between attempts to take or renew the Lease (default 2s)" },
   "metrics-bind-address": { key: "metricsBindAddress", type: "string", help: 'Prometheus /metrics address, "0" disables (default :8080)' },
   "health-probe-bind-address": { key: "healthProbeBindAddress", type: "string", help: 'Address of /healthz and /readyz, "0" disables (default :8081)' },
@@ -182,7 +216,11 @@ export function credentialEnv(config: Pick<Config, "region">, env: NodeJS.Proces
 export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env): Config | "help" | "version" {
   const options: Record<string, { type: "string" | "boolean" }> = { help: { type: "boolean" }, version: { type: "boolean" } };
   for (const [name, spec] of Object.entries(flags)) options[name] = { type: spec.type };
-  const boolFlags = new Set(Object.entries(options).filter(([, o]) => o.type === "boolean").map(([n]) => n));
+  const boolFlags = new Set(
+    Object.entries(options)
+      .filter(([, o]) => o.type === "boolean")
+      .map(([n]) => n),
+  );
   let parsed;
   try {
     parsed = parseArgs({ args: normalizeBoolFlags(argv, boolFlags), options, strict: true, allowPositionals: false, allowNegative: true });

@@ -31,7 +31,14 @@ function podNamespace(): string | undefined {
 }
 
 /** Leader election: the leader starts the workers; a lost lease ends the process (a fresh one campaigns again). */
-function startElection(config: Config, kubeConfig: KubeConfig, identity: string, log: Logger, metrics: RuntimeMetrics, startWorkers: () => void): LeaderElector {
+function startElection(
+  config: Config,
+  kubeConfig: KubeConfig,
+  identity: string,
+  log: Logger,
+  metrics: RuntimeMetrics,
+  startWorkers: () => void,
+): LeaderElector {
   const elector = new LeaderElector({
     kubeConfig,
     namespace: config.leaderElectionNamespace ?? podNamespace() ?? "default",
@@ -76,7 +83,14 @@ export async function runController(config: Config): Promise<number> {
   controller.start();
   for (const inf of informers) inf.start();
   log.info(
-    { version: VERSION_STRING, identity, namespace: config.namespace ?? "(all)", ecsEndpoint: config.ecsEndpoint ?? "(from region)", concurrency: config.concurrency, leaderElect: config.leaderElect },
+    {
+      version: VERSION_STRING,
+      identity,
+      namespace: config.namespace ?? "(all)",
+      ecsEndpoint: config.ecsEndpoint ?? "(from region)",
+      concurrency: config.concurrency,
+      leaderElect: config.leaderElect,
+    },
     "controller starting",
   );
   // Leader only: the first resync round reads the whole fleet in batches of 100 before the workers

@@ -33,9 +33,18 @@ export async function createPhase({ cfg, rig, say }: Ctx) {
   say(`creating ${cfg.N} resources (${cfg.createConcurrency} at a time)`);
   const createLat: number[] = [];
   const t0 = Date.now();
-  await mapLimit(Array.from({ length: cfg.N }, (_, i) => i), cfg.createConcurrency, async (i) => createLat.push(await createOne(rig, i)));
+  await mapLimit(
+    Array.from({ length: cfg.N }, (_, i) => i),
+    cfg.createConcurrency,
+    async (i) => createLat.push(await createOne(rig, i)),
+  );
   const createS = (Date.now() - t0) / 1000;
-  await rig.tracker.until(() => rig.tracker.objs.size >= cfg.N, 60_000, "the bench watch to see every resource", () => rig.watchFailed());
+  await rig.tracker.until(
+    () => rig.tracker.objs.size >= cfg.N,
+    60_000,
+    "the bench watch to see every resource",
+    () => rig.watchFailed(),
+  );
   say(`created ${cfg.N} in ${createS.toFixed(1)} s (${(cfg.N / createS).toFixed(0)}/s)`);
   return {
     figures: { create_s: round(createS), creates_per_s: round(cfg.N / createS, 0), create_latency_ms: mapRound(summary(createLat)) },
@@ -253,7 +262,12 @@ async function sendChanges(rig: Rig, changed: readonly number[], t0: number, pac
     const wait = t0 + (k * 1000) / paceQps - Date.now();
     if (wait > 0) await sleep(wait);
     const t = Date.now();
-    const r = await rig.kube.request("PATCH", `${rig.base}/${nameOf(i)}`, { spec: { instanceName: `web-${i}-v2` } }, { contentType: "application/merge-patch+json" });
+    const r = await rig.kube.request(
+      "PATCH",
+      `${rig.base}/${nameOf(i)}`,
+      { spec: { instanceName: `web-${i}-v2` } },
+      { contentType: "application/merge-patch+json" },
+    );
     if (r.status !== 200) throw new Error(`patch ${nameOf(i)}: HTTP ${r.status}`);
     patchLat.push(r.ms);
     sentAt.set(idOf(i), t);
@@ -263,7 +277,13 @@ async function sendChanges(rig: Rig, changed: readonly number[], t0: number, pac
 }
 
 /** Waits for the changed resources to be Ready at generation ≥ 2; true when that timed out. */
-async function waitChangedReady(rig: Rig, changed: readonly number[], cfg: BenchConfig, failIf: () => string | undefined, say: (s: string) => void): Promise<boolean> {
+async function waitChangedReady(
+  rig: Rig,
+  changed: readonly number[],
+  cfg: BenchConfig,
+  failIf: () => string | undefined,
+  say: (s: string) => void,
+): Promise<boolean> {
   const { tracker } = rig;
   try {
     await tracker.until(

@@ -39,7 +39,17 @@ export function assemble(cfg: BenchConfig, host: ReturnType<typeof machine>, rig
   const emuDurations = allControllerCalls.filter((r) => r.code === "OK").map((r) => r.durationMs - cfg.L);
   return {
     machine: { ...host, date: new Date().toISOString() },
-    config: { resources: cfg.N, modify_qps: cfg.Q, describe_qps: cfg.D, latency_ms: cfg.L, resync_period_s: cfg.resyncS, concurrency: cfg.C, idle_rounds: cfg.idleRounds, change_percent: cfg.changePct, preset: cfg.preset },
+    config: {
+      resources: cfg.N,
+      modify_qps: cfg.Q,
+      describe_qps: cfg.D,
+      latency_ms: cfg.L,
+      resync_period_s: cfg.resyncS,
+      concurrency: cfg.C,
+      idle_rounds: cfg.idleRounds,
+      change_percent: cfg.changePct,
+      preset: cfg.preset,
+    },
     setup: m.create.figures,
     convergence: start.figures,
     idle: idle.figures,
@@ -105,7 +115,11 @@ function figureRows(x: BenchResult): Array<[string, string, string]> {
     ["DescribeInstances per idle round", `${x.idle.describe_instances_per_round}`, `≤ 1.05 × ${x.idle.ideal_describe_instances_per_round}`],
     ["  IDs per DescribeInstances call (avg)", `${x.idle.ids_per_describe_instances}`, "100"],
     ["other Describe* per idle round", `${x.idle.other_describe_per_round}`, "0 (fields need none)"],
-    ["reads per round vs per-instance pattern (3N)", `${x.idle.reads_per_round} / ${x.idle.per_instance_pattern_reads_per_round} = ${x.idle.reads_vs_per_instance_pattern}`, ""],
+    [
+      "reads per round vs per-instance pattern (3N)",
+      `${x.idle.reads_per_round} / ${x.idle.per_instance_pattern_reads_per_round} = ${x.idle.reads_vs_per_instance_pattern}`,
+      "",
+    ],
     ["Modify calls in idle rounds", `${x.idle.modify_calls}`, "0"],
     ["status writes per idle round", `${x.idle.status_writes_per_round}`, ""],
     ["  duration of each round's write burst (s)", `${x.idle.status_write_burst_s.join(", ")}`, ""],
@@ -115,9 +129,21 @@ function figureRows(x: BenchResult): Array<[string, string, string]> {
     ["  spec PATCH round trip p50 / p99 (ms)", `${x.change.patch_latency_ms.p50} / ${x.change.patch_latency_ms.p99}`, ""],
     ["controller peak RSS (MiB)", `${x.controller.peak_rss_mib}`, "≤ 256 at 10k"],
     ["  at end: heap used / heap total / external (MiB)", `${atEnd["heap_used_mib"]} / ${atEnd["heap_total_mib"]} / ${atEnd["external_mib"]}`, ""],
-    ["controller CPU s (total / converge / idle / change)", `${x.controller.cpu_s} / ${x.convergence.controller_cpu_s} / ${x.idle.controller_cpu_s} / ${x.change.controller_cpu_s}`, ""],
-    ["emulator calls/s (converging), CPU busy", `${x.headroom.emulator.calls_per_s_during_convergence}, ${x.headroom.emulator.cpu_busy_during_convergence}`, "busy ≪ 1"],
-    ["emulator service time p50/p99 (ms, excl. L)", `${x.headroom.emulator.service_time_ms_excluding_injected_latency.p50} / ${x.headroom.emulator.service_time_ms_excluding_injected_latency.p99}`, ""],
+    [
+      "controller CPU s (total / converge / idle / change)",
+      `${x.controller.cpu_s} / ${x.convergence.controller_cpu_s} / ${x.idle.controller_cpu_s} / ${x.change.controller_cpu_s}`,
+      "",
+    ],
+    [
+      "emulator calls/s (converging), CPU busy",
+      `${x.headroom.emulator.calls_per_s_during_convergence}, ${x.headroom.emulator.cpu_busy_during_convergence}`,
+      "busy ≪ 1",
+    ],
+    [
+      "emulator service time p50/p99 (ms, excl. L)",
+      `${x.headroom.emulator.service_time_ms_excluding_injected_latency.p50} / ${x.headroom.emulator.service_time_ms_excluding_injected_latency.p99}`,
+      "",
+    ],
     ["apiserver+etcd CPU busy (converging)", `${x.headroom.apiserver.cpu_busy_during_convergence}`, ""],
     ["resource creation (/s, p99 ms)", `${x.setup.creates_per_s}, ${x.setup.create_latency_ms.p99}`, ""],
   ];
@@ -128,13 +154,18 @@ export function table(x: BenchResult): string {
   const rows = figureRows(x);
   const w0 = Math.max(...rows.map((r) => r[0].length));
   const w1 = Math.max(...rows.map((r) => r[1].length));
-  const lines = [`N=${x.config.resources} Q=${x.config.modify_qps}/s L=${x.config.latency_ms} ms D=${x.config.describe_qps}/s resync=${x.config.resync_period_s} s concurrency=${x.config.concurrency}; ${x.machine.cores} cores, Node ${x.machine.node}, ${x.machine.date}`, ""];
+  const lines = [
+    `N=${x.config.resources} Q=${x.config.modify_qps}/s L=${x.config.latency_ms} ms D=${x.config.describe_qps}/s resync=${x.config.resync_period_s} s concurrency=${x.config.concurrency}; ${x.machine.cores} cores, Node ${x.machine.node}, ${x.machine.date}`,
+    "",
+  ];
   lines.push(`| ${"figure".padEnd(w0)} | ${"measured".padEnd(w1)} | target |`, `|${"-".repeat(w0 + 2)}|${"-".repeat(w1 + 2)}|--------|`);
   for (const [a, b, c] of rows) lines.push(`| ${a.padEnd(w0)} | ${b.padEnd(w1)} | ${c} |`);
   lines.push("", "API server request latency (p50/p99 ms, upper bucket bounds):");
   for (const [phase, m] of Object.entries(x.headroom.apiserver as Record<string, unknown>)) {
     if (!phase.startsWith("request_latency")) continue;
-    const parts = Object.entries(m as Record<string, { requests: number; p50_ms: number; p99_ms: number }>).map(([k, v]) => `${k}: n=${v.requests} ${v.p50_ms}/${v.p99_ms}`);
+    const parts = Object.entries(m as Record<string, { requests: number; p50_ms: number; p99_ms: number }>).map(
+      ([k, v]) => `${k}: n=${v.requests} ${v.p50_ms}/${v.p99_ms}`,
+    );
     lines.push(`  ${phase.replace("request_latency_", "")}: ${parts.join("; ")}`);
   }
   return lines.join("\n");

@@ -60,7 +60,11 @@ export async function startRig(cfg: BenchConfig, say: (s: string) => void): Prom
     const base = `/apis/${GROUP}/${VERSION}/namespaces/${NS}/${PLURAL}`;
     const tracker = new Tracker();
     let watchError: Error | undefined;
-    const watch = await kube.watch(base, (ev) => tracker.onEvent(ev), (e) => (watchError = e));
+    const watch = await kube.watch(
+      base,
+      (ev) => tracker.onEvent(ev),
+      (e) => (watchError = e),
+    );
     cleanups.push(async () => watch.stop());
     return {
       cp,
@@ -113,7 +117,15 @@ export async function apiLatency(rig: Rig): Promise<ReturnType<typeof parseApise
  * SIGKILL on close if the run did not stop it first.
  */
 export async function launchController(rig: Rig, command: string[], args: string[], cpuProfDir: string | undefined): Promise<RunningController> {
-  const ctl = await startController({ kubeconfig: rig.cp.kubeconfigPath, ecsEndpoint: rig.emu.url, namespace: NS, logLevel: "info", command, args, ...(cpuProfDir ? { cpuProfDir } : {}) });
+  const ctl = await startController({
+    kubeconfig: rig.cp.kubeconfigPath,
+    ecsEndpoint: rig.emu.url,
+    namespace: NS,
+    logLevel: "info",
+    command,
+    args,
+    ...(cpuProfDir ? { cpuProfDir } : {}),
+  });
   rig.onClose(() => ctl.stop("SIGKILL"));
   return ctl;
 }

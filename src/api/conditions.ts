@@ -9,7 +9,6 @@
 import { CONDITION_MESSAGE_MAX_LENGTH, CONDITION_REASON_MAX_LENGTH, CONDITION_REASON_PATTERN } from "./constants.js";
 import type { Condition, ConditionStatus } from "./status.js";
 
-
 const reasonRe = new RegExp(CONDITION_REASON_PATTERN);
 
 /** Condition types of EcsInstanceAttributes. */
@@ -75,13 +74,7 @@ export const Reason = {
 export type ReasonName = (typeof Reason)[keyof typeof Reason];
 
 /** A condition type with a status, as the controller sets it. */
-export type ConditionUse =
-  | "Ready=True"
-  | "Ready=False"
-  | "Synced=True"
-  | "Synced=False"
-  | "RestartRequired=True"
-  | "RestartRequired=False";
+export type ConditionUse = "Ready=True" | "Ready=False" | "Synced=True" | "Synced=False" | "RestartRequired=True" | "RestartRequired=False";
 
 /**
  * Where the controller (src/reconciler/) sets each reason, and what it means. Kept next to the
@@ -106,7 +99,8 @@ export const REASON_DOCS: Readonly<Record<ReasonName, { uses: readonly Condition
   },
   WaitingForRestart: {
     uses: ["Ready=False"],
-    meaning: "ECS refused a change until the instance is restarted (InvalidInstanceStatus.NeedRestart); that field is held (status.restartHolds), the others apply",
+    meaning:
+      "ECS refused a change until the instance is restarted (InvalidInstanceStatus.NeedRestart); that field is held (status.restartHolds), the others apply",
   },
   Conflict: { uses: ["Ready=False", "Synced=False"], meaning: "an older resource manages the same instance; this one is never applied" },
   SecretNotFound: {

@@ -44,7 +44,6 @@ export const DEFAULT_MANAGEMENT_POLICY = "Apply";
 export const CONDITION_REASON_PATTERN = "^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$";
 export const CONDITION_REASON_MAX_LENGTH = 1024;
 /** metav1.Condition `type` pattern. */
-export const CONDITION_TYPE_PATTERN =
-  "^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])$";
+export const CONDITION_TYPE_PATTERN = "^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])$";
 export const CONDITION_TYPE_MAX_LENGTH = 316;
 export const CONDITION_MESSAGE_MAX_LENGTH = 32768;

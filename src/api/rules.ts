@@ -103,21 +103,13 @@ export const dataKeyNotDots = rule<string>({
 export const INSTANCE_NAME_MIN_LENGTH = 2;
 export const INSTANCE_NAME_MAX_LENGTH = 128;
 
-export const instanceNameStart = patternRule(
-  "instanceName.start",
-  `^[A-Za-z${HAN_CLASS}]`,
-  "must start with a letter or a Chinese character",
-);
+export const instanceNameStart = patternRule("instanceName.start", `^[A-Za-z${HAN_CLASS}]`, "must start with a letter or a Chinese character");
 export const instanceNameCharset = patternRule(
   "instanceName.charset",
   `^[A-Za-z0-9${HAN_CLASS}:_.-]*$`,
   "may contain only letters, digits, Chinese characters, ':', '_', '-' and '.'",
 );
-export const instanceNameNoUrl = notPrefixRule(
-  "instanceName.noUrl",
-  ["http://", "https://"],
-  "must not start with http:// or https://",
-);
+export const instanceNameNoUrl = notPrefixRule("instanceName.noUrl", ["http://", "https://"], "must not start with http:// or https://");
 export const INSTANCE_NAME_RULES = [instanceNameStart, instanceNameCharset, instanceNameNoUrl] as const;
 
 // ---------------------------------------------------------------------------------------------
@@ -125,11 +117,7 @@ export const INSTANCE_NAME_RULES = [instanceNameStart, instanceNameCharset, inst
 
 export const DESCRIPTION_MIN_LENGTH = 2;
 export const DESCRIPTION_MAX_LENGTH = 256;
-export const descriptionNoUrl = notPrefixRule(
-  "description.noUrl",
-  ["http://", "https://"],
-  "must not start with http:// or https://",
-);
+export const descriptionNoUrl = notPrefixRule("description.noUrl", ["http://", "https://"], "must not start with http:// or https://");
 export const DESCRIPTION_RULES = [descriptionNoUrl] as const;
 
 // ---------------------------------------------------------------------------------------------
@@ -142,11 +130,7 @@ export const HOST_NAME_MIN_LENGTH = 2;
 export const HOST_NAME_MAX_LENGTH = 64;
 export const WINDOWS_HOST_NAME_MAX_LENGTH = 15;
 
-export const hostNameCharset = patternRule(
-  "hostName.charset",
-  "^[A-Za-z0-9.-]*$",
-  "may contain only letters, digits, '.' and '-'",
-);
+export const hostNameCharset = patternRule("hostName.charset", "^[A-Za-z0-9.-]*$", "may contain only letters, digits, '.' and '-'");
 export const hostNameNoDoubleSeparator = rule<string>({
   id: "hostName.noDoubleSeparator",
   message: "must not contain '..' or '--'",

@@ -53,9 +53,7 @@ function withRules<S extends z.ZodType>(
 ): S {
   let s = schema;
   for (const r of rules) s = s.refine((v) => r.test(v), { message: `${field} ${r.message}` });
-  const cel: CelValidation[] = rules
-    .filter((r) => r.cel !== undefined)
-    .map((r) => ({ rule: r.cel as string, message: `${field} ${r.message}` }));
+  const cel: CelValidation[] = rules.filter((r) => r.cel !== undefined).map((r) => ({ rule: r.cel as string, message: `${field} ${r.message}` }));
   return s.meta({ description, ...(cel.length > 0 ? { "x-kubernetes-validations": cel } : {}), ...extraMeta });
 }
 
@@ -73,9 +71,13 @@ function objectName(field: string, description: string) {
 
 function dataKey(field: string, description: string) {
   return withRules(
-    z.string().min(1).max(DATA_KEY_MAX_LENGTH).regex(re(DATA_KEY_PATTERN), {
-      message: `${field} may contain only letters, digits, '-', '_' and '.'`,
-    }),
+    z
+      .string()
+      .min(1)
+      .max(DATA_KEY_MAX_LENGTH)
+      .regex(re(DATA_KEY_PATTERN), {
+        message: `${field} may contain only letters, digits, '-', '_' and '.'`,
+      }),
     field,
     description,
     [dataKeyNotDots],
@@ -188,14 +190,20 @@ export const networkInterfaceQueueNumberSchema = withRules(
 
 export const cpuOptionsSchema = z
   .object({
-    core: z.int().min(1).meta({
-      description: "Number of physical CPU cores. ECS accepts only the instance type's default value. Stopped instances only.",
-      ...int32,
-    }),
-    threadsPerCore: z.int().min(1).meta({
-      description: "Threads per core; 1 disables hyper-threading. Supported by some instance types only. Stopped instances only.",
-      ...int32,
-    }),
+    core: z
+      .int()
+      .min(1)
+      .meta({
+        description: "Number of physical CPU cores. ECS accepts only the instance type's default value. Stopped instances only.",
+        ...int32,
+      }),
+    threadsPerCore: z
+      .int()
+      .min(1)
+      .meta({
+        description: "Threads per core; 1 disables hyper-threading. Supported by some instance types only. Stopped instances only.",
+        ...int32,
+      }),
     topologyType: z.enum(["ContinuousCoreToHTMapping", "DiscreteCoreToHTMapping"]).meta({
       description: "CPU topology: ContinuousCoreToHTMapping or DiscreteCoreToHTMapping. Some instance families only. Stopped instances only.",
     }),
@@ -222,10 +230,14 @@ export const managementPolicySchema = z.enum(["Apply", "Observe"]).default(DEFAU
 
 export const credentialsSecretRefSchema = z
   .object({
-    name: objectName("name", "Name of a Secret in the same namespace with keys ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET (optional ALIBABA_CLOUD_SECURITY_TOKEN)."),
+    name: objectName(
+      "name",
+      "Name of a Secret in the same namespace with keys ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET (optional ALIBABA_CLOUD_SECURITY_TOKEN).",
+    ),
   })
   .meta({
-    description: "Credentials for this resource's ECS calls, from a Secret in the same namespace. When omitted the controller's default credential chain is used (environment, RRSA, RAM role).",
+    description:
+      "Credentials for this resource's ECS calls, from a Secret in the same namespace. When omitted the controller's default credential chain is used (environment, RRSA, RAM role).",
   });
 
 /** The spec of an EcsInstanceAttributes resource. Omitted optional fields are not managed. */
@@ -255,8 +267,7 @@ export const specSchema = z
     credentialsSecretRef: credentialsSecretRefSchema.optional(),
   })
   .meta({
-    description:
-      "Desired attributes of one ECS instance. Fields left out are not managed: the controller leaves them as they are in ECS.",
+    description: "Desired attributes of one ECS instance. Fields left out are not managed: the controller leaves them as they are in ECS.",
   });
 
 /** The spec after parsing (defaults applied): what the reconciler works with. */

@@ -32,10 +32,14 @@ export const conditionSchema = z
       description: "Type of condition in CamelCase: Ready, Synced or RestartRequired.",
     }),
     status: conditionStatusSchema.meta({ description: "Status of the condition: True, False or Unknown." }),
-    observedGeneration: z.int().min(0).optional().meta({
-      description: "metadata.generation the condition was computed from.",
-      ...int64,
-    }),
+    observedGeneration: z
+      .int()
+      .min(0)
+      .optional()
+      .meta({
+        description: "metadata.generation the condition was computed from.",
+        ...int64,
+      }),
     lastTransitionTime: timestamp("Last time the condition changed status."),
     reason: z.string().min(1).max(CONDITION_REASON_MAX_LENGTH).regex(new RegExp(CONDITION_REASON_PATTERN)).meta({
       description: "Programmatic, CamelCase reason for the condition's last transition (see docs/api.md for the vocabulary).",
@@ -49,9 +53,14 @@ export type Condition = z.output<typeof conditionSchema>;
 
 export const ecsErrorSchema = z
   .object({
-    code: z.string().max(256).meta({ description: "Raw ECS error code, e.g. InvalidHostName.Malformed, Throttling.User, or a transport error such as ECONNREFUSED." }),
+    code: z
+      .string()
+      .max(256)
+      .meta({ description: "Raw ECS error code, e.g. InvalidHostName.Malformed, Throttling.User, or a transport error such as ECONNREFUSED." }),
     message: z.string().max(4096).meta({ description: "ECS error message (without RequestId)." }),
-    retryable: z.boolean().meta({ description: "Whether the controller retries on its own (transient, throttling, wait-for-state) or waits for a spec/credentials change (terminal)." }),
+    retryable: z.boolean().meta({
+      description: "Whether the controller retries on its own (transient, throttling, wait-for-state) or waits for a spec/credentials change (terminal).",
+    }),
     lastTime: timestamp("When this error was last seen."),
     action: z.string().max(128).optional().meta({ description: "ECS API action that failed, e.g. ModifyInstanceAttribute." }),
   })
@@ -71,19 +80,24 @@ export const atProviderSchema = z
     instanceType: observedString("Instance type, e.g. ecs.g5.large.", 128),
     zoneId: observedString("Zone of the instance, e.g. cn-hangzhou-g.", 128),
     instanceChargeType: observedString("Billing method: PostPaid or PrePaid.", 64),
-    securityGroupIds: z
-      .array(z.string().max(128))
-      .max(64)
-      .optional()
-      .meta({ description: "Current security groups.", "x-kubernetes-list-type": "atomic" }),
+    securityGroupIds: z.array(z.string().max(128)).max(64).optional().meta({ description: "Current security groups.", "x-kubernetes-list-type": "atomic" }),
     deletionProtection: observedBool("Current deletion protection."),
     creditSpecification: observedString("Current credit specification (empty on non-burstable types).", 64),
-    networkInterfaceQueueNumber: z.int().optional().meta({ description: "Current queue count of the primary ENI.", ...int32 }),
+    networkInterfaceQueueNumber: z
+      .int()
+      .optional()
+      .meta({ description: "Current queue count of the primary ENI.", ...int32 }),
     enableJumboFrame: observedBool("Current jumbo-frame setting."),
     cpuOptions: z
       .object({
-        core: z.int().optional().meta({ description: "Current core count (CoreCount).", ...int32 }),
-        threadsPerCore: z.int().optional().meta({ description: "Current threads per core.", ...int32 }),
+        core: z
+          .int()
+          .optional()
+          .meta({ description: "Current core count (CoreCount).", ...int32 }),
+        threadsPerCore: z
+          .int()
+          .optional()
+          .meta({ description: "Current threads per core.", ...int32 }),
         topologyType: observedString("Current CPU topology type.", 64),
       })
       .optional()
@@ -116,7 +130,11 @@ export const appliedSourceSchema = z
     key: z.string().max(253).optional().meta({ description: "Data key within it." }),
     uid: z.string().max(64).optional().meta({ description: "metadata.uid of the Secret or ConfigMap (detects delete and re-create)." }),
     resourceVersion: z.string().max(64).optional().meta({ description: "metadata.resourceVersion of the Secret or ConfigMap that was applied." }),
-    generation: z.int().min(0).optional().meta({ description: "For Inline: metadata.generation of this resource whose value was applied.", ...int64 }),
+    generation: z
+      .int()
+      .min(0)
+      .optional()
+      .meta({ description: "For Inline: metadata.generation of this resource whose value was applied.", ...int64 }),
     appliedTime: timestamp("When the value was sent to ECS."),
   })
   .meta({ description: "Identifies the version applied; never the value or a hash of it." });
@@ -137,7 +155,11 @@ export type RestartHold = z.output<typeof restartHoldSchema>;
 
 export const statusSchema = z
   .object({
-    observedGeneration: z.int().min(0).optional().meta({ description: "metadata.generation the status reflects.", ...int64 }),
+    observedGeneration: z
+      .int()
+      .min(0)
+      .optional()
+      .meta({ description: "metadata.generation the status reflects.", ...int64 }),
     conditions: z
       .array(conditionSchema)
       .max(16)
@@ -154,7 +176,9 @@ export const statusSchema = z
       .max(32)
       .optional()
       .meta({ description: "Spec fields whose desired value differs from ECS right now.", "x-kubernetes-list-type": "atomic" }),
-    lastSyncTime: timestamp("A successful read from ECS: set whenever status changes, and otherwise refreshed at most every max(resync period / 2, 5 min), so idle resyncs do not rewrite every status.").optional(),
+    lastSyncTime: timestamp(
+      "A successful read from ECS: set whenever status changes, and otherwise refreshed at most every max(resync period / 2, 5 min), so idle resyncs do not rewrite every status.",
+    ).optional(),
     restartHolds: z
       .array(restartHoldSchema)
       .max(8)

@@ -120,10 +120,7 @@ export interface Page<T> {
  * Follows NextToken until it is empty. Stops with an error after `maxPages` (a misbehaving server
  * returning the same token forever must not loop).
  */
-export async function collectPages<T>(
-  fetchPage: (nextToken: string | undefined) => Promise<Page<T>>,
-  maxPages = 50,
-): Promise<T[]> {
+export async function collectPages<T>(fetchPage: (nextToken: string | undefined) => Promise<Page<T>>, maxPages = 50): Promise<T[]> {
   const out: T[] = [];
   let token: string | undefined;
   const seen = new Set<string>();

@@ -32,11 +32,7 @@ export type EcsSdkClient = InstanceType<typeof EcsClient>;
 /** The subset of the SDK client this package calls (fakes implement just this). */
 export type EcsApi = Pick<
   EcsSdkClient,
-  | "describeInstances"
-  | "describeInstanceAttribute"
-  | "describeUserData"
-  | "describeNetworkInterfaces"
-  | "modifyInstanceAttribute"
+  "describeInstances" | "describeInstanceAttribute" | "describeUserData" | "describeNetworkInterfaces" | "modifyInstanceAttribute"
 >;
 
 /** Credentials for one ECS target. */
@@ -69,7 +65,10 @@ export function credentialsIdentity(c: EcsCredentials): string {
  */
 export function credentialsCacheId(c: EcsCredentials): string {
   if (c.type === "default") return "default";
-  const h = createHash("sha256").update(`${c.accessKeySecret}\u0000${c.securityToken ?? ""}`).digest("hex").slice(0, 16);
+  const h = createHash("sha256")
+    .update(`${c.accessKeySecret}\u0000${c.securityToken ?? ""}`)
+    .digest("hex")
+    .slice(0, 16);
   return `ak:${c.accessKeyId}:${h}`;
 }
 

@@ -160,14 +160,24 @@ export class EcsCloud {
   }
 
   /** One extra single-instance read; the field table (src/api/fields.ts) says which field it fills. */
-  private async readExtra(read: { extra: ExtraRead; key: string }, target: EcsTarget, instanceId: string, base: ObservedInstance, signal: AbortSignal | undefined): Promise<unknown> {
+  private async readExtra(
+    read: { extra: ExtraRead; key: string },
+    target: EcsTarget,
+    instanceId: string,
+    base: ObservedInstance,
+    signal: AbortSignal | undefined,
+  ): Promise<unknown> {
     switch (read.extra) {
       case "jumboFrame": {
-        const r = await this.run(target, "DescribeInstanceAttribute", [], signal, (c) => c.describeInstanceAttribute(new DescribeInstanceAttributeRequest({ instanceId })));
+        const r = await this.run(target, "DescribeInstanceAttribute", [], signal, (c) =>
+          c.describeInstanceAttribute(new DescribeInstanceAttributeRequest({ instanceId })),
+        );
         return attributeFlagFrom(r.body, read.key);
       }
       case "userData": {
-        const r = await this.run(target, "DescribeUserData", [], signal, (c) => c.describeUserData(new DescribeUserDataRequest({ regionId: target.regionId, instanceId })));
+        const r = await this.run(target, "DescribeUserData", [], signal, (c) =>
+          c.describeUserData(new DescribeUserDataRequest({ regionId: target.regionId, instanceId })),
+        );
         return r.body?.userData ?? "";
       }
       case "nicQueue":
@@ -218,14 +228,15 @@ export class EcsCloud {
    */
   async modifyInstanceAttribute(target: EcsTarget, request: ModifyRequest, signal?: AbortSignal): Promise<{ requestId: string }> {
     const sdkRequest = toSdkModifyRequest(request);
-    const res = await this.run(target, "ModifyInstanceAttribute", modifySecrets(request), signal, (c) =>
-      c.modifyInstanceAttribute(sdkRequest),
-    );
+    const res = await this.run(target, "ModifyInstanceAttribute", modifySecrets(request), signal, (c) => c.modifyInstanceAttribute(sdkRequest));
     const requestId = res.body?.requestId ?? "";
     const writeKey = `${this.groupKey(target)}|${request.instanceId}`;
     this.lastWrite.set(writeKey, Date.now());
     this.snapshots.delete(writeKey);
-    this.log?.debug({ action: "ModifyInstanceAttribute", instanceId: request.instanceId, regionId: target.regionId, fields: modifyFields(request), requestId }, "ECS instance modified");
+    this.log?.debug(
+      { action: "ModifyInstanceAttribute", instanceId: request.instanceId, regionId: target.regionId, fields: modifyFields(request), requestId },
+      "ECS instance modified",
+    );
     return { requestId };
   }
 
@@ -276,7 +287,12 @@ export class EcsCloud {
    * (DescribeNetworkInterfaces with up to 100 `NetworkInterfaceId.N`); without it, one call per
    * instance (`InstanceId`, `Type=Primary`).
    */
-  private async primaryQueueNumber(target: EcsTarget, instanceId: string, eniId: string | undefined, signal: AbortSignal | undefined): Promise<number | undefined> {
+  private async primaryQueueNumber(
+    target: EcsTarget,
+    instanceId: string,
+    eniId: string | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<number | undefined> {
     if (eniId) {
       const q = await this.eniBatcher.get(target, eniId, signal);
       if (q !== null) return q;
@@ -325,7 +341,13 @@ export class EcsCloud {
     });
   }
 
-  private async once<T>(target: EcsTarget, action: string, secrets: readonly string[], signal: AbortSignal | undefined, fn: (c: EcsApi) => Promise<T>): Promise<T> {
+  private async once<T>(
+    target: EcsTarget,
+    action: string,
+    secrets: readonly string[],
+    signal: AbortSignal | undefined,
+    fn: (c: EcsApi) => Promise<T>,
+  ): Promise<T> {
     const key: BucketKey = { account: credentialsIdentity(target.credentials), region: target.regionId, action };
     const endpoint = this.pool.endpointKey(target.regionId);
     this.breakers.admit(endpoint, action);
@@ -358,7 +380,10 @@ export class EcsCloud {
       else if (err.httpStatus !== undefined) this.breakers.reached(endpoint);
       if (err.throttled) {
         const pausedMs = this.limiter.onThrottled(key, err.retryAfterMs);
-        this.log?.warn({ action, regionId: target.regionId, account: key.account, code: err.code, requestId: err.requestId, pausedMs }, "ECS throttled; pausing this action");
+        this.log?.warn(
+          { action, regionId: target.regionId, account: key.account, code: err.code, requestId: err.requestId, pausedMs },
+          "ECS throttled; pausing this action",
+        );
         if (err.retryAfterMs === undefined) throw err.withRetryAfter(pausedMs);
       }
       throw err;

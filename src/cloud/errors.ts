@@ -75,22 +75,46 @@ const STS = "Alibaba Cloud STS token errors (common to all RPC APIs)";
  */
 export const CLASSIFICATION_RULES: readonly ClassificationRule[] = [
   // ---- transient -------------------------------------------------------------------------------
-  { match: { contains: "Throttling" }, errorClass: "transient", source: `${CLS}; ${COMMON}; ${TF}`, note: "Throttling, Throttling.User, Throttling.Api, Throttling.ConcurrentLimitExceeded, Rejected.Throttling; the rate limiter also pauses the (account, region, action) bucket" },
-  { match: { prefix: "ServiceUnavailable" }, errorClass: "transient", source: `${CLS}; ${COMMON}`, note: "ServiceUnavailable, ServiceUnavailable.RegionMaintaining (503)" },
+  {
+    match: { contains: "Throttling" },
+    errorClass: "transient",
+    source: `${CLS}; ${COMMON}; ${TF}`,
+    note: "Throttling, Throttling.User, Throttling.Api, Throttling.ConcurrentLimitExceeded, Rejected.Throttling; the rate limiter also pauses the (account, region, action) bucket",
+  },
+  {
+    match: { prefix: "ServiceUnavailable" },
+    errorClass: "transient",
+    source: `${CLS}; ${COMMON}`,
+    note: "ServiceUnavailable, ServiceUnavailable.RegionMaintaining (503)",
+  },
   { match: { exact: "InternalError" }, errorClass: "transient", source: `${API}; ${COMMON}` },
   { match: { exact: "UnknownError" }, errorClass: "transient", source: `${CLS}; ${COMMON}` },
   { match: { exact: "OperationConflict" }, errorClass: "transient", source: `${CLS}; ${COMMON}` },
   { match: { exact: "InvalidOperation.Conflict" }, errorClass: "transient", source: `${CLS}; ${TF}` },
   { match: { exact: "LastTokenProcessing" }, errorClass: "transient", source: `${CLS}; ${COMMON}` },
-  { match: { exact: "SignatureNonceUsed" }, errorClass: "transient", source: `${COMMON}; ${SIG}`, note: "nonce collision; the SDK draws a fresh nonce on every attempt" },
+  {
+    match: { exact: "SignatureNonceUsed" },
+    errorClass: "transient",
+    source: `${COMMON}; ${SIG}`,
+    note: "nonce collision; the SDK draws a fresh nonce on every attempt",
+  },
   { match: { exact: SyntheticCode.Network }, errorClass: "transient", source: `${SDK}: Error with code ECONNREFUSED/ECONNRESET/…; ${OURS}` },
   { match: { exact: SyntheticCode.Timeout }, errorClass: "transient", source: `${SDK}: RequestTimeoutError; ${OURS}` },
-  { match: { exact: SyntheticCode.InvalidResponse }, errorClass: "transient", source: `${SDK}: SyntaxError when a proxy answers with a non-JSON page; ${OURS}` },
+  {
+    match: { exact: SyntheticCode.InvalidResponse },
+    errorClass: "transient",
+    source: `${SDK}: SyntaxError when a proxy answers with a non-JSON page; ${OURS}`,
+  },
 
   // ---- wait for state --------------------------------------------------------------------------
   { match: { exact: "IncorrectInstanceStatus" }, errorClass: "waitForState", source: `${API}; ${CLS}` },
   { match: { exact: "InvalidStatus.StoppedRequired" }, errorClass: "waitForState", source: `${API}; ${CLS}` },
-  { match: { prefix: "InvalidInstanceStatus." }, errorClass: "waitForState", source: `${API}; ${CLS}`, note: "NotRunning, NeedRestart (404!), CreditSpecRestricted (long: account overdue)" },
+  {
+    match: { prefix: "InvalidInstanceStatus." },
+    errorClass: "waitForState",
+    source: `${API}; ${CLS}`,
+    note: "NotRunning, NeedRestart (404!), CreditSpecRestricted (long: account overdue)",
+  },
   { match: { exact: "InvalidOperation.InvalidEcsState" }, errorClass: "waitForState", source: `${API}; ${CLS}` },
   { match: { exact: "InvalidOperation.InstanceStatusNotSupport" }, errorClass: "waitForState", source: `${API}; ${CLS}` },
   { match: { exact: "InvalidOperation.InstanceStatusUnsupported" }, errorClass: "waitForState", source: `${API}; ${CLS}` },
@@ -99,21 +123,41 @@ export const CLASSIFICATION_RULES: readonly ClassificationRule[] = [
     errorClass: "terminal",
     source: `${API}; ${CLS}`,
     messageRule: { pattern: /current (status|state)/i, errorClass: "waitForState", otherwise: "terminal" },
-    note: "by message: \"current status\" → waitForState; security-group instance limit or disabled image → terminal",
+    note: 'by message: "current status" → waitForState; security-group instance limit or disabled image → terminal',
   },
 
   // ---- not found -------------------------------------------------------------------------------
-  { match: { exact: "InvalidInstanceId.NotFound" }, errorClass: "notFound", source: `${API}; ${COMMON}; ${CLS}`, note: "DescribeInstances reports a missing instance by leaving it out, which getInstance maps to null" },
+  {
+    match: { exact: "InvalidInstanceId.NotFound" },
+    errorClass: "notFound",
+    source: `${API}; ${COMMON}; ${CLS}`,
+    note: "DescribeInstances reports a missing instance by leaving it out, which getInstance maps to null",
+  },
 
   // ---- locked ----------------------------------------------------------------------------------
-  { match: { exact: "InstanceLockedForSecurity" }, errorClass: "locked", source: `${API}; ${CLS}`, note: "also: a non-empty OperationLocks in DescribeInstances (reported on ObservedInstance.operationLocks)" },
+  {
+    match: { exact: "InstanceLockedForSecurity" },
+    errorClass: "locked",
+    source: `${API}; ${CLS}`,
+    note: "also: a non-empty OperationLocks in DescribeInstances (reported on ObservedInstance.operationLocks)",
+  },
 
   // ---- auth ------------------------------------------------------------------------------------
-  { match: { prefix: "InvalidAccessKeyId" }, errorClass: "auth", source: `${COMMON}; ${CLS}`, note: "InvalidAccessKeyId.NotFound, InvalidAccessKeyId.Inactive" },
+  {
+    match: { prefix: "InvalidAccessKeyId" },
+    errorClass: "auth",
+    source: `${COMMON}; ${CLS}`,
+    note: "InvalidAccessKeyId.NotFound, InvalidAccessKeyId.Inactive",
+  },
   { match: { exact: "SignatureDoesNotMatch" }, errorClass: "auth", source: `${COMMON}; ${SIG}` },
   { match: { exact: "IncompleteSignature" }, errorClass: "auth", source: `${COMMON}; ${SIG}` },
   { match: { exact: "IllegalTimestamp" }, errorClass: "auth", source: COMMON, note: "signing problem (clock skew); fix the clock, not the spec" },
-  { match: { prefix: "Forbidden" }, errorClass: "auth", source: `${COMMON}; ${CLS}`, note: "Forbidden.RAM, Forbidden.Unauthorized, Forbidden.AccessKeyDisabled, Forbidden.RiskControl" },
+  {
+    match: { prefix: "Forbidden" },
+    errorClass: "auth",
+    source: `${COMMON}; ${CLS}`,
+    note: "Forbidden.RAM, Forbidden.Unauthorized, Forbidden.AccessKeyDisabled, Forbidden.RiskControl",
+  },
   { match: { exact: "InvalidUser.Unauthorized" }, errorClass: "auth", source: API },
   { match: { prefix: "InvalidSecurityToken" }, errorClass: "auth", source: STS, note: "InvalidSecurityToken.Expired / .Malformed / .MismatchWithAccessKey" },
   { match: { exact: "InvalidCredentials" }, errorClass: "auth", source: `${SDK}: thrown when the client has no credential` },
@@ -121,7 +165,12 @@ export const CLASSIFICATION_RULES: readonly ClassificationRule[] = [
 
   // ---- terminal (explicit, for documentation; the default is terminal anyway) -----------------
   { match: { suffix: ".Malformed" }, errorClass: "terminal", source: `${API}; ${CLS}` },
-  { match: { prefix: "InvalidParameter" }, errorClass: "terminal", source: `${API}; ${CLS}`, note: "InvalidParameter, InvalidParameter.*, InvalidParameterAuthorized.*" },
+  {
+    match: { prefix: "InvalidParameter" },
+    errorClass: "terminal",
+    source: `${API}; ${CLS}`,
+    note: "InvalidParameter, InvalidParameter.*, InvalidParameterAuthorized.*",
+  },
   { match: { prefix: "InvalidUserData." }, errorClass: "terminal", source: `${API}; ${CLS}` },
   { match: { prefix: "InvalidInstanceType." }, errorClass: "terminal", source: `${API}; ${CLS}` },
   { match: { exact: "InvalidSecurityGroupId.NotFound" }, errorClass: "terminal", source: `${API}; ${CLS}`, note: "a 404 that is a spec error" },
@@ -131,7 +180,12 @@ export const CLASSIFICATION_RULES: readonly ClassificationRule[] = [
   { match: { exact: "UnsupportedParameter" }, errorClass: "terminal", source: COMMON },
   { match: { exact: "IdempotentParameterMismatch" }, errorClass: "terminal", source: COMMON },
   { match: { exact: "RealNameAuthenticationError" }, errorClass: "terminal", source: COMMON },
-  { match: { exact: "InvalidChargeType.ValueNotSupported" }, errorClass: "terminal", source: `${API}; ${CLS}`, note: "TF retries it without a stated reason; treated as terminal" },
+  {
+    match: { exact: "InvalidChargeType.ValueNotSupported" },
+    errorClass: "terminal",
+    source: `${API}; ${CLS}`,
+    note: "TF retries it without a stated reason; treated as terminal",
+  },
   { match: { exact: SyntheticCode.Unexpected }, errorClass: "terminal", source: OURS },
 ];
 
@@ -264,7 +318,8 @@ const MASK = "***";
  * Parameter names whose values are secret. If an upstream message echoes a request URL or
  * parameter list (`...&Password=xyz&...`, `"UserData":"..."`), the value is masked.
  */
-const SECRET_PARAM = /((?:Password|UserData|AccessKeySecret|SecurityToken|Signature|RemoteConnectionOptions\.Password|x-acs-security-token|authorization)["']?\s*[=:]\s*["']?)([^&\s"',}]+)/gi;
+const SECRET_PARAM =
+  /((?:Password|UserData|AccessKeySecret|SecurityToken|Signature|RemoteConnectionOptions\.Password|x-acs-security-token|authorization)["']?\s*[=:]\s*["']?)([^&\s"',}]+)/gi;
 
 /**
  * Removes secret values from a text: every literal in `secrets` (and its URL-encoded form) and the

@@ -63,7 +63,6 @@ export type ObservedInstance = ObservedAttributes & {
   primaryNetworkInterfaceId: string | undefined;
 };
 
-
 /** Which extra single-instance reads to make (each costs one call per instance; see src/api/fields.ts). */
 export type ReadExtras = { [K in ExtraRead]?: boolean | undefined };
 

@@ -39,7 +39,10 @@ const ms = z.number().int().nonnegative();
 /** A lag: fixed ms, a uniform range, or until the instance's next restart (capped by `maxMs` if set). */
 export const lagSchema = z.union([
   ms,
-  z.object({ minMs: ms, maxMs: ms }).strict().refine((r) => r.maxMs >= r.minMs, "maxMs must be >= minMs"),
+  z
+    .object({ minMs: ms, maxMs: ms })
+    .strict()
+    .refine((r) => r.maxMs >= r.minMs, "maxMs must be >= minMs"),
   z.object({ untilRestart: z.literal(true), maxMs: ms.optional() }).strict(),
 ]);
 export type Lag = z.output<typeof lagSchema>;

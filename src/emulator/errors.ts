@@ -72,8 +72,7 @@ export const ERROR_TABLE = {
   },
   "InvalidStatus.StoppedRequired": {
     status: 400,
-    message:
-      "The current state of the resource does not support this operation, it can only be operated in a stopped state.",
+    message: "The current state of the resource does not support this operation, it can only be operated in a stopped state.",
   },
   "InvalidParameter.CpuOptionsNestedVirtualization": {
     status: 400,
@@ -204,7 +203,7 @@ export const ERROR_TABLE = {
   SignatureNonceUsed: { status: 400, message: "Specified signature nonce was used already." },
   IllegalTimestamp: {
     status: 400,
-    message: "The input parameter \"Timestamp\" that is mandatory for processing this request is not supplied or is expired.",
+    message: 'The input parameter "Timestamp" that is mandatory for processing this request is not supplied or is expired.',
   },
   "InvalidSecurityToken.MismatchWithAccessKey": {
     status: 400,
@@ -253,10 +252,5 @@ export function ecsError(code: KnownErrorCode, detail?: string, headers?: Record
 /** Builds an error for any code, known or not (fault injection may name codes outside the table). */
 export function errorForCode(code: string, status?: number, message?: string): EcsError {
   const spec = (ERROR_TABLE as Record<string, ErrorSpec>)[code];
-  return new EcsError(
-    code,
-    status ?? spec?.status ?? 400,
-    message ?? (spec ? spec.message.replace("%s", code) : `Injected fault: ${code}`),
-  );
+  return new EcsError(code, status ?? spec?.status ?? 400, message ?? (spec ? spec.message.replace("%s", code) : `Injected fault: ${code}`));
 }
-

@@ -116,16 +116,14 @@ export class FaultInjector {
       const key = `${f.id}\u0000${accessKeyId}\u0000${regionId}\u0000${action}`;
       const now = this.now();
       let w = this.windows.get(key);
-      const start = f.window === "minute" ? now - (now % 60_000) : (w && now - w.start < 60_000 ? w.start : now);
+      const start = f.window === "minute" ? now - (now % 60_000) : w && now - w.start < 60_000 ? w.start : now;
       if (!w || w.start !== start) {
         w = { start, count: 0 };
         this.windows.set(key, w);
       }
       if (w.count >= (f.limitPerMinute ?? 0)) {
         f.hits++;
-        const headers: Record<string, string> = f.retryAfter
-          ? { "x-acs-retry-after": String(Math.max(1, w.start + 60_000 - now)) }
-          : {};
+        const headers: Record<string, string> = f.retryAfter ? { "x-acs-retry-after": String(Math.max(1, w.start + 60_000 - now)) } : {};
         return { type: "error", delayMs, error: ecsError("Throttling.User", undefined, headers) };
       }
       w.count++;

@@ -30,18 +30,12 @@ export function flattenHeaders(headers: IncomingHttpHeaders): Record<string, str
   return out;
 }
 
-export function parseRequest(
-  method: string,
-  rawUrl: string,
-  headers: Record<string, string | undefined>,
-  body: Buffer,
-): ParsedRequest {
+export function parseRequest(method: string, rawUrl: string, headers: Record<string, string | undefined>, body: Buffer): ParsedRequest {
   const q = rawUrl.indexOf("?");
   const path = q < 0 ? rawUrl : rawUrl.slice(0, q);
   const query = q < 0 ? [] : pairs(rawUrl.slice(q + 1));
   const contentType = (headers["content-type"] ?? "").toLowerCase();
-  const form =
-    body.length > 0 && contentType.startsWith("application/x-www-form-urlencoded") ? pairs(body.toString("utf8")) : [];
+  const form = body.length > 0 && contentType.startsWith("application/x-www-form-urlencoded") ? pairs(body.toString("utf8")) : [];
   const params = new Params([...query, ...form]);
   const action = headers["x-acs-action"] ?? params.str("Action");
   return { method: method.toUpperCase(), path, query, form, headers, body, params, action };

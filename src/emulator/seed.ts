@@ -124,9 +124,7 @@ export const accountSchema = z.object({
   /** A second, different HostName while the first awaits a restart: rejected (default) or accepted. */
   secondHostNameBeforeRestart: z.enum(["InvalidInstanceStatus.NeedRestart", "accept"]).default("InvalidInstanceStatus.NeedRestart"),
   /** A security group from another region. */
-  securityGroupOtherRegionCode: z
-    .enum(["InvalidOperation.InvalidRegion", "InvalidSecurityGroupId.NotFound"])
-    .default("InvalidOperation.InvalidRegion"),
+  securityGroupOtherRegionCode: z.enum(["InvalidOperation.InvalidRegion", "InvalidSecurityGroupId.NotFound"]).default("InvalidOperation.InvalidRegion"),
   /** Joining a full basic security group. */
   fullBasicGroupCode: z.enum(["OperationDenied", "SecurityGroupInstanceLimitExceed"]).default("OperationDenied"),
   /** Recyclable is invitation-only: false → `InvalidParameter.RecycleBin`. */

@@ -41,14 +41,7 @@ export interface V3CanonicalInput {
 export function v3CanonicalRequest(input: V3CanonicalInput): string {
   const names = [...input.signedHeaders].map((h) => h.toLowerCase()).sort();
   const canonHeaders = names.map((n) => `${n}:${(input.headers[n] ?? "").trim()}\n`).join("");
-  return [
-    input.method.toUpperCase(),
-    input.path || "/",
-    canonicalQuery(input.query),
-    canonHeaders,
-    names.join(";"),
-    input.hashedPayload,
-  ].join("\n");
+  return [input.method.toUpperCase(), input.path || "/", canonicalQuery(input.query), canonHeaders, names.join(";"), input.hashedPayload].join("\n");
 }
 
 export function v3StringToSign(canonicalRequest: string): string {
@@ -121,10 +114,7 @@ const MAX_PRESENTED_KEY_ID = 128;
  */
 export function presentedAccessKeyId(req: Pick<SignedRequest, "headers" | "query" | "form">): string {
   const auth = req.headers["authorization"];
-  const id =
-    auth !== undefined
-      ? parseAuthorization(auth)?.credential
-      : [...req.query, ...req.form].find(([k]) => k === "AccessKeyId")?.[1];
+  const id = auth !== undefined ? parseAuthorization(auth)?.credential : [...req.query, ...req.form].find(([k]) => k === "AccessKeyId")?.[1];
   return (id ?? "").slice(0, MAX_PRESENTED_KEY_ID);
 }
 

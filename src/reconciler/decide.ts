@@ -130,7 +130,8 @@ export const GUARDS: readonly Guard[] = [
   { name: "deleted", check: (w) => (w.obj ? undefined : { by: "deleted", status: undefined, events: [], next: "awaitChange" }) },
   {
     name: "paused",
-    check: (w) => (isPaused(w.obj?.metadata) ? stop("paused", notOk(Reason.Paused, `the ${PAUSED_ANNOTATION} annotation is "true"; no ECS calls are made`)) : undefined),
+    check: (w) =>
+      isPaused(w.obj?.metadata) ? stop("paused", notOk(Reason.Paused, `the ${PAUSED_ANNOTATION} annotation is "true"; no ECS calls are made`)) : undefined,
   },
   {
     name: "invalidSpec",
@@ -141,13 +142,21 @@ export const GUARDS: readonly Guard[] = [
     check: (w) =>
       w.conflictWith === undefined
         ? undefined
-        : stop("conflict", notOk(Reason.Conflict, `instance ${instanceKey(specOf(w) ?? {})} is already managed by ${w.conflictWith} (the oldest resource wins); this resource is not applied`)),
+        : stop(
+            "conflict",
+            notOk(
+              Reason.Conflict,
+              `instance ${instanceKey(specOf(w) ?? {})} is already managed by ${w.conflictWith} (the oldest resource wins); this resource is not applied`,
+            ),
+          ),
   },
   {
     // The Secret/ConfigMap watch re-queues the resource when the object appears.
     name: "missingReference",
     check: (w) =>
-      w.inputs instanceof InputError ? stop("missingReference", notOk(w.inputs.kind === "ConfigMap" ? Reason.ConfigMapNotFound : Reason.SecretNotFound, w.inputs.message)) : undefined,
+      w.inputs instanceof InputError
+        ? stop("missingReference", notOk(w.inputs.kind === "ConfigMap" ? Reason.ConfigMapNotFound : Reason.SecretNotFound, w.inputs.message))
+        : undefined,
   },
   {
     name: "userDataTooLarge",
@@ -200,7 +209,8 @@ export const GUARDS: readonly Guard[] = [
     check: (w) => {
       if (specOf(w)?.managementPolicy !== "Observe") return undefined;
       const { p, base } = planned(w);
-      const ready = p.differences.length === 0 ? IN_SYNC : notOk(Reason.DriftDetected, `differs from the spec (Observe policy, not written): ${p.differences.join(", ")}`);
+      const ready =
+        p.differences.length === 0 ? IN_SYNC : notOk(Reason.DriftDetected, `differs from the spec (Observe policy, not written): ${p.differences.join(", ")}`);
       return { by: "observeOnly", status: { ...base, ready }, events: [], next: "resync" };
     },
   },

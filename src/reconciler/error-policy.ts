@@ -44,13 +44,49 @@ export interface ErrorPolicyRow {
 }
 
 export const ERROR_POLICY: Readonly<Record<FailureClass, ErrorPolicyRow>> = Object.freeze({
-  transient: { synced: Reason.TransientError, ready: "fromCode", recorded: true, comeBack: { backoff: true }, why: "5xx, network, timeouts: soon, then less and less often; a key that could not reach its endpoint also comes back when that endpoint's circuit closes (src/app.ts)" },
-  throttled: { synced: Reason.Throttled, ready: "fromCode", recorded: true, comeBack: { retryAfter: true }, why: "the window reopens at a known time; probing earlier only burns quota" },
-  waitForState: { synced: Reason.WaitingForInstanceState, ready: Reason.WaitingForInstanceState, recorded: true, comeBack: { next: "statePoll" }, why: "instance states change in seconds to minutes" },
+  transient: {
+    synced: Reason.TransientError,
+    ready: "fromCode",
+    recorded: true,
+    comeBack: { backoff: true },
+    why: "5xx, network, timeouts: soon, then less and less often; a key that could not reach its endpoint also comes back when that endpoint's circuit closes (src/app.ts)",
+  },
+  throttled: {
+    synced: Reason.Throttled,
+    ready: "fromCode",
+    recorded: true,
+    comeBack: { retryAfter: true },
+    why: "the window reopens at a known time; probing earlier only burns quota",
+  },
+  waitForState: {
+    synced: Reason.WaitingForInstanceState,
+    ready: Reason.WaitingForInstanceState,
+    recorded: true,
+    comeBack: { next: "statePoll" },
+    why: "instance states change in seconds to minutes",
+  },
   locked: { synced: Reason.InstanceLocked, ready: "fromCode", recorded: true, comeBack: { next: "lockedPoll" }, why: "security / financial locks last long" },
-  notFound: { synced: Reason.InstanceNotFound, ready: "fromCode", recorded: true, comeBack: { next: "resync" }, why: "the instance may appear (or become visible) later" },
-  auth: { synced: Reason.CredentialsError, ready: "fromCode", recorded: true, comeBack: { next: "resync" }, why: "needs new credentials or RAM policy: the Secret watch or the resync brings it back" },
-  terminal: { synced: Reason.TerminalError, ready: "fromCode", recorded: true, comeBack: { next: "resync" }, why: "needs a spec change (which re-queues it) or the next resync" },
+  notFound: {
+    synced: Reason.InstanceNotFound,
+    ready: "fromCode",
+    recorded: true,
+    comeBack: { next: "resync" },
+    why: "the instance may appear (or become visible) later",
+  },
+  auth: {
+    synced: Reason.CredentialsError,
+    ready: "fromCode",
+    recorded: true,
+    comeBack: { next: "resync" },
+    why: "needs new credentials or RAM policy: the Secret watch or the resync brings it back",
+  },
+  terminal: {
+    synced: Reason.TerminalError,
+    ready: "fromCode",
+    recorded: true,
+    comeBack: { next: "resync" },
+    why: "needs a spec change (which re-queues it) or the next resync",
+  },
 });
 
 export function failureClass(err: EcsError): FailureClass {
@@ -97,13 +133,19 @@ export function errorPolicy(cadence: Cadence): ErrorPolicy {
 function describeComeBack(how: ComeBack): string {
   if ("backoff" in how) return "queue backoff";
   if ("retryAfter" in how) return "retry-after + up to 20 % jitter (queue backoff without one)";
-  return { awaitChange: "wait for a change", resync: "next resync (or a change)", statePoll: "state poll (--state-poll-interval)", lockedPoll: "lock poll (10 min)" }[how.next];
+  return {
+    awaitChange: "wait for a change",
+    resync: "next resync (or a change)",
+    statePoll: "state poll (--state-poll-interval)",
+    lockedPoll: "lock poll (10 min)",
+  }[how.next];
 }
 
 /** The table as Markdown (docs/runtime.md embeds it; a unit test keeps the two equal). */
 export function renderErrorPolicyTable(): string {
   const rows = Object.entries(ERROR_POLICY).map(
-    ([cls, r]) => `| ${cls} | ${r.synced} | ${r.ready === "fromCode" ? "from the ECS code" : r.ready} | ${r.recorded ? "yes" : "no"} | ${describeComeBack(r.comeBack)} | ${r.why} |`,
+    ([cls, r]) =>
+      `| ${cls} | ${r.synced} | ${r.ready === "fromCode" ? "from the ECS code" : r.ready} | ${r.recorded ? "yes" : "no"} | ${describeComeBack(r.comeBack)} | ${r.why} |`,
   );
   return ["| Class | Synced reason | Ready reason | Recorded in status | Comes back after | Why |", "|---|---|---|---|---|---|", ...rows].join("\n");
 }

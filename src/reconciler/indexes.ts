@@ -50,8 +50,14 @@ export class ResourceIndexes {
     const ns = obj.metadata.namespace ?? "";
     const key = `${ns}/${obj.metadata.name}`;
     const refs = referencedObjects(obj.spec);
-    this.secrets.set(key, refs.secrets.map((n) => `${ns}/${n}`));
-    this.configMaps.set(key, refs.configMaps.map((n) => `${ns}/${n}`));
+    this.secrets.set(
+      key,
+      refs.secrets.map((n) => `${ns}/${n}`),
+    );
+    this.configMaps.set(
+      key,
+      refs.configMaps.map((n) => `${ns}/${n}`),
+    );
     this.instances.set(key, obj.spec?.instanceId ? [instanceKey(obj.spec)] : []);
   }
 

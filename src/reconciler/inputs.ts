@@ -112,7 +112,11 @@ export function resolveInputs(reader: ObjectReader, namespace: string, spec: Ecs
 }
 
 /** The per-resource credentials from spec.credentialsSecretRef, or undefined for the default chain. */
-export function resolveCredentials(reader: ObjectReader, namespace: string, spec: Pick<EcsInstanceAttributesSpec, "credentialsSecretRef">): EcsCredentials | undefined {
+export function resolveCredentials(
+  reader: ObjectReader,
+  namespace: string,
+  spec: Pick<EcsInstanceAttributesSpec, "credentialsSecretRef">,
+): EcsCredentials | undefined {
   if (spec.credentialsSecretRef) {
     const field = "spec.credentialsSecretRef";
     const secret = requireSecret(reader, namespace, field, spec.credentialsSecretRef.name);

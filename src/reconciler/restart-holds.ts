@@ -54,7 +54,13 @@ const restartRowsIn = (request: ModifyRequest): FieldRow[] => FIELD_ROWS.filter(
 /** After a successful Modify: an `Applied` hold for each value sent that ECS may show only after a restart. */
 export function holdsAfterApply(active: readonly RestartHold[], request: ModifyRequest, at: Date, startTime?: string): RestartHold[] {
   const sent = restartRowsIn(request).filter((r) => r.shownAfterRestart && !r.secret);
-  const added = sent.map((r): RestartHold => ({ field: r.name, cause: "Applied", value: String(valueAt(request, r.name)), since: toRfc3339(at), ...startOf(startTime) }));
+  const added = sent.map((r): RestartHold => ({
+    field: r.name,
+    cause: "Applied",
+    value: String(valueAt(request, r.name)),
+    since: toRfc3339(at),
+    ...startOf(startTime),
+  }));
   return [...active.filter((h) => !sent.some((r) => r.name === h.field)), ...added];
 }
 
@@ -66,7 +72,12 @@ export function holdsAfterApply(active: readonly RestartHold[], request: ModifyR
 export function holdsAfterNeedRestart(active: readonly RestartHold[], request: ModifyRequest, at: Date, startTime?: string): RestartHold[] {
   const sent = restartRowsIn(request);
   const likely = sent.filter((r) => r.shownAfterRestart);
-  const held = (likely.length > 0 ? likely : sent).map((r): RestartHold => ({ field: r.name, cause: "NeedRestart", since: toRfc3339(at), ...startOf(startTime) }));
+  const held = (likely.length > 0 ? likely : sent).map((r): RestartHold => ({
+    field: r.name,
+    cause: "NeedRestart",
+    since: toRfc3339(at),
+    ...startOf(startTime),
+  }));
   return [...active.filter((h) => !held.some((n) => n.field === h.field)), ...held];
 }
 

@@ -10,10 +10,7 @@ import { failureStatus } from "./error-policy.js";
 import { heldMessage, holdsAfterApply, holdsAfterNeedRestart, isNeedRestart } from "./restart-holds.js";
 
 /** What execute did with the decision's Modify. */
-export type ExecuteResult =
-  | { kind: "none" }
-  | { kind: "applied"; requestId: string | undefined; at: Date }
-  | { kind: "failed"; error: EcsError; at: Date };
+export type ExecuteResult = { kind: "none" } | { kind: "applied"; requestId: string | undefined; at: Date } | { kind: "failed"; error: EcsError; at: Date };
 
 export type Outcome = Pick<Decision, "status" | "events" | "next" | "error">;
 
@@ -52,7 +49,11 @@ export function settle(decision: Decision, result: ExecuteResult): Outcome {
         }
       : {}),
   };
-  const event: EventToRecord = { type: "Normal", reason: "Applied", message: `ModifyInstanceAttribute set ${fields.join(", ")} (RequestId ${result.requestId ?? "unknown"})` };
+  const event: EventToRecord = {
+    type: "Normal",
+    reason: "Applied",
+    message: `ModifyInstanceAttribute set ${fields.join(", ")} (RequestId ${result.requestId ?? "unknown"})`,
+  };
   return { status, events: [...decision.events, event], next: decision.next };
 }
 

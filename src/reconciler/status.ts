@@ -115,7 +115,12 @@ function canonical(v: unknown): string {
  * True when `next` should be written. A change in `lastSyncTime` alone is written only once the
  * previous value is older than `lastSyncRefreshMs`, bounding status writes to one per resync.
  */
-export function statusNeedsWrite(prev: EcsInstanceAttributesStatus | undefined, next: EcsInstanceAttributesStatus, now: Date, lastSyncRefreshMs: number): boolean {
+export function statusNeedsWrite(
+  prev: EcsInstanceAttributesStatus | undefined,
+  next: EcsInstanceAttributesStatus,
+  now: Date,
+  lastSyncRefreshMs: number,
+): boolean {
   const { lastSyncTime: prevSync, ...prevRest } = prev ?? {};
   const { lastSyncTime: nextSync, ...nextRest } = next;
   if (canonical(prevRest) !== canonical(nextRest)) return true;

@@ -210,7 +210,12 @@ export class Controller<T extends KubeObject = KubeObject> {
 
   private async process(key: string): Promise<void> {
     const objKey = splitKey(key);
-    const { log, reconcileID } = reconcileLogger(this.opts.logger, { controller: this.name, namespace: objKey.namespace, name: objKey.name, reconcileID: randomUUID() });
+    const { log, reconcileID } = reconcileLogger(this.opts.logger, {
+      controller: this.name,
+      namespace: objKey.namespace,
+      name: objKey.name,
+      reconcileID: randomUUID(),
+    });
     const failures = this.queue.failures(key);
     const m = this.opts.metrics;
     m?.activeWorkers(this.name, +1);

@@ -74,9 +74,7 @@ export class EventLoopMonitor {
   private worstAt = 0;
   private readonly timer: ReturnType<typeof setInterval>;
 
-  constructor(
-    private readonly opts: { intervalMs?: number; stallMs?: number; windowMs?: number } = {},
-  ) {
+  constructor(private readonly opts: { intervalMs?: number; stallMs?: number; windowMs?: number } = {}) {
     const interval = opts.intervalMs ?? 500;
     this.timer = setInterval(() => this.tick(interval), interval);
     this.timer.unref();
@@ -172,10 +170,12 @@ export async function startHttpServers(opts: HttpServersOptions): Promise<HttpSe
       res.writeHead(200, { "Content-Type": registry.contentType }).end(text);
     });
   }
-  const probe = (kind: "healthz" | "readyz", checks: Record<string, Check>): Handler => (_req, res, url) => {
-    const r = runChecks(kind, checks, url.searchParams.has("verbose"));
-    res.writeHead(r.status, { "Content-Type": "text/plain; charset=utf-8", "X-Content-Type-Options": "nosniff" }).end(r.body);
-  };
+  const probe =
+    (kind: "healthz" | "readyz", checks: Record<string, Check>): Handler =>
+    (_req, res, url) => {
+      const r = runChecks(kind, checks, url.searchParams.has("verbose"));
+      res.writeHead(r.status, { "Content-Type": "text/plain; charset=utf-8", "X-Content-Type-Options": "nosniff" }).end(r.body);
+    };
   healthRoutes.set("/healthz", probe("healthz", opts.liveness ?? {}));
   healthRoutes.set("/livez", probe("healthz", opts.liveness ?? {}));
   healthRoutes.set("/readyz", probe("readyz", opts.readiness ?? {}));

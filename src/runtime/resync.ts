@@ -73,9 +73,12 @@ export class ResyncSweeper<T extends KubeObject, Target> {
   private schedule(): void {
     if (this.stopped) return;
     const jitter = 0.9 + 0.2 * (this.opts.random ?? Math.random)();
-    this.timer = setTimeout(() => {
-      void this.round().finally(() => this.schedule());
-    }, Math.round(this.opts.periodMs * jitter));
+    this.timer = setTimeout(
+      () => {
+        void this.round().finally(() => this.schedule());
+      },
+      Math.round(this.opts.periodMs * jitter),
+    );
     this.timer.unref();
   }
 

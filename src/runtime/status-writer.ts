@@ -75,7 +75,10 @@ export function statusWriter<S extends object, T extends WithStatus<S>>(kc: Kube
       const observedGeneration = (status as { observedGeneration?: number }).observedGeneration ?? 0;
       if ((updated.metadata.generation ?? 0) > observedGeneration) {
         // What a resourceVersion precondition would have refused (see the header).
-        log.debug({ observedGeneration, generation: updated.metadata.generation }, "status written while the spec changed; the next reconcile acts on the new spec");
+        log.debug(
+          { observedGeneration, generation: updated.metadata.generation },
+          "status written while the spec changed; the next reconcile acts on the new spec",
+        );
       }
       return;
     }

@@ -33,4 +33,3 @@ export class KubeWriteLimiter {
     return next;
   }
 }
-

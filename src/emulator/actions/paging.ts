@@ -64,6 +64,11 @@ export function paginate<T>(all: T[], params: Params, opts: PageLimits): Page<T>
 /** ECS-style name filter: `*` is a wildcard, otherwise an exact match. */
 export function wildcardMatch(pattern: string, value: string): boolean {
   if (!pattern.includes("*")) return pattern === value;
-  const re = new RegExp(`^${pattern.split("*").map((p) => p.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join(".*")}$`);
+  const re = new RegExp(
+    `^${pattern
+      .split("*")
+      .map((p) => p.replace(/[.+?^${}()|[\]\\]/g, "\\$&"))
+      .join(".*")}$`,
+  );
   return re.test(value);
 }

@@ -6,15 +6,16 @@
  * The test Pod cannot run here (no node); the one-node cluster suite can run `helm test`.
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import {
-  CHART_DIR, type K8sObject, ensureNamespace, findObject, kubectl, parseObjects, renderChart, runHelm, uniqueName,
-} from "./support.js";
+import { CHART_DIR, type K8sObject, ensureNamespace, findObject, kubectl, parseObjects, renderChart, runHelm, uniqueName } from "./support.js";
 
 interface PodSpec {
   nodeSelector?: Record<string, string>;
   volumes: Array<{ name: string }>;
   containers: Array<{
-    image: string; args: string[]; env?: Array<{ name: string; value?: string }>; volumeMounts: Array<{ name: string; mountPath: string }>;
+    image: string;
+    args: string[];
+    env?: Array<{ name: string; value?: string }>;
+    volumeMounts: Array<{ name: string; mountPath: string }>;
   }>;
 }
 const podSpecOf = (objs: K8sObject[]) => (findObject(objs, "Deployment").spec as { template: { spec: PodSpec } }).template.spec;
@@ -41,18 +42,33 @@ describe("chart options", () => {
     expect(Object.keys(env(defaults)).filter((k) => /proxy/i.test(k))).toEqual([]);
     const proxied = env(await render(["--set", "proxy.httpsProxy=http://proxy:3128", "--set", "proxy.noProxy=.svc\\,10.0.0.0/8"]));
     expect(proxied).toMatchObject({
-      HTTPS_PROXY: "http://proxy:3128", https_proxy: "http://proxy:3128", NO_PROXY: ".svc,10.0.0.0/8", no_proxy: ".svc,10.0.0.0/8", NODE_USE_ENV_PROXY: "1",
+      HTTPS_PROXY: "http://proxy:3128",
+      https_proxy: "http://proxy:3128",
+      NO_PROXY: ".svc,10.0.0.0/8",
+      no_proxy: ".svc,10.0.0.0/8",
+      NODE_USE_ENV_PROXY: "1",
     });
     expect(proxied).not.toHaveProperty("HTTP_PROXY");
   });
 
   it("adds extra volumes and mounts next to the /tmp scratch volume", async () => {
-    const spec = podSpecOf(await render([
-      "--set", "extraVolumes[0].name=ca", "--set", "extraVolumes[0].configMap.name=corp-ca",
-      "--set", "extraVolumeMounts[0].name=ca", "--set", "extraVolumeMounts[0].mountPath=/etc/ssl/corp",
-    ]));
+    const spec = podSpecOf(
+      await render([
+        "--set",
+        "extraVolumes[0].name=ca",
+        "--set",
+        "extraVolumes[0].configMap.name=corp-ca",
+        "--set",
+        "extraVolumeMounts[0].name=ca",
+        "--set",
+        "extraVolumeMounts[0].mountPath=/etc/ssl/corp",
+      ]),
+    );
     expect(spec.volumes.map((v) => v.name)).toEqual(["tmp", "ca"]);
-    expect(spec.containers[0]!.volumeMounts).toEqual([{ name: "tmp", mountPath: "/tmp" }, { name: "ca", mountPath: "/etc/ssl/corp" }]);
+    expect(spec.containers[0]!.volumeMounts).toEqual([
+      { name: "tmp", mountPath: "/tmp" },
+      { name: "ca", mountPath: "/etc/ssl/corp" },
+    ]);
   });
 
   it("overrides the update strategy, keeping surge-first as the default", async () => {
@@ -71,9 +87,7 @@ describe("chart options", () => {
 
   it("passes the lease timings to the controller", () => {
     const args = podSpecOf(defaults).containers[0]!.args;
-    expect(args).toEqual(expect.arrayContaining([
-      "--leader-elect-lease-duration=15s", "--leader-elect-renew-deadline=10s", "--leader-elect-retry-period=2s",
-    ]));
+    expect(args).toEqual(expect.arrayContaining(["--leader-elect-lease-duration=15s", "--leader-elect-renew-deadline=10s", "--leader-elect-retry-period=2s"]));
   });
 
   it("renders the CRD as a kept template; crds.enabled=false leaves it out, crds.keep=false drops the policy", async () => {
@@ -115,7 +129,10 @@ describe("chart options", () => {
       expect(pod.metadata.annotations?.["helm.sh/hook"]).toBe("test");
       const url = pod.spec.containers[0]!.args.at(-1);
       expect(url).toBe(`http://${service.metadata.name}.${ns}.svc:8081/readyz`);
-      expect(service.spec.ports.map((p) => [p.name, p.port])).toEqual([["metrics", 8080], ["health", 8081]]);
+      expect(service.spec.ports.map((p) => [p.name, p.port])).toEqual([
+        ["metrics", 8080],
+        ["health", 8081],
+      ]);
       expect(pod.spec.containers[0]!.args).toContain("--fail-with-body");
     });
 
@@ -140,8 +157,17 @@ describe("chart options", () => {
     });
 
     it("passes helm lint --strict with the test hook and every monitoring option on", async () => {
-      const r = await runHelm(["lint", "--strict", CHART_DIR, "--set", "metrics.prometheusRule.enabled=true",
-        "--set", "metrics.dashboard.enabled=true", "--set", "metrics.podMonitor.enabled=true"]);
+      const r = await runHelm([
+        "lint",
+        "--strict",
+        CHART_DIR,
+        "--set",
+        "metrics.prometheusRule.enabled=true",
+        "--set",
+        "metrics.dashboard.enabled=true",
+        "--set",
+        "metrics.podMonitor.enabled=true",
+      ]);
       expect(r.code, r.stdout + r.stderr).toBe(0);
     });
   });

@@ -10,8 +10,17 @@ import { join } from "node:path";
 import { beforeAll, describe, expect, inject, it } from "vitest";
 import { parse as parseYaml } from "yaml";
 import {
-  CHART_DIR, type K8sObject, ensureNamespace, findObject, fixture, kubectl, kubectlOk, parseObjects,
-  renderChart, runHelm, uniqueName,
+  CHART_DIR,
+  type K8sObject,
+  ensureNamespace,
+  findObject,
+  fixture,
+  kubectl,
+  kubectlOk,
+  parseObjects,
+  renderChart,
+  runHelm,
+  uniqueName,
 } from "./support.js";
 
 interface Container {
@@ -81,8 +90,16 @@ describe("helm chart", () => {
 
   it("renders the documented defaults: 2 replicas with leader election, probes, restricted security, grace above shutdown", () => {
     expect(defaults.map((o) => o.kind).sort()).toEqual([
-      "ClusterRole", "ClusterRoleBinding", "CustomResourceDefinition", "Deployment", "Pod", "PodDisruptionBudget", "Role",
-      "RoleBinding", "Service", "ServiceAccount",
+      "ClusterRole",
+      "ClusterRoleBinding",
+      "CustomResourceDefinition",
+      "Deployment",
+      "Pod",
+      "PodDisruptionBudget",
+      "Role",
+      "RoleBinding",
+      "Service",
+      "ServiceAccount",
     ]);
     const dep = deploymentOf(defaults);
     expect(dep.spec.replicas).toBe(2);
@@ -95,10 +112,15 @@ describe("helm chart", () => {
     expect(pod.terminationGracePeriodSeconds).toBeGreaterThan(30);
     expect(c.livenessProbe.httpGet).toEqual({ path: "/healthz", port: "health" });
     expect(c.readinessProbe.httpGet).toEqual({ path: "/readyz", port: "health" });
-    expect(c.ports.map((p) => [p.name, p.containerPort])).toEqual([["metrics", 8080], ["health", 8081]]);
+    expect(c.ports.map((p) => [p.name, p.containerPort])).toEqual([
+      ["metrics", 8080],
+      ["health", 8081],
+    ]);
     expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } });
     expect(c.securityContext).toMatchObject({
-      allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] },
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      capabilities: { drop: ["ALL"] },
     });
     // Spread over nodes and zones, each constraint selecting this release's pods.
     const labels = dep.spec.template.metadata.labels;
@@ -112,19 +134,50 @@ describe("helm chart", () => {
   });
 
   it("renders every option of the full values file into the manifests", () => {
-    expect(new Set(all.map((o) => o.kind))).toEqual(new Set([
-      "NetworkPolicy", "PodDisruptionBudget", "ServiceAccount", "Role", "RoleBinding", "Service", "Deployment", "ServiceMonitor",
-      "PodMonitor", "PrometheusRule", "ConfigMap", "CustomResourceDefinition", "Pod",
-    ]));
+    expect(new Set(all.map((o) => o.kind))).toEqual(
+      new Set([
+        "NetworkPolicy",
+        "PodDisruptionBudget",
+        "ServiceAccount",
+        "Role",
+        "RoleBinding",
+        "Service",
+        "Deployment",
+        "ServiceMonitor",
+        "PodMonitor",
+        "PrometheusRule",
+        "ConfigMap",
+        "CustomResourceDefinition",
+        "Pod",
+      ]),
+    );
     const c = containerOf(all);
-    expect(c.args).toEqual(expect.arrayContaining([
-      `--namespace=${watchNs}`, "--region=cn-shanghai", "--ecs-endpoint=https://ecs.cn-shanghai.aliyuncs.com",
-      "--concurrency=8", "--ecs-qps=2.5", "--ecs-burst=5", "--ecs-action-qps=DescribeInstances=20,ModifyInstanceAttribute=5",
-      "--resync-period=1h30m", "--leader-elect", `--leader-election-namespace=${leaseNs}`, "--leader-election-id=ecsattrs-leader",
-      "--metrics-bind-address=:9090", "--health-probe-bind-address=:9091", "--log-level=debug", "--log-format=pretty",
-      "--shutdown-timeout=20s", "--kube-qps=20.5", "--kube-burst=40", "--ecs-burst=12",
-      "--leader-elect-lease-duration=30s", "--leader-elect-renew-deadline=20s", "--leader-elect-retry-period=4s",
-    ]));
+    expect(c.args).toEqual(
+      expect.arrayContaining([
+        `--namespace=${watchNs}`,
+        "--region=cn-shanghai",
+        "--ecs-endpoint=https://ecs.cn-shanghai.aliyuncs.com",
+        "--concurrency=8",
+        "--ecs-qps=2.5",
+        "--ecs-burst=5",
+        "--ecs-action-qps=DescribeInstances=20,ModifyInstanceAttribute=5",
+        "--resync-period=1h30m",
+        "--leader-elect",
+        `--leader-election-namespace=${leaseNs}`,
+        "--leader-election-id=ecsattrs-leader",
+        "--metrics-bind-address=:9090",
+        "--health-probe-bind-address=:9091",
+        "--log-level=debug",
+        "--log-format=pretty",
+        "--shutdown-timeout=20s",
+        "--kube-qps=20.5",
+        "--kube-burst=40",
+        "--ecs-burst=12",
+        "--leader-elect-lease-duration=30s",
+        "--leader-elect-renew-deadline=20s",
+        "--leader-elect-retry-period=4s",
+      ]),
+    );
     expect(c.image).toBe("registry.example.com/platform/ecs-attributes-controller@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef");
     const env = Object.fromEntries((c.env ?? []).map((e) => [e.name, e.valueFrom?.secretKeyRef ?? e.value]));
     expect(env).toMatchObject({
@@ -138,7 +191,10 @@ describe("helm chart", () => {
     expect(sa.metadata.annotations).toEqual({ "pod-identity.alibabacloud.com/role-name": "ecs-attributes-controller" });
     expect(deploymentOf(all).spec.template.spec.terminationGracePeriodSeconds).toBe(50);
     // A single watch namespace: a Role there, no cluster-wide grants.
-    const roles = all.filter((o) => o.kind === "Role").map((o) => o.metadata.namespace).sort();
+    const roles = all
+      .filter((o) => o.kind === "Role")
+      .map((o) => o.metadata.namespace)
+      .sort();
     expect(roles).toEqual([leaseNs, watchNs].sort());
     expect(all.some((o) => o.kind.startsWith("Cluster"))).toBe(false);
   });
@@ -180,7 +236,20 @@ describe("helm chart", () => {
       r = await kubectl(["apply", "--dry-run=server", "-f", "-"], { input: allText });
     }
     expect(r.code, r.stderr).toBe(0);
-    for (const kind of ["networkpolicy", "poddisruptionbudget", "servicemonitor", "podmonitor", "prometheusrule", "configmap", "pod", "deployment", "role", "rolebinding", "service", "serviceaccount"]) {
+    for (const kind of [
+      "networkpolicy",
+      "poddisruptionbudget",
+      "servicemonitor",
+      "podmonitor",
+      "prometheusrule",
+      "configmap",
+      "pod",
+      "deployment",
+      "role",
+      "rolebinding",
+      "service",
+      "serviceaccount",
+    ]) {
       expect(r.stdout).toMatch(new RegExp(`^${kind}(\\.[a-z0-9.]+)?/\\S+ created \\(server dry run\\)$`, "m"));
     }
   });
@@ -194,8 +263,19 @@ describe("helm chart", () => {
     expect(bad.stderr).toMatch(/at '\/replicaCount': got string, want integer/);
     // crds.enabled=false: the shared control plane's CRD came from crds/ (harness/global-setup.ts),
     // not from a release; upgrade.test.ts covers the chart owning it.
-    const inst = await runHelm(["install", release, CHART_DIR, kc, "-n", ns, "--create-namespace",
-      "--set", "credentials.existingSecret=alibaba-cloud-credentials", "--set", "crds.enabled=false"]);
+    const inst = await runHelm([
+      "install",
+      release,
+      CHART_DIR,
+      kc,
+      "-n",
+      ns,
+      "--create-namespace",
+      "--set",
+      "credentials.existingSecret=alibaba-cloud-credentials",
+      "--set",
+      "crds.enabled=false",
+    ]);
     expect(inst.code, inst.stderr).toBe(0);
     expect(inst.stdout).toContain("STATUS: deployed");
     expect(inst.stdout).toContain(`kubectl -n ${ns} rollout status deployment/${release}-ecs-attributes-controller`);
@@ -266,7 +346,10 @@ describe("helm chart", () => {
     };
 
     it("admits the controller pod with default values and with every option set", async () => {
-      for (const [objs, name] of [[defaults, "dflt"], [all, "all"]] as const) {
+      for (const [objs, name] of [
+        [defaults, "dflt"],
+        [all, "all"],
+      ] as const) {
         const r = await kubectl(["apply", "--dry-run=server", "-f", "-"], { input: podFrom(objs, name) });
         expect(r.code, r.stderr).toBe(0);
         expect(r.stderr).not.toContain("violate");

@@ -60,9 +60,11 @@ describe("controller running as the chart's ServiceAccount", () => {
     await asAdmin(["apply", "-f", "-"], { input: rendered });
     const objs = parseObjects(rendered);
     const sa = findObject(objs, "ServiceAccount").metadata.name;
-    const container = (findObject(objs, "Deployment") as unknown as {
-      spec: { template: { spec: { containers: { args: string[] }[] } } };
-    }).spec.template.spec.containers[0]!;
+    const container = (
+      findObject(objs, "Deployment") as unknown as {
+        spec: { template: { spec: { containers: { args: string[] }[] } } };
+      }
+    ).spec.template.spec.containers[0]!;
 
     // A real ServiceAccount token, as the kubelet would project it.
     const token = (await asAdmin(["create", "token", sa, "-n", ns, "--duration=1h"])).trim();
@@ -71,12 +73,17 @@ describe("controller running as the chart's ServiceAccount", () => {
     };
     const cluster = admin.clusters[0]!.cluster;
     tokenKubeconfig = join(tmp, "sa.kubeconfig");
-    await writeFile(tokenKubeconfig, JSON.stringify({
-      apiVersion: "v1", kind: "Config", "current-context": "sa",
-      clusters: [{ name: "c", cluster }],
-      users: [{ name: "sa", user: { token } }],
-      contexts: [{ name: "sa", context: { cluster: "c", user: "sa" } }],
-    }));
+    await writeFile(
+      tokenKubeconfig,
+      JSON.stringify({
+        apiVersion: "v1",
+        kind: "Config",
+        "current-context": "sa",
+        clusters: [{ name: "c", cluster }],
+        users: [{ name: "sa", user: { token } }],
+        contexts: [{ name: "sa", context: { cluster: "c", user: "sa" } }],
+      }),
+    );
     const whoami = await kubectlOk(["auth", "whoami", "-o", "jsonpath={.status.userInfo.username}"], { kubeconfig: tokenKubeconfig });
     expect(whoami).toBe(`system:serviceaccount:${ns}:${sa}`);
 
@@ -92,8 +99,11 @@ describe("controller running as the chart's ServiceAccount", () => {
   async function startReplica(podName: string): Promise<Replica> {
     // The chart's own flags, with free loopback ports (port 0) and the emulator as the ECS endpoint.
     const args = chartArgs.map((a) =>
-      a.startsWith("--metrics-bind-address=") ? "--metrics-bind-address=127.0.0.1:0"
-        : a.startsWith("--health-probe-bind-address=") ? "--health-probe-bind-address=127.0.0.1:0" : a,
+      a.startsWith("--metrics-bind-address=")
+        ? "--metrics-bind-address=127.0.0.1:0"
+        : a.startsWith("--health-probe-bind-address=")
+          ? "--health-probe-bind-address=127.0.0.1:0"
+          : a,
     );
     const env: NodeJS.ProcessEnv = {
       PATH: process.env["PATH"],
@@ -103,8 +113,11 @@ describe("controller running as the chart's ServiceAccount", () => {
       ALIBABA_CLOUD_ACCESS_KEY_ID: TEST_ACCESS_KEY.accessKeyId,
       ALIBABA_CLOUD_ACCESS_KEY_SECRET: TEST_ACCESS_KEY.accessKeySecret,
     };
-    const proc = spawn(process.execPath, ["--import", "tsx", "src/main.ts", ...args,
-      `--kubeconfig=${tokenKubeconfig}`, `--ecs-endpoint=${emu!.url}`], { cwd: repoRoot, env, stdio: ["ignore", "pipe", "pipe"] });
+    const proc = spawn(process.execPath, ["--import", "tsx", "src/main.ts", ...args, `--kubeconfig=${tokenKubeconfig}`, `--ecs-endpoint=${emu!.url}`], {
+      cwd: repoRoot,
+      env,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     const replica: Replica = { proc, logs: "" };
     proc.stdout.setEncoding("utf8").on("data", (d: string) => (replica.logs += d));
     proc.stderr.setEncoding("utf8").on("data", (d: string) => (replica.logs += d));
@@ -120,14 +133,16 @@ describe("controller running as the chart's ServiceAccount", () => {
   }
 
   afterAll(async () => {
-    await Promise.all(replicas.map(async (r) => {
-      if (r.proc.exitCode !== null || r.proc.signalCode !== null) return;
-      const exited = new Promise((res) => r.proc.once("exit", res));
-      r.proc.kill("SIGTERM");
-      const timer = setTimeout(() => r.proc.kill("SIGKILL"), 40_000);
-      await exited;
-      clearTimeout(timer);
-    }));
+    await Promise.all(
+      replicas.map(async (r) => {
+        if (r.proc.exitCode !== null || r.proc.signalCode !== null) return;
+        const exited = new Promise((res) => r.proc.once("exit", res));
+        r.proc.kill("SIGTERM");
+        const timer = setTimeout(() => r.proc.kill("SIGKILL"), 40_000);
+        await exited;
+        clearTimeout(timer);
+      }),
+    );
     await emu?.stop();
     await cp?.stop();
     if (tmp) await rm(tmp, { recursive: true, force: true });
@@ -135,7 +150,8 @@ describe("controller running as the chart's ServiceAccount", () => {
 
   it("reconciles a resource end to end with only the chart's permissions", async () => {
     const resource = {
-      apiVersion: "ecs.alicloud.dev/v1alpha1", kind: "EcsInstanceAttributes",
+      apiVersion: "ecs.alicloud.dev/v1alpha1",
+      kind: "EcsInstanceAttributes",
       metadata: { name: "rbac-proof", namespace: workNs },
       spec: { instanceId, regionId: "cn-hangzhou", instanceName: "after-rbac-proof" },
     };
@@ -144,7 +160,9 @@ describe("controller running as the chart's ServiceAccount", () => {
       "Ready=True",
       async () => {
         if (leader?.proc.exitCode !== null) throw new WaitAborted(`controller exited with ${leader?.proc.exitCode}\n${diag(leader)()}`);
-        const r = await kubectl(["get", "ecsattrs", "rbac-proof", "-n", workNs, "-o", "jsonpath={.status.conditions[?(@.type==\"Ready\")].status}"], { kubeconfig: cp!.kubeconfigPath });
+        const r = await kubectl(["get", "ecsattrs", "rbac-proof", "-n", workNs, "-o", 'jsonpath={.status.conditions[?(@.type=="Ready")].status}'], {
+          kubeconfig: cp!.kubeconfigPath,
+        });
         return r.stdout === "True";
       },
       { timeoutMs: 120_000, intervalMs: 500, diag: diag(leader) },

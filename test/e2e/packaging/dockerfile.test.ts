@@ -54,10 +54,14 @@ describe("Dockerfile", () => {
 
   it("is multi-stage: build (all deps) -> deps (production only) -> runtime", () => {
     expect(df.stages.map((s) => s.name)).toEqual(["build", "deps", "runtime"]);
-    const build = df.stages[0]!.body.filter((i) => i.op === "RUN").map((i) => i.args).join("\n");
+    const build = df.stages[0]!.body.filter((i) => i.op === "RUN")
+      .map((i) => i.args)
+      .join("\n");
     expect(build).toMatch(/npm ci\b(?!.*--omit=dev)/);
     expect(build).toContain("npm run build");
-    const deps = df.stages[1]!.body.filter((i) => i.op === "RUN").map((i) => i.args).join("\n");
+    const deps = df.stages[1]!.body.filter((i) => i.op === "RUN")
+      .map((i) => i.args)
+      .join("\n");
     expect(deps).toContain("npm ci --omit=dev");
     expect(runtime.body.filter((i) => i.op === "COPY").map((i) => i.args)).toEqual(["--from=deps /app ./"]);
   });
@@ -98,9 +102,7 @@ describe("Dockerfile", () => {
     const ignore = (await readFile(join(repoRoot, ".dockerignore"), "utf8")).split("\n").map((l) => l.trim());
     expect(ignore.find((l) => l && !l.startsWith("#"))).toBe("*");
     const allowed = new Set(ignore.filter((l) => l.startsWith("!")).map((l) => l.slice(1).replace(/\/$/, "")));
-    const copied = df.stages[0]!.body
-      .filter((i) => i.op === "COPY" && !i.args.startsWith("--from"))
-      .flatMap((i) => i.args.split(/\s+/).slice(0, -1));
+    const copied = df.stages[0]!.body.filter((i) => i.op === "COPY" && !i.args.startsWith("--from")).flatMap((i) => i.args.split(/\s+/).slice(0, -1));
     expect(copied.length).toBeGreaterThan(3);
     for (const path of copied) expect(allowed, `${path} is copied but excluded by .dockerignore`).toContain(path.replace(/\/$/, ""));
     expect(allowed.has("node_modules")).toBe(false);

@@ -37,7 +37,8 @@ describe("examples/gitops", () => {
 
   it("the production overlay applies the base's instances in web-prod with its policy and labels", () => {
     expect(overlay.objs.map((o) => `${o.kind}/${o.metadata.namespace}/${o.metadata.name}`)).toEqual([
-      "EcsInstanceAttributes/web-prod/web-1", "EcsInstanceAttributes/web-prod/web-2",
+      "EcsInstanceAttributes/web-prod/web-1",
+      "EcsInstanceAttributes/web-prod/web-2",
     ]);
     for (const o of overlay.objs) {
       expect(specOf(o)).toMatchObject({ managementPolicy: "Apply", securityGroupIds: ["sg-bp1webprod0000001"] });

@@ -5,9 +5,7 @@
 import { readFile } from "node:fs/promises";
 import { describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
-import {
-  CHART_CRD, CRD_SOURCE, INSTALL_YAML, RELEASE_NAMESPACE, renderInstallYaml,
-} from "../../../scripts/render-manifests.js";
+import { CHART_CRD, CRD_SOURCE, INSTALL_YAML, RELEASE_NAMESPACE, renderInstallYaml } from "../../../scripts/render-manifests.js";
 import { ensureNamespace, findObject, kubectl, parseObjects } from "./support.js";
 
 describe("generated manifests", () => {

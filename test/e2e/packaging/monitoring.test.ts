@@ -20,7 +20,10 @@ import { CHART_DIR, ensureNamespace, findObject, fixture, type K8sObject, kubect
 /** The namespace the promtool fixtures' series carry (the rules are scoped to the release namespace). */
 const RULES_NS = "ecs-system";
 
-interface RuleGroup { name: string; rules: Array<{ alert?: string; expr: string }> }
+interface RuleGroup {
+  name: string;
+  rules: Array<{ alert?: string; expr: string }>;
+}
 interface Dashboard {
   panels: Array<{ type: string; targets?: Array<{ expr: string }> }>;
   templating: { list: Array<{ query?: { query?: string } | string }> };
@@ -41,10 +44,14 @@ function dashboardQueries(d: Dashboard): string[] {
 
 describe("PromQL metric-name extraction (the check below relies on it)", () => {
   it("keeps metric names and drops functions, labels, ranges, grouping and keywords", () => {
-    expect(metricNames('histogram_quantile(0.95, sum by (le, action) (rate(ecs_api_request_duration_seconds_bucket{namespace="$namespace"}[$__rate_interval])))'))
-      .toEqual(["ecs_api_request_duration_seconds_bucket"]);
-    expect(metricNames('(max by (namespace) (up{job="x"}) < 1) or absent(leader_election_master_status{name="a"}) and on (pod) (foo == 1) offset 5m'))
-      .toEqual(["foo", "leader_election_master_status", "up"]);
+    expect(
+      metricNames('histogram_quantile(0.95, sum by (le, action) (rate(ecs_api_request_duration_seconds_bucket{namespace="$namespace"}[$__rate_interval])))'),
+    ).toEqual(["ecs_api_request_duration_seconds_bucket"]);
+    expect(metricNames('(max by (namespace) (up{job="x"}) < 1) or absent(leader_election_master_status{name="a"}) and on (pod) (foo == 1) offset 5m')).toEqual([
+      "foo",
+      "leader_election_master_status",
+      "up",
+    ]);
     expect(metricNames("sum(rate(a_total[5m])) / sum(rate(b_total[5m])) > 1e3")).toEqual(["a_total", "b_total"]);
   });
 });
@@ -57,9 +64,16 @@ describe("monitoring: alerts, dashboard, metrics", () => {
 
   beforeAll(async () => {
     tmp = await mkdtemp(join(tmpdir(), "ecs-attrs-rules-"));
-    objs = parseObjects(await renderChart("ecs-attributes-controller", RULES_NS, [
-      "--set", "metrics.prometheusRule.enabled=true", "--set", "metrics.dashboard.enabled=true", "--set", "metrics.podMonitor.enabled=true",
-    ]));
+    objs = parseObjects(
+      await renderChart("ecs-attributes-controller", RULES_NS, [
+        "--set",
+        "metrics.prometheusRule.enabled=true",
+        "--set",
+        "metrics.dashboard.enabled=true",
+        "--set",
+        "metrics.podMonitor.enabled=true",
+      ]),
+    );
     groups = rulesOf(objs);
     dashboard = JSON.parse(await readFile(join(CHART_DIR, "files/dashboards/ecs-attributes-controller.json"), "utf8")) as Dashboard;
     // promtool reads a plain rules file: the PrometheusRule's spec is exactly that shape.
@@ -69,8 +83,12 @@ describe("monitoring: alerts, dashboard, metrics", () => {
 
   it("renders the alerts the docs list, and none without the opt-in value", async () => {
     expect(groups.flatMap((g) => g.rules.map((r) => r.alert))).toEqual([
-      "ECSAttributesResourcesNotReady", "ECSAttributesECSErrorRatioHigh", "ECSAttributesECSThrottled",
-      "ECSAttributesNoLeader", "ECSAttributesReconcileErrors", "ECSAttributesWorkQueueGrowing",
+      "ECSAttributesResourcesNotReady",
+      "ECSAttributesECSErrorRatioHigh",
+      "ECSAttributesECSThrottled",
+      "ECSAttributesNoLeader",
+      "ECSAttributesReconcileErrors",
+      "ECSAttributesWorkQueueGrowing",
     ]);
     const plain = parseObjects(await renderChart("plain", RULES_NS));
     expect(plain.some((o) => ["PrometheusRule", "PodMonitor", "ConfigMap"].includes(o.kind))).toBe(false);
@@ -100,10 +118,18 @@ describe("monitoring: alerts, dashboard, metrics", () => {
     expect(cm.metadata.labels?.["grafana_dashboard"]).toBe("1");
     const file = await readFile(join(CHART_DIR, "files/dashboards/ecs-attributes-controller.json"), "utf8");
     expect(JSON.parse(cm.data["ecs-attributes-controller.json"]!)).toEqual(JSON.parse(file));
-    const custom = parseObjects(await renderChart("d", RULES_NS, [
-      "--set", "metrics.dashboard.enabled=true", "--set", "metrics.dashboard.sidecarLabel=grafana_dash",
-      "--set", "metrics.dashboard.namespace=monitoring", "--set", "metrics.dashboard.folder=Platform",
-    ]));
+    const custom = parseObjects(
+      await renderChart("d", RULES_NS, [
+        "--set",
+        "metrics.dashboard.enabled=true",
+        "--set",
+        "metrics.dashboard.sidecarLabel=grafana_dash",
+        "--set",
+        "metrics.dashboard.namespace=monitoring",
+        "--set",
+        "metrics.dashboard.folder=Platform",
+      ]),
+    );
     const cm2 = findObject(custom, "ConfigMap");
     expect(cm2.metadata).toMatchObject({ namespace: "monitoring", labels: { grafana_dash: "1" }, annotations: { grafana_folder: "Platform" } });
   });
@@ -113,7 +139,10 @@ describe("monitoring: alerts, dashboard, metrics", () => {
       spec: { selector: { matchLabels: Record<string, string> }; podMetricsEndpoints: Array<{ port: string; path: string }> };
     };
     expect(pm.spec.podMetricsEndpoints).toEqual([expect.objectContaining({ port: "metrics", path: "/metrics", interval: "30s" })]);
-    expect(pm.spec.selector.matchLabels).toEqual({ "app.kubernetes.io/name": "ecs-attributes-controller", "app.kubernetes.io/instance": "ecs-attributes-controller" });
+    expect(pm.spec.selector.matchLabels).toEqual({
+      "app.kubernetes.io/name": "ecs-attributes-controller",
+      "app.kubernetes.io/instance": "ecs-attributes-controller",
+    });
   });
 
   describe("every metric the rules and the dashboard query is one a live controller exposes", () => {
@@ -126,12 +155,15 @@ describe("monitoring: alerts, dashboard, metrics", () => {
       emu = await startEmulatorInProcess({ seed: { instances: [{ instanceId: "i-monitoring0001", regionId: "cn-hangzhou", status: "Running" }] } });
       // --leader-elect so leader_election_master_status has a series, as in the chart's default install.
       ctl = await startController({
-        kubeconfig: inject("kubeconfigPath"), ecsEndpoint: emu.url, namespace: ns,
+        kubeconfig: inject("kubeconfigPath"),
+        ecsEndpoint: emu.url,
+        namespace: ns,
         args: ["--leader-elect=true", `--leader-election-namespace=${ns}`, "--leader-election-id=mon-live"],
       });
       await ctl.waitForLog(/workers running/, 120_000);
       const resource = {
-        apiVersion: "ecs.alicloud.dev/v1alpha1", kind: "EcsInstanceAttributes",
+        apiVersion: "ecs.alicloud.dev/v1alpha1",
+        kind: "EcsInstanceAttributes",
         metadata: { name: "web", namespace: ns },
         spec: { instanceId: "i-monitoring0001", regionId: "cn-hangzhou", instanceName: "monitored" },
       };
@@ -162,7 +194,9 @@ describe("monitoring: alerts, dashboard, metrics", () => {
       for (const q of dashboardQueries(dashboard)) add("dashboard", q);
 
       const missing = [...queried.keys()].filter((n) => !exposed.has(n));
-      process.stderr.write(`[monitoring] metrics queried by rules + dashboard: ${queried.size}; exposed by the controller: ${exposed.size}; missing: ${JSON.stringify(missing)}\n`);
+      process.stderr.write(
+        `[monitoring] metrics queried by rules + dashboard: ${queried.size}; exposed by the controller: ${exposed.size}; missing: ${JSON.stringify(missing)}\n`,
+      );
       expect(queried.size).toBeGreaterThan(15);
       expect(missing.map((n) => `${n} (${queried.get(n)!.join(", ")})`)).toEqual([]);
     });

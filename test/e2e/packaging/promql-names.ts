@@ -6,8 +6,24 @@
  */
 
 const KEYWORDS = new Set([
-  "by", "without", "on", "ignoring", "group_left", "group_right", "bool", "and", "or", "unless", "offset", "atan2",
-  "inf", "nan", "Inf", "NaN", "start", "end",
+  "by",
+  "without",
+  "on",
+  "ignoring",
+  "group_left",
+  "group_right",
+  "bool",
+  "and",
+  "or",
+  "unless",
+  "offset",
+  "atan2",
+  "inf",
+  "nan",
+  "Inf",
+  "NaN",
+  "start",
+  "end",
 ]);
 
 export function metricNames(expr: string): string[] {

@@ -33,7 +33,11 @@ async function listRules(as: string, ns: string): Promise<Record<string, string>
   for (const line of out.split("\n")) {
     const [resource, nonResource, , verbs] = line.trim().split(/\s{2,}/);
     if (!resource || !verbs || nonResource !== "[]") continue;
-    rules[resource] = verbs.replace(/^\[|\]$/g, "").split(" ").sort().join(" ");
+    rules[resource] = verbs
+      .replace(/^\[|\]$/g, "")
+      .split(" ")
+      .sort()
+      .join(" ");
   }
   return rules;
 }

@@ -20,7 +20,6 @@ import { parse as parseYaml, stringify } from "yaml";
 import { type ControlPlane, startControlPlane } from "../../../harness/controlplane.js";
 import { CHART_DIR, runHelm, uniqueName } from "./support.js";
 
-
 /**
  * The last chart release with the CRD in crds/ (chart version 0.1.0), as `helm package` made it from
  * commit 1012393 — a packaged release, as users install it; a shallow clone has no such history.
@@ -38,7 +37,7 @@ async function chartWithChangedCrd(dest: string): Promise<string> {
   const file = join(dest, CRD_FILE);
   const crd = parseYaml(await readFile(file, "utf8")) as { spec: { versions: Array<{ schema: { openAPIV3Schema: Obj }; additionalPrinterColumns?: Obj[] }> } };
   const version = crd.spec.versions[0]!;
-  const spec = ((version.schema.openAPIV3Schema["properties"] as Obj)["spec"] as { properties: Obj });
+  const spec = (version.schema.openAPIV3Schema["properties"] as Obj)["spec"] as { properties: Obj };
   spec.properties["upgradeProbe"] = { type: "string", maxLength: 63, description: "Test-only field added by upgrade.test.ts." };
   version.additionalPrinterColumns = [...(version.additionalPrinterColumns ?? []), { name: "PROBE", type: "string", jsonPath: ".spec.upgradeProbe" }];
   await writeFile(file, stringify(crd));
@@ -60,14 +59,18 @@ describe("helm upgrade from the previous chart across a CRD change", () => {
     if (r.code !== 0) throw new Error(`kubectl ${args.join(" ")}: ${r.stderr}`);
     return r.stdout;
   };
-  const crd = async () => JSON.parse(await kubectl(["get", "crd", CRD_NAME, "-o", "json"])) as {
-    metadata: { labels?: Record<string, string>; annotations?: Record<string, string> };
-    spec: { versions: Array<{ schema: { openAPIV3Schema: { properties: { spec: { properties: Obj } } } } }> };
-  };
-  const resource = (name: string, extra: Obj = {}) => JSON.stringify({
-    apiVersion: "ecs.alicloud.dev/v1alpha1", kind: "EcsInstanceAttributes", metadata: { name, namespace: ns },
-    spec: { instanceId: `i-${name}0000000001`, regionId: "cn-hangzhou", ...extra },
-  });
+  const crd = async () =>
+    JSON.parse(await kubectl(["get", "crd", CRD_NAME, "-o", "json"])) as {
+      metadata: { labels?: Record<string, string>; annotations?: Record<string, string> };
+      spec: { versions: Array<{ schema: { openAPIV3Schema: { properties: { spec: { properties: Obj } } } } }> };
+    };
+  const resource = (name: string, extra: Obj = {}) =>
+    JSON.stringify({
+      apiVersion: "ecs.alicloud.dev/v1alpha1",
+      kind: "EcsInstanceAttributes",
+      metadata: { name, namespace: ns },
+      spec: { instanceId: `i-${name}0000000001`, regionId: "cn-hangzhou", ...extra },
+    });
   const helm = (args: string[]) => runHelm([...args, kc(), "-n", ns]);
 
   beforeAll(async () => {

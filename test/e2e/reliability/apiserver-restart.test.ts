@@ -14,17 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ControlPlane, startControlPlane } from "../../../harness/controlplane.js";
 import { type RunningController, startController } from "../../../harness/controller.js";
 import { type EmulatorHandle, startEmulatorInProcess, TEST_ACCESS_KEY } from "../../../harness/emulator.js";
-import {
-  byInstance,
-  fetchText,
-  findLeaks,
-  Fleet,
-  fleetInstanceId,
-  fleetInstances,
-  fleetName,
-  fleetSpecs,
-  mapLimit,
-} from "../../../harness/fleet.js";
+import { byInstance, fetchText, findLeaks, Fleet, fleetInstanceId, fleetInstances, fleetName, fleetSpecs, mapLimit } from "../../../harness/fleet.js";
 import { TcpProxy } from "../../../harness/proxy.js";
 import { sleep, waitFor } from "../../../harness/wait.js";
 
@@ -106,8 +96,18 @@ describe("reliability: API server restart and watch loss", () => {
     const cut = Date.now();
     // Edits the controller cannot see: updates, creations and deletions.
     await mapLimit(range(20, 40), 8, (i) => fleet.updateSpec(fleetName(PREFIX, i), { instanceName: `gen3-${i}` }));
-    await fleet.createMany(range(N, N + EXTRA).map((i) => ({ name: fleetName(PREFIX, i), spec: { instanceId: fleetInstanceId(PREFIX, i), instanceName: `late-${i}` } })));
-    await mapLimit(range(50, 55), 5, (i) => fleet.custom.deleteNamespacedCustomObject({ group: "ecs.alicloud.dev", version: "v1alpha1", namespace: ns, plural: "ecsinstanceattributes", name: fleetName(PREFIX, i) }));
+    await fleet.createMany(
+      range(N, N + EXTRA).map((i) => ({ name: fleetName(PREFIX, i), spec: { instanceId: fleetInstanceId(PREFIX, i), instanceName: `late-${i}` } })),
+    );
+    await mapLimit(range(50, 55), 5, (i) =>
+      fleet.custom.deleteNamespacedCustomObject({
+        group: "ecs.alicloud.dev",
+        version: "v1alpha1",
+        namespace: ns,
+        plural: "ecsinstanceattributes",
+        name: fleetName(PREFIX, i),
+      }),
+    );
     // Two compaction intervals so the controller's last resourceVersion is compacted away.
     await sleep(12_000);
     await kubeProxy.start();

@@ -35,7 +35,16 @@ const AVOIDABLE = new Set([
   "MissingParameter",
 ]);
 /** Stable end states for a resource that is not applied (fix the spec, the cloud, or wait). */
-const STABLE_READY_REASONS = new Set(["InvalidSpec", "InstanceNotFound", "SecretNotFound", "ConfigMapNotFound", "WaitingForInstanceState", "Conflict", "DriftDetected", "InstanceLocked"]);
+const STABLE_READY_REASONS = new Set([
+  "InvalidSpec",
+  "InstanceNotFound",
+  "SecretNotFound",
+  "ConfigMapNotFound",
+  "WaitingForInstanceState",
+  "Conflict",
+  "DriftDetected",
+  "InstanceLocked",
+]);
 
 let fleet: Fleet;
 let emu: EmulatorHandle;
@@ -48,9 +57,31 @@ const junkString = fc.oneof(
   fc.string({ maxLength: 40 }),
   fc.string({ unit: "grapheme", maxLength: 40 }),
   fc.string({ unit: "binary", maxLength: 40 }),
-  fc.constantFrom("", " ", "a", "http://example.com", "https://x", "-lead", "trail-", "a..b", "ñame-ü", "名字-测试", "😀😀", "\u0000nul", "x".repeat(300), "y".repeat(70_000)),
+  fc.constantFrom(
+    "",
+    " ",
+    "a",
+    "http://example.com",
+    "https://x",
+    "-lead",
+    "trail-",
+    "a..b",
+    "ñame-ü",
+    "名字-测试",
+    "😀😀",
+    "\u0000nul",
+    "x".repeat(300),
+    "y".repeat(70_000),
+  ),
 );
-const wrongType = fc.oneof(fc.integer(), fc.double({ noNaN: true, noDefaultInfinity: true }), fc.boolean(), fc.constant(null), fc.array(fc.string({ maxLength: 4 }), { maxLength: 3 }), fc.dictionary(fc.string({ maxLength: 5 }), fc.string({ maxLength: 5 }), { maxKeys: 2 }));
+const wrongType = fc.oneof(
+  fc.integer(),
+  fc.double({ noNaN: true, noDefaultInfinity: true }),
+  fc.boolean(),
+  fc.constant(null),
+  fc.array(fc.string({ maxLength: 4 }), { maxLength: 3 }),
+  fc.dictionary(fc.string({ maxLength: 5 }), fc.string({ maxLength: 5 }), { maxKeys: 2 }),
+);
 /** Mostly the existing object and key (first of each list), sometimes a missing one. */
 const pick = (xs: string[]) => fc.oneof({ weight: 6, arbitrary: fc.constant(xs[0]!) }, { weight: 1, arbitrary: fc.constantFrom(...xs) });
 const ref = (names: string[], keys: string[]) => fc.record({ name: pick(names), key: pick(keys) });
@@ -77,15 +108,47 @@ const validSpec = fc.record(
     creditSpecification: fc.constantFrom("Standard", "Unlimited"),
     networkInterfaceQueueNumber: fc.integer({ min: 1, max: 16 }),
     enableJumboFrame: fc.boolean(),
-    cpuOptions: fc.record({ core: fc.integer({ min: 1, max: 8 }), threadsPerCore: fc.integer({ min: 1, max: 2 }), topologyType: fc.constantFrom("DiscreteCoreToHyperThread", "ContinuousCoreToHyperThread") }, { requiredKeys: [] }),
-    privateDnsNameOptions: fc.record({ hostnameType: fc.constantFrom("Custom", "IpBased", "InstanceIdBased"), enableInstanceIdDnsARecord: fc.boolean(), enableIpDnsARecord: fc.boolean(), enableIpDnsPtrRecord: fc.boolean() }, { requiredKeys: [] }),
+    cpuOptions: fc.record(
+      {
+        core: fc.integer({ min: 1, max: 8 }),
+        threadsPerCore: fc.integer({ min: 1, max: 2 }),
+        topologyType: fc.constantFrom("DiscreteCoreToHyperThread", "ContinuousCoreToHyperThread"),
+      },
+      { requiredKeys: [] },
+    ),
+    privateDnsNameOptions: fc.record(
+      {
+        hostnameType: fc.constantFrom("Custom", "IpBased", "InstanceIdBased"),
+        enableInstanceIdDnsARecord: fc.boolean(),
+        enableIpDnsARecord: fc.boolean(),
+        enableIpDnsPtrRecord: fc.boolean(),
+      },
+      { requiredKeys: [] },
+    ),
     managementPolicy: fc.constantFrom("Apply", "Observe"),
     credentialsSecretRef: fc.record({ name: pick(["creds", "nocreds"]) }),
   },
   { requiredKeys: ["instanceId", "regionId"] },
 );
 
-const FIELDS = ["instanceId", "regionId", "instanceName", "description", "hostName", "passwordSecretRef", "userData", "securityGroupIds", "deletionProtection", "creditSpecification", "networkInterfaceQueueNumber", "enableJumboFrame", "cpuOptions", "privateDnsNameOptions", "managementPolicy", "credentialsSecretRef"] as const;
+const FIELDS = [
+  "instanceId",
+  "regionId",
+  "instanceName",
+  "description",
+  "hostName",
+  "passwordSecretRef",
+  "userData",
+  "securityGroupIds",
+  "deletionProtection",
+  "creditSpecification",
+  "networkInterfaceQueueNumber",
+  "enableJumboFrame",
+  "cpuOptions",
+  "privateDnsNameOptions",
+  "managementPolicy",
+  "credentialsSecretRef",
+] as const;
 /** Nested junk: a valid-looking object with one bad member. */
 const nestedJunk = fc.oneof(
   fc.record({ name: junkString, key: junkString }),
@@ -102,7 +165,10 @@ const mutation = fc.tuple(fc.constantFrom(...FIELDS), fc.oneof(junkString, wrong
 const specArb = fc
   .tuple(
     validSpec,
-    fc.oneof({ weight: 2, arbitrary: fc.constant([] as Array<[string, unknown]>) }, { weight: 4, arbitrary: fc.array(mutation, { minLength: 1, maxLength: 3 }) }),
+    fc.oneof(
+      { weight: 2, arbitrary: fc.constant([] as Array<[string, unknown]>) },
+      { weight: 4, arbitrary: fc.array(mutation, { minLength: 1, maxLength: 3 }) },
+    ),
     fc.oneof({ weight: 9, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: fc.constantFrom("surprise", 42) }),
   )
   .map(([valid, mutations, unknown]) => {
@@ -152,13 +218,25 @@ beforeAll(async () => {
         { instanceType: "ecs.flex.large", burstable: true, jumboFrame: true, maxQueueNumberPerEni: 16, totalEniQueueQuantity: 32 },
         { instanceType: "ecs.g7.large" },
       ],
-      instances: SEEDED.map((instanceId, i) => ({ instanceId, regionId: REGION, vpcId: "vpc-badin", securityGroupIds: ["sg-badin1"], instanceType: i % 4 === 3 ? "ecs.g7.large" : "ecs.flex.large", status: i % 2 === 1 ? ("Stopped" as const) : ("Running" as const) })),
+      instances: SEEDED.map((instanceId, i) => ({
+        instanceId,
+        regionId: REGION,
+        vpcId: "vpc-badin",
+        securityGroupIds: ["sg-badin1"],
+        instanceType: i % 4 === 3 ? "ecs.g7.large" : "ecs.flex.large",
+        status: i % 2 === 1 ? ("Stopped" as const) : ("Running" as const),
+      })),
     },
   });
   await fleet.secret("pw", { password: PASSWORD });
   await fleet.secret("creds", { ALIBABA_CLOUD_ACCESS_KEY_ID: TEST_ACCESS_KEY.accessKeyId, ALIBABA_CLOUD_ACCESS_KEY_SECRET: TEST_ACCESS_KEY.accessKeySecret });
   await fleet.core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: "ud" }, data: { data: "#!/bin/sh\necho corpus\n" } } });
-  ctl = await startController({ kubeconfig: inject("kubeconfigPath"), ecsEndpoint: emu.url, namespace: ns, args: ["--resync-period=5m", "--state-poll-interval=5s", "--concurrency=8"] });
+  ctl = await startController({
+    kubeconfig: inject("kubeconfigPath"),
+    ecsEndpoint: emu.url,
+    namespace: ns,
+    args: ["--resync-period=5m", "--state-poll-interval=5s", "--concurrency=8"],
+  });
   void ctl.exited.then((code) => (crashed = code));
   await ctl.waitForLog(/workers running/);
 });

@@ -139,8 +139,16 @@ describe("reliability: cloud faults and outage", () => {
     const seq0 = (await emu.admin.callLog({ limit: 1 })).at(-1)?.seq ?? 0;
     // Slow writes so the outage lands in the middle of the round.
     await emu.admin.addFault({ action: "ModifyInstanceAttribute", kind: "latency", latencyMs: 200, latencyMaxMs: 400 });
-    await mapLimit(Array.from({ length: M }, (_, i) => i), 8, (i) => fleet.updateSpec(fleetName(PREFIX, i), { instanceName: `outage-${i}` }));
-    await waitFor("the round to be under way", async () => (await emu.admin.callLog({ action: "ModifyInstanceAttribute", code: "OK", since: seq0 })).length >= 5, 60_000);
+    await mapLimit(
+      Array.from({ length: M }, (_, i) => i),
+      8,
+      (i) => fleet.updateSpec(fleetName(PREFIX, i), { instanceName: `outage-${i}` }),
+    );
+    await waitFor(
+      "the round to be under way",
+      async () => (await emu.admin.callLog({ action: "ModifyInstanceAttribute", code: "OK", since: seq0 })).length >= 5,
+      60_000,
+    );
 
     const retriesBefore = metricSum((await fetchText(ctl.metricsUrl))?.body ?? "", "workqueue_retries_total");
     await proxy.stop();
@@ -174,7 +182,10 @@ describe("reliability: cloud faults and outage", () => {
     expect(retriesDuring).toBeLessThanOrEqual(N * (1 + Math.ceil(Math.log2(OUTAGE_MS / 1_000))));
     const delays = ctl
       .logRecords()
-      .filter((r) => r["msg"] === "reconcile failed; retrying with backoff" && Date.parse(String(r["time"])) >= outageStart && Date.parse(String(r["time"])) <= recovered)
+      .filter(
+        (r) =>
+          r["msg"] === "reconcile failed; retrying with backoff" && Date.parse(String(r["time"])) >= outageStart && Date.parse(String(r["time"])) <= recovered,
+      )
       .map((r) => Number(r["retryInMs"]));
     report["s2BackoffDelaysMs"] = { count: delays.length, max: Math.max(...delays) };
     expect(ctl.logs()).not.toMatch(/uncaught|unhandled/i);

@@ -52,7 +52,14 @@ describe("reliability: concurrent edits", () => {
     // 2-core machine would otherwise stretch the window); the API server orders them.
     const pending: Array<Promise<unknown>> = [];
     for (let k = 1; k <= EDITS; k++) {
-      for (let r = 0; r < N; r++) pending.push(fleet.patchSpec(fleetName(PREFIX, r), { instanceName: `edit-v${k}`, description: `revision ${k} of ${EDITS}`, passwordSecretRef: { name: "pw", key: "password" } }));
+      for (let r = 0; r < N; r++)
+        pending.push(
+          fleet.patchSpec(fleetName(PREFIX, r), {
+            instanceName: `edit-v${k}`,
+            description: `revision ${k} of ${EDITS}`,
+            passwordSecretRef: { name: "pw", key: "password" },
+          }),
+        );
       await sleep(100);
     }
     await Promise.all(pending);

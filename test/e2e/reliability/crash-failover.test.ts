@@ -50,7 +50,12 @@ async function setup(prefix: string, n: number): Promise<{ fleet: Fleet; emu: Em
 }
 
 async function launch(fleet: Fleet, emu: EmulatorHandle, args: string[]): Promise<RunningController> {
-  const ctl = await startController({ kubeconfig: inject("kubeconfigPath"), ecsEndpoint: emu.url, namespace: fleet.ns, args: ["--resync-period=10m", "--concurrency=8", "--ecs-qps=50", "--ecs-burst=50", ...args] });
+  const ctl = await startController({
+    kubeconfig: inject("kubeconfigPath"),
+    ecsEndpoint: emu.url,
+    namespace: fleet.ns,
+    args: ["--resync-period=10m", "--concurrency=8", "--ecs-qps=50", "--ecs-burst=50", ...args],
+  });
   controllers.push(ctl);
   cleanups.push(() => ctl.stop("SIGKILL"));
   return ctl;
@@ -102,7 +107,11 @@ describe("reliability: controller crash and leader failover", () => {
     for (const [id, calls] of modifies) {
       const ok = calls.filter((c) => c.code === "OK");
       const before = ok.filter((c) => okTime(c) < killedAt);
-      if (before.length > 0) expect(ok.filter((c) => writerPid(c) === second.pid), `${id} rewritten after restart`).toEqual([]);
+      if (before.length > 0)
+        expect(
+          ok.filter((c) => writerPid(c) === second.pid),
+          `${id} rewritten after restart`,
+        ).toEqual([]);
       if (ok.length > 1) repeated++;
     }
     report["s4InstancesWrittenTwice"] = repeated;
@@ -122,7 +131,11 @@ describe("reliability: controller crash and leader failover", () => {
     expect(b.logs()).not.toMatch(/became leader/);
 
     await fleet.createMany(fleetSpecs("lead", N, (i) => ({ instanceName: `failover-${i}` })));
-    await waitFor("the leader's writes under way", async () => (await emu.admin.callLog({ action: "ModifyInstanceAttribute", code: "OK" })).length >= 15, 90_000);
+    await waitFor(
+      "the leader's writes under way",
+      async () => (await emu.admin.callLog({ action: "ModifyInstanceAttribute", code: "OK" })).length >= 15,
+      90_000,
+    );
     await a.stop("SIGKILL");
     const killedAt = Date.now();
     await b.waitForLog(/became leader/, 60_000);
@@ -152,7 +165,11 @@ describe("reliability: controller crash and leader failover", () => {
     // The new leader does not repeat writes the old one completed.
     const modifies = byInstance(calls.filter((c) => c.action === "ModifyInstanceAttribute" && c.code === "OK"));
     for (const [id, ok] of modifies) {
-      if (ok.some((c) => writerPid(c) === a.pid)) expect(ok.filter((c) => writerPid(c) === b.pid), `${id} rewritten by the new leader`).toEqual([]);
+      if (ok.some((c) => writerPid(c) === a.pid))
+        expect(
+          ok.filter((c) => writerPid(c) === b.pid),
+          `${id} rewritten by the new leader`,
+        ).toEqual([]);
     }
 
     const lease = await fleet.kc.makeApiClient(CoordinationV1Api).readNamespacedLease({ name: "rel-failover", namespace: fleet.ns });

@@ -50,7 +50,9 @@ async function tokenKubeconfig(sa: string, ns: string, file: string): Promise<st
 }
 
 async function canI(kubeconfig: string, verb: string, resource: string, ns?: string, subresource?: string): Promise<boolean> {
-  const r = await kubectl(["auth", "can-i", verb, resource, ...(subresource ? [`--subresource=${subresource}`] : []), ...(ns ? ["-n", ns] : ["-A"])], { kubeconfig });
+  const r = await kubectl(["auth", "can-i", verb, resource, ...(subresource ? [`--subresource=${subresource}`] : []), ...(ns ? ["-n", ns] : ["-A"])], {
+    kubeconfig,
+  });
   return r.stdout.trim() === "yes";
 }
 
@@ -59,7 +61,14 @@ beforeAll(async () => {
   work = await Fleet.open(inject("kubeconfigPath"), workNs);
   other = await Fleet.open(inject("kubeconfigPath"), otherNs);
   await Fleet.open(inject("kubeconfigPath"), releaseNs);
-  const rendered = await renderChart(release, releaseNs, ["--set", `watchNamespace=${workNs}`, "--set", `ecs.region=${REGION}`, "--set", "controller.resyncPeriod=30s"]);
+  const rendered = await renderChart(release, releaseNs, [
+    "--set",
+    `watchNamespace=${workNs}`,
+    "--set",
+    `ecs.region=${REGION}`,
+    "--set",
+    "controller.resyncPeriod=30s",
+  ]);
   const objs = parseObjects(rendered);
   expect(objs.some((o) => o.kind === "ClusterRole")).toBe(false);
   await kubectlOk(["apply", "-f", "-"], { input: rendered });
@@ -68,7 +77,8 @@ beforeAll(async () => {
   saKubeconfig = await tokenKubeconfig(sa, releaseNs, "sa.kubeconfig");
   expect((await kubectlOk(["auth", "whoami", "-o", "jsonpath={.status.userInfo.username}"], { kubeconfig: saKubeconfig })).trim()).toBe(saUser);
 
-  const container = (findObject(objs, "Deployment") as unknown as { spec: { template: { spec: { containers: Array<{ args: string[] }> } } } }).spec.template.spec.containers[0]!;
+  const container = (findObject(objs, "Deployment") as unknown as { spec: { template: { spec: { containers: Array<{ args: string[] }> } } } }).spec.template
+    .spec.containers[0]!;
   // The chart's flags, minus the ones the harness sets (loopback ports, debug logs, the namespace).
   const chartArgs = container.args.filter((a) => !/^--(metrics-bind-address|health-probe-bind-address|log-level|namespace)=/.test(a));
   expect(container.args).toContain(`--namespace=${workNs}`);
@@ -82,7 +92,13 @@ beforeAll(async () => {
       ],
     },
   });
-  ctl = await startController({ kubeconfig: saKubeconfig, ecsEndpoint: emu.url, namespace: workNs, args: chartArgs, env: { POD_NAME: `${release}-pod`, POD_NAMESPACE: releaseNs } });
+  ctl = await startController({
+    kubeconfig: saKubeconfig,
+    ecsEndpoint: emu.url,
+    namespace: workNs,
+    args: chartArgs,
+    env: { POD_NAME: `${release}-pod`, POD_NAMESPACE: releaseNs },
+  });
 });
 
 afterAll(async () => {

@@ -173,9 +173,18 @@ describe("reliability: eventually consistent reads", () => {
     for (const field of ["instanceName", "description", "securityGroupIds"] as const) {
       expect(Math.max(...figures[field]), `${field} Modify calls per instance`).toBeLessThanOrEqual(2);
     }
-    expect(figures.password.every((n) => n === 1), "password sent exactly once per instance").toBe(true);
-    expect(figures.userData.filter((_, i) => stopped(i)).every((n) => n === 1), "user data sent exactly once").toBe(true);
-    expect([...watch.flaps.values()].reduce((a, b) => a + b, 0), "Ready True→False transitions").toBe(0);
+    expect(
+      figures.password.every((n) => n === 1),
+      "password sent exactly once per instance",
+    ).toBe(true);
+    expect(
+      figures.userData.filter((_, i) => stopped(i)).every((n) => n === 1),
+      "user data sent exactly once",
+    ).toBe(true);
+    expect(
+      [...watch.flaps.values()].reduce((a, b) => a + b, 0),
+      "Ready True→False transitions",
+    ).toBe(0);
   });
 
   it("B: with stale reads, the same bounds hold for a second round of changes", async () => {
@@ -208,9 +217,18 @@ describe("reliability: eventually consistent reads", () => {
     // controller's contract: the bound is the change, one extra for the lag, and one per stale answer.
     expect(Math.max(...figures.description), "Description Modify calls per instance").toBeLessThanOrEqual(2 + staleHits);
     expect(Math.max(...figures.instanceName), "InstanceName (unchanged) re-sent only after stale answers").toBeLessThanOrEqual(staleHits);
-    expect(figures.password.every((n) => n === 0), "password not re-sent").toBe(true);
-    expect(figures.userData.every((n) => n === 0), "user data not re-sent").toBe(true);
-    expect([...watch.flaps.values()].reduce((a, b) => a + b, 0), "Ready True→False transitions").toBe(0);
+    expect(
+      figures.password.every((n) => n === 0),
+      "password not re-sent",
+    ).toBe(true);
+    expect(
+      figures.userData.every((n) => n === 0),
+      "user data not re-sent",
+    ).toBe(true);
+    expect(
+      [...watch.flaps.values()].reduce((a, b) => a + b, 0),
+      "Ready True→False transitions",
+    ).toBe(0);
   });
 
   // DescribeInstances shows the old hostname until the restart (ECS's read-back before the restart is

@@ -23,9 +23,28 @@ const INLINE_USER_DATA = "#!/bin/sh\necho hygiene-inline-marker-c41d\n";
 const CRED_ID = "LTAIhygieneRelCred";
 const CRED_SECRET = "hygieneCredSecretValue0123456789";
 const WRONG_SECRET = "hygieneWrongSecretValue987654321";
-const SECRETS = [PW_GOOD, PW_RULEBREAK, PW_LATE, USER_DATA, "hygiene-user-data-marker-7f3a", "hygiene-inline-marker-c41d", CRED_SECRET, WRONG_SECRET, TEST_ACCESS_KEY.accessKeySecret];
+const SECRETS = [
+  PW_GOOD,
+  PW_RULEBREAK,
+  PW_LATE,
+  USER_DATA,
+  "hygiene-user-data-marker-7f3a",
+  "hygiene-inline-marker-c41d",
+  CRED_SECRET,
+  WRONG_SECRET,
+  TEST_ACCESS_KEY.accessKeySecret,
+];
 
-const ids = { pw: "i-hygpw", rule: "i-hygrule", ud: "i-hygud", inline: "i-hyginline", cred: "i-hygcred", wrong: "i-hygwrong", missing: "i-hygmissing", nokey: "i-hygnokey" };
+const ids = {
+  pw: "i-hygpw",
+  rule: "i-hygrule",
+  ud: "i-hygud",
+  inline: "i-hyginline",
+  cred: "i-hygcred",
+  wrong: "i-hygwrong",
+  missing: "i-hygmissing",
+  nokey: "i-hygnokey",
+};
 
 let fleet: Fleet;
 let emu: EmulatorHandle;
@@ -45,7 +64,12 @@ beforeAll(async () => {
     },
   });
   await emu.admin.addAccessKey({ accessKeyId: CRED_ID, accessKeySecret: CRED_SECRET });
-  ctl = await startController({ kubeconfig: inject("kubeconfigPath"), ecsEndpoint: emu.url, namespace: ns, args: ["--resync-period=20s", "--log-level=trace"] });
+  ctl = await startController({
+    kubeconfig: inject("kubeconfigPath"),
+    ecsEndpoint: emu.url,
+    namespace: ns,
+    args: ["--resync-period=20s", "--log-level=trace"],
+  });
   await ctl.waitForLog(/workers running/);
 });
 

@@ -1,13 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  type Condition,
-  ConditionType,
-  Reason,
-  reasonFromEcsCode,
-  setCondition,
-  statusSchema,
-  validateSpec,
-} from "../../../src/api/index.js";
+import { type Condition, ConditionType, Reason, reasonFromEcsCode, setCondition, statusSchema, validateSpec } from "../../../src/api/index.js";
 import { INVALID_CASES, manifest, specWith } from "../../unit/api/fixtures.js";
 import { kubectl, tempNamespace } from "./helpers.js";
 
@@ -90,17 +82,48 @@ describe("admission-time validation by the real API server", () => {
     it("accepts a status built with the helpers, and it reads back through the zod status schema", async () => {
       const now = new Date();
       let conditions: Condition[] = [];
-      conditions = setCondition(conditions, { type: ConditionType.Synced, status: "False", reason: reasonFromEcsCode("InvalidHostName.Malformed"), message: "InvalidHostName.Malformed: The specified parameter \"HostName\" is not valid.", observedGeneration: 1 }, now);
-      conditions = setCondition(conditions, { type: ConditionType.Ready, status: "False", reason: Reason.TerminalError, message: "hostName rejected by ECS", observedGeneration: 1 }, now);
+      conditions = setCondition(
+        conditions,
+        {
+          type: ConditionType.Synced,
+          status: "False",
+          reason: reasonFromEcsCode("InvalidHostName.Malformed"),
+          message: 'InvalidHostName.Malformed: The specified parameter "HostName" is not valid.',
+          observedGeneration: 1,
+        },
+        now,
+      );
+      conditions = setCondition(
+        conditions,
+        { type: ConditionType.Ready, status: "False", reason: Reason.TerminalError, message: "hostName rejected by ECS", observedGeneration: 1 },
+        now,
+      );
       conditions = setCondition(conditions, { type: ConditionType.RestartRequired, status: "False", reason: Reason.NoRestartPending, message: "" }, now);
       const status = statusSchema.parse({
         observedGeneration: 1,
         conditions,
-        error: { code: "InvalidHostName.Malformed", message: "The specified parameter \"HostName\" is not valid.", retryable: false, lastTime: now.toISOString(), action: "ModifyInstanceAttribute" },
-        atProvider: { instanceName: "web-1", hostName: "old", status: "Running", osType: "linux", securityGroupIds: ["sg-a"], cpuOptions: { core: 2, threadsPerCore: 2, topologyType: "" }, privateDnsNameOptions: { hostnameType: "Custom" }, lockReasons: [] },
+        error: {
+          code: "InvalidHostName.Malformed",
+          message: 'The specified parameter "HostName" is not valid.',
+          retryable: false,
+          lastTime: now.toISOString(),
+          action: "ModifyInstanceAttribute",
+        },
+        atProvider: {
+          instanceName: "web-1",
+          hostName: "old",
+          status: "Running",
+          osType: "linux",
+          securityGroupIds: ["sg-a"],
+          cpuOptions: { core: 2, threadsPerCore: 2, topologyType: "" },
+          privateDnsNameOptions: { hostnameType: "Custom" },
+          lockReasons: [],
+        },
         pendingChanges: ["hostName"],
         lastSyncTime: now.toISOString(),
-        appliedSecretVersions: { password: { kind: "Secret", name: "login", key: "password", uid: "0b3c", resourceVersion: "123", appliedTime: now.toISOString() } },
+        appliedSecretVersions: {
+          password: { kind: "Secret", name: "login", key: "password", uid: "0b3c", resourceVersion: "123", appliedTime: now.toISOString() },
+        },
       });
       const out = await patchStatus(status);
       expect(out.stderr).toBe("");

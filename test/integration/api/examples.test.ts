@@ -7,7 +7,9 @@ import { hostNameSchema, KIND, PLURAL } from "../../../src/api/index.js";
 import { kubectl, tempNamespace } from "./helpers.js";
 
 const examplesDir = join(import.meta.dirname, "../../../examples");
-const files = readdirSync(examplesDir).filter((f) => f.endsWith(".yaml")).sort();
+const files = readdirSync(examplesDir)
+  .filter((f) => f.endsWith(".yaml"))
+  .sort();
 
 describe("examples/ against the real API server", () => {
   let ns = "";

@@ -12,7 +12,13 @@ const N = 200;
 const id = (i: number) => `i-cloudit${String(i).padStart(4, "0")}`;
 
 const seedInstances: InstanceInput[] = [
-  ...Array.from({ length: N }, (_, i): InstanceInput => ({ instanceId: id(i), regionId: REGION, instanceName: `web-${i}`, vpcId: "vpc-1", securityGroupIds: ["sg-1"] })),
+  ...Array.from({ length: N }, (_, i): InstanceInput => ({
+    instanceId: id(i),
+    regionId: REGION,
+    instanceName: `web-${i}`,
+    vpcId: "vpc-1",
+    securityGroupIds: ["sg-1"],
+  })),
   {
     instanceId: "i-extras",
     regionId: REGION,
@@ -161,7 +167,9 @@ describe("error classification of real emulator answers", () => {
   // which reads first); it was retried within the in-call budget before.
   it("InternalError on a write surfaces at once as a transient EcsError with code and RequestId", async () => {
     await emu.admin.addFault({ action: "ModifyInstanceAttribute", code: "InternalError" });
-    const err = await failure(makeCloud({ retry: { retries: 1, minTimeoutMs: 10 } }).modifyInstanceAttribute(target, { instanceId: id(3), instanceName: "x-3" }));
+    const err = await failure(
+      makeCloud({ retry: { retries: 1, minTimeoutMs: 10 } }).modifyInstanceAttribute(target, { instanceId: id(3), instanceName: "x-3" }),
+    );
     expect(err).toMatchObject({ code: "InternalError", httpStatus: 500, errorClass: "transient", action: "ModifyInstanceAttribute" });
     expect(err.requestId).toBeTruthy();
     expect(err.message).not.toContain(err.requestId!);
@@ -211,11 +219,16 @@ describe("error classification of real emulator answers", () => {
   it("a wrong secret is auth (SignatureDoesNotMatch); an unknown key id is auth too; neither is retried", async () => {
     const cloud = makeCloud();
     const wrongSecret = await failure(
-      cloud.getInstance({ regionId: REGION, credentials: { type: "accessKey", accessKeyId: TEST_ACCESS_KEY.accessKeyId, accessKeySecret: "not-the-secret" } }, id(8)),
+      cloud.getInstance(
+        { regionId: REGION, credentials: { type: "accessKey", accessKeyId: TEST_ACCESS_KEY.accessKeyId, accessKeySecret: "not-the-secret" } },
+        id(8),
+      ),
     );
     expect(wrongSecret.errorClass).toBe("auth");
     expect(wrongSecret.message).not.toContain("not-the-secret");
-    const unknownKey = await failure(cloud.getInstance({ regionId: REGION, credentials: { type: "accessKey", accessKeyId: "nobody", accessKeySecret: "whatever-secret" } }, id(8)));
+    const unknownKey = await failure(
+      cloud.getInstance({ regionId: REGION, credentials: { type: "accessKey", accessKeyId: "nobody", accessKeySecret: "whatever-secret" } }, id(8)),
+    );
     expect(unknownKey.errorClass).toBe("auth");
     expect([wrongSecret.code, unknownKey.code]).toEqual(["SignatureDoesNotMatch", "InvalidAccessKeyId.NotFound"]);
     expect(await emu.admin.callLog({ action: "DescribeInstances" })).toHaveLength(2);
@@ -223,9 +236,17 @@ describe("error classification of real emulator answers", () => {
 
   it("STS credentials (AccessKey + security token) work; a wrong or expired token is auth", async () => {
     await emu.admin.addAccessKey({ accessKeyId: "STS.cloudit", accessKeySecret: "sts-secret-value", securityToken: "sts-token-value" });
-    await emu.admin.addAccessKey({ accessKeyId: "STS.expired", accessKeySecret: "sts-secret-value", securityToken: "old-token-value", expiration: "2020-01-01T00:00:00Z" });
+    await emu.admin.addAccessKey({
+      accessKeyId: "STS.expired",
+      accessKeySecret: "sts-secret-value",
+      securityToken: "old-token-value",
+      expiration: "2020-01-01T00:00:00Z",
+    });
     const cloud = makeCloud();
-    const sts = (accessKeyId: string, securityToken: string): EcsTarget => ({ regionId: REGION, credentials: { type: "accessKey", accessKeyId, accessKeySecret: "sts-secret-value", securityToken } });
+    const sts = (accessKeyId: string, securityToken: string): EcsTarget => ({
+      regionId: REGION,
+      credentials: { type: "accessKey", accessKeyId, accessKeySecret: "sts-secret-value", securityToken },
+    });
     await expect(cloud.getInstance(sts("STS.cloudit", "sts-token-value"), id(11))).resolves.toMatchObject({ instanceId: id(11) });
     const mismatch = await failure(cloud.getInstance(sts("STS.cloudit", "another-token"), id(11)));
     expect(mismatch).toMatchObject({ code: "InvalidSecurityToken.MismatchWithAccessKey", errorClass: "auth" });
@@ -255,7 +276,13 @@ describe("error classification of real emulator answers", () => {
 });
 
 describe("default credential chain (@alicloud/credentials)", () => {
-  const VARS = ["ALIBABA_CLOUD_ACCESS_KEY_ID", "ALIBABA_CLOUD_ACCESS_KEY_SECRET", "ALIBABA_CLOUD_SECURITY_TOKEN", "ALIBABA_CLOUD_CLI_PROFILE_DISABLED", "ALIBABA_CLOUD_ECS_METADATA_DISABLED"];
+  const VARS = [
+    "ALIBABA_CLOUD_ACCESS_KEY_ID",
+    "ALIBABA_CLOUD_ACCESS_KEY_SECRET",
+    "ALIBABA_CLOUD_SECURITY_TOKEN",
+    "ALIBABA_CLOUD_CLI_PROFILE_DISABLED",
+    "ALIBABA_CLOUD_ECS_METADATA_DISABLED",
+  ];
   const saved: Record<string, string | undefined> = {};
   beforeEach(() => {
     for (const v of VARS) saved[v] = process.env[v];

@@ -22,9 +22,17 @@ const rounds = () => ctl.logRecords().filter((r) => r["msg"] === "resync round q
 beforeAll(async () => {
   fleet = await Fleet.open(inject("kubeconfigPath"), ns);
   emu = await startEmulatorInProcess({ seed: { instances: fleetInstances("fleet", N) } });
-  await fleet.createMany(fleetSpecs("fleet", N, (i) => ({ instanceName: `managed-${i}` })), 25);
+  await fleet.createMany(
+    fleetSpecs("fleet", N, (i) => ({ instanceName: `managed-${i}` })),
+    25,
+  );
   // Started after the resources exist, so its first round reads all of them at once.
-  ctl = await startController({ kubeconfig: inject("kubeconfigPath"), ecsEndpoint: emu.url, namespace: ns, args: [`--resync-period=${RESYNC_MS}ms`, "--concurrency=4", "--ecs-qps=200", "--ecs-burst=200"] });
+  ctl = await startController({
+    kubeconfig: inject("kubeconfigPath"),
+    ecsEndpoint: emu.url,
+    namespace: ns,
+    args: [`--resync-period=${RESYNC_MS}ms`, "--concurrency=4", "--ecs-qps=200", "--ecs-burst=200"],
+  });
 }, 120_000);
 
 afterAll(async () => {
@@ -54,7 +62,9 @@ describe("a 200-resource fleet", () => {
     const seen = rounds() - firstRound;
     const after = await emu.admin.callLog({ action: "DescribeInstances" });
     const perRound = (after.length - before.length) / seen;
-    process.stdout.write(`fleet: ${N} resources, ${seen} idle rounds, ${after.length - before.length} DescribeInstances (${perRound} per round, ${(perRound / N).toFixed(3)} per resource)\n`);
+    process.stdout.write(
+      `fleet: ${N} resources, ${seen} idle rounds, ${after.length - before.length} DescribeInstances (${perRound} per round, ${(perRound / N).toFixed(3)} per resource)\n`,
+    );
     // Each round: exactly ceil(200/100) = 2; a round still in flight at the measurement may add 2.
     expect(after.length - before.length).toBeGreaterThanOrEqual(2 * seen);
     expect(after.length - before.length).toBeLessThanOrEqual(2 * (seen + 1));

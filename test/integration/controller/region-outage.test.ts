@@ -35,7 +35,8 @@ async function closedPort(): Promise<number> {
   return port;
 }
 
-const failingWithNetworkError = (o: Resource) => cond(o, "Synced")?.status === "False" && cond(o, "Synced")?.reason === "TransientError" && o.status?.error?.code === "NetworkError";
+const failingWithNetworkError = (o: Resource) =>
+  cond(o, "Synced")?.status === "False" && cond(o, "Synced")?.reason === "TransientError" && o.status?.error?.code === "NetworkError";
 
 beforeAll(async () => {
   fleet = await Fleet.open(inject("kubeconfigPath"), ns);
@@ -60,7 +61,10 @@ afterAll(async () => {
 describe("region outage", () => {
   it("B's change is sent while A's endpoint refuses connections, and A keeps reporting the failure", async () => {
     await fleet.create("b", { regionId: REGION_B, instanceId: "i-regb", instanceName: "b-1" });
-    await waitFor("b to converge", async () => cond(await fleet.get("b"), "Ready")?.status === "True", { timeoutMs: 60_000, diag: () => ctl.logs().slice(-2000) });
+    await waitFor("b to converge", async () => cond(await fleet.get("b"), "Ready")?.status === "True", {
+      timeoutMs: 60_000,
+      diag: () => ctl.logs().slice(-2000),
+    });
 
     for (let i = 0; i < A_COUNT; i++) await fleet.create(aName(i), { regionId: REGION_A, instanceId: `i-rega${i}`, instanceName: `a-${i}` });
     await waitFor(
@@ -77,7 +81,8 @@ describe("region outage", () => {
     await fleet.patchSpec("b", { instanceName: "b-2" });
     const modify = await waitFor(
       "B's Modify with the new name in the call log",
-      async () => (await emu.admin.callLog({ action: "ModifyInstanceAttribute" })).find((c) => c.params["InstanceId"] === "i-regb" && c.params["InstanceName"] === "b-2"),
+      async () =>
+        (await emu.admin.callLog({ action: "ModifyInstanceAttribute" })).find((c) => c.params["InstanceId"] === "i-regb" && c.params["InstanceName"] === "b-2"),
       { timeoutMs: 30_000, diag: () => ctl.logs().slice(-2000) },
     );
     const sentAt = Date.parse(modify.time);
@@ -98,7 +103,9 @@ describe("region outage", () => {
     expect(Math.max(...aRetryDue)).toBeGreaterThan(sentAt);
     // How: A's calls failed fast once its circuit opened, and a refused connection was never retried
     // inside a call (no worker slept on region A).
-    expect(logs.some((r) => r["msg"] === "ECS endpoint unreachable; calls to it fail fast until a probe gets through" && r["endpoint"] === deadEndpoint)).toBe(true);
+    expect(logs.some((r) => r["msg"] === "ECS endpoint unreachable; calls to it fail fast until a probe gets through" && r["endpoint"] === deadEndpoint)).toBe(
+      true,
+    );
     expect(logs.filter((r) => r["msg"] === "ECS call failed, retrying" && r["regionId"] === REGION_A)).toEqual([]);
   });
 });

@@ -21,7 +21,8 @@ let fleet: Fleet;
 let emu: EmulatorHandle;
 let ctl: RunningController;
 
-const diag = async () => `status: ${JSON.stringify((await fleet.get("h")).status)}\ninstance: ${JSON.stringify(await emu.admin.getInstance(ID))}\ncontroller log tail:\n${ctl.logs().slice(-1500)}`;
+const diag = async () =>
+  `status: ${JSON.stringify((await fleet.get("h")).status)}\ninstance: ${JSON.stringify(await emu.admin.getInstance(ID))}\ncontroller log tail:\n${ctl.logs().slice(-1500)}`;
 const hostNameCalls = async (value: string): Promise<CallRecord[]> =>
   (await emu.admin.callLog({ action: "ModifyInstanceAttribute" })).filter((c) => c.params["InstanceId"] === ID && c.params["HostName"] === value);
 
@@ -54,11 +55,16 @@ describe("restart hold", () => {
     await fleet.patchSpec("h", { hostName: "second-host" });
     await fleet.waitForCondition("h", "Ready", "False", { reason: "WaitingForRestart", timeoutMs: 60_000, diag });
     await fleet.patchSpec("h", { description: "changed while held" });
-    await waitFor("the description to be applied", async () => (await emu.admin.getInstance(ID)).description === "changed while held", { timeoutMs: 30_000, diag });
+    await waitFor("the description to be applied", async () => (await emu.admin.getInstance(ID)).description === "changed while held", {
+      timeoutMs: 30_000,
+      diag,
+    });
 
     await sleep(WINDOW_MS);
     const held = await hostNameCalls("second-host");
-    process.stderr.write(`[restart-hold] ModifyInstanceAttribute calls with the held hostname in ${WINDOW_MS / 1000}+ s before the restart: ${held.length} (${held.map((c) => c.code).join(", ")})\n`);
+    process.stderr.write(
+      `[restart-hold] ModifyInstanceAttribute calls with the held hostname in ${WINDOW_MS / 1000}+ s before the restart: ${held.length} (${held.map((c) => c.code).join(", ")})\n`,
+    );
     expect(held.map((c) => c.code)).toEqual(["InvalidInstanceStatus.NeedRestart"]);
     const obj = await fleet.get("h");
     expect(cond(obj, "Ready")).toMatchObject({ status: "False", reason: "WaitingForRestart" });

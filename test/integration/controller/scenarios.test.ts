@@ -107,7 +107,7 @@ describe("controller scenarios (real API server + emulator + controller process)
       deletionProtection: true,
       enableJumboFrame: true,
     });
-    expect([...(inst.securityGroupIds)].sort()).toEqual(["sg-scena1", "sg-scena2"]);
+    expect([...inst.securityGroupIds].sort()).toEqual(["sg-scena1", "sg-scena2"]);
     expect(await emu.admin.verifyPassword(ids.full, PASSWORD_1)).toBe(true);
     expect(await modifies(ids.full)).toHaveLength(1);
     const evs = (await fleet.events()).filter((e) => e.involvedObject.name === "full" && e.reason === "Applied");
@@ -116,7 +116,11 @@ describe("controller scenarios (real API server + emulator + controller process)
 
     // Two resync rounds later: the instance was re-read, nothing was written.
     const before = (await emu.admin.callLog({ action: "DescribeInstances" })).length;
-    await waitFor("two more DescribeInstances rounds", async () => (await emu.admin.callLog({ action: "DescribeInstances" })).length >= before + 2, waitOpts(30_000));
+    await waitFor(
+      "two more DescribeInstances rounds",
+      async () => (await emu.admin.callLog({ action: "DescribeInstances" })).length >= before + 2,
+      waitOpts(30_000),
+    );
     expect(await modifies(ids.full)).toHaveLength(1);
   });
 
@@ -291,7 +295,13 @@ describe("controller scenarios (real API server + emulator + controller process)
     await waitForCondition("nic", "Ready", "True", "InSync");
     const list = { items: await fleet.list() };
     const metrics = await (await fetch(ctl.metricsUrl)).text();
-    const captured = [ctl.logs(), metrics, JSON.stringify(list.items.map((i) => i.status)), JSON.stringify(await fleet.events()), JSON.stringify(await emu.admin.callLog())].join("\n");
+    const captured = [
+      ctl.logs(),
+      metrics,
+      JSON.stringify(list.items.map((i) => i.status)),
+      JSON.stringify(await fleet.events()),
+      JSON.stringify(await emu.admin.callLog()),
+    ].join("\n");
     for (const s of [PASSWORD_1, PASSWORD_2, "scenario-user-data-marker", Buffer.from(USER_DATA).toString("base64"), "testsecret"]) {
       expect(captured.includes(s), `leaked ${s.slice(0, 4)}…`).toBe(false);
     }

@@ -18,13 +18,21 @@ const log = pino({ level: "debug" }, { write: (l: string) => logLines.push(l) })
 const statusFor = (generation: number, secretVersion: string): EcsInstanceAttributesStatus => ({
   observedGeneration: generation,
   conditions: [
-    { type: "Ready", status: "True", reason: "InSync", message: "ECS matches the spec", observedGeneration: generation, lastTransitionTime: "2026-11-27T00:00:00Z" },
+    {
+      type: "Ready",
+      status: "True",
+      reason: "InSync",
+      message: "ECS matches the spec",
+      observedGeneration: generation,
+      lastTransitionTime: "2026-11-27T00:00:00Z",
+    },
   ],
   appliedSecretVersions: { password: { kind: "Secret", name: "pw", key: "password", resourceVersion: secretVersion, appliedTime: "2026-11-27T00:00:00Z" } },
 });
 
 const asObj = (o: unknown) => o as EcsInstanceAttributes;
-const statusWriter = (kc: Fleet["kc"], l: typeof log) => genericStatusWriter<EcsInstanceAttributesStatus, EcsInstanceAttributes>(kc, { group: GROUP, version: VERSION, plural: PLURAL }, l);
+const statusWriter = (kc: Fleet["kc"], l: typeof log) =>
+  genericStatusWriter<EcsInstanceAttributesStatus, EcsInstanceAttributes>(kc, { group: GROUP, version: VERSION, plural: PLURAL }, l);
 
 beforeAll(async () => {
   fleet = await Fleet.open(inject("kubeconfigPath"), ns);
@@ -82,7 +90,13 @@ describe("status writer", () => {
   it("a deleted and re-created object does not get the old one's status", async () => {
     const writer = statusWriter(fleet.kc, log);
     const old = asObj(await fleet.create("recreated", { instanceId: "i-sw000005" }));
-    await fleet.custom.deleteNamespacedCustomObject({ group: "ecs.alicloud.dev", version: "v1alpha1", namespace: ns, plural: "ecsinstanceattributes", name: "recreated" });
+    await fleet.custom.deleteNamespacedCustomObject({
+      group: "ecs.alicloud.dev",
+      version: "v1alpha1",
+      namespace: ns,
+      plural: "ecsinstanceattributes",
+      name: "recreated",
+    });
     const replacement = asObj(await fleet.create("recreated", { instanceId: "i-sw000005" }));
     expect(replacement.metadata.uid).not.toBe(old.metadata.uid);
     await writer.write(old, statusFor(1, "9"));
@@ -99,7 +113,13 @@ describe("status writer", () => {
   it("a deleted object is skipped, not an error", async () => {
     const writer = statusWriter(fleet.kc, log);
     const gone = asObj(await fleet.create("deleted", { instanceId: "i-sw000004" }));
-    await fleet.custom.deleteNamespacedCustomObject({ group: "ecs.alicloud.dev", version: "v1alpha1", namespace: ns, plural: "ecsinstanceattributes", name: "deleted" });
+    await fleet.custom.deleteNamespacedCustomObject({
+      group: "ecs.alicloud.dev",
+      version: "v1alpha1",
+      namespace: ns,
+      plural: "ecsinstanceattributes",
+      name: "deleted",
+    });
     await expect(writer.write(gone, statusFor(1, "1"))).resolves.toBeUndefined();
   });
 });

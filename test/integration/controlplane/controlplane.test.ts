@@ -39,9 +39,7 @@ describe("test control plane (real kube-apiserver + etcd)", () => {
     );
     try {
       await core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: "smoke" }, data: { k: "v1" } } });
-      await core.patchNamespacedConfigMap(
-        { namespace: ns, name: "smoke", body: [{ op: "replace", path: "/data/k", value: "v2" }] },
-      );
+      await core.patchNamespacedConfigMap({ namespace: ns, name: "smoke", body: [{ op: "replace", path: "/data/k", value: "v2" }] });
       await gotUpdate;
     } finally {
       req.abort();
@@ -57,7 +55,6 @@ describe("test control plane (real kube-apiserver + etcd)", () => {
     const { stdout } = await execFileP(kubectl, ["--kubeconfig", inject("kubeconfigPath"), "get", "--raw", "/readyz"]);
     expect(stdout.trim()).toBe("ok");
   });
-
 });
 
 describe("control plane harness", () => {

@@ -45,12 +45,11 @@ describe("admin API", () => {
     await emu.admin.patchInstance("i-linux", { operationLocks: [{ lockReason: "security", lockMsg: "audit" }] });
     const c = ecsClient(emu);
     const d = await c.describeInstances(new $Ecs.DescribeInstancesRequest({ regionId: REGION, instanceIds: '["i-linux"]' }));
-    expect(d.body!.instances!.instance![0]!.operationLocks!.lockReason).toEqual([
-      expect.objectContaining({ lockReason: "security", lockMsg: "audit" }),
-    ]);
-    await expect(
-      c.modifyInstanceAttribute(new $Ecs.ModifyInstanceAttributeRequest({ instanceId: "i-linux", instanceName: "x1" })),
-    ).rejects.toMatchObject({ code: "InstanceLockedForSecurity", statusCode: 403 });
+    expect(d.body!.instances!.instance![0]!.operationLocks!.lockReason).toEqual([expect.objectContaining({ lockReason: "security", lockMsg: "audit" })]);
+    await expect(c.modifyInstanceAttribute(new $Ecs.ModifyInstanceAttributeRequest({ instanceId: "i-linux", instanceName: "x1" }))).rejects.toMatchObject({
+      code: "InstanceLockedForSecurity",
+      statusCode: 403,
+    });
   });
 
   it("manages security groups, account settings, delays, access keys and faults", async () => {

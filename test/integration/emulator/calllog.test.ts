@@ -22,11 +22,7 @@ describe("call log: rejected keys", () => {
     { signing: "V1", key: "LTAI-unknown-v1", opts: { signatureAlgorithm: "v2" as const } },
   ])("a $signing call with an unknown key is logged with the AccessKeyId it presented", async ({ key, opts }) => {
     const client = ecsClient(emu, { accessKeyId: key, accessKeySecret: "whatever", ...opts });
-    await expectEcsError(
-      client.describeInstances(new $Ecs.DescribeInstancesRequest({ regionId: REGION })),
-      "InvalidAccessKeyId.NotFound",
-      404,
-    );
+    await expectEcsError(client.describeInstances(new $Ecs.DescribeInstancesRequest({ regionId: REGION })), "InvalidAccessKeyId.NotFound", 404);
     const logged = await calls(`accessKeyId=${encodeURIComponent(key)}`);
     expect(logged).toHaveLength(1);
     expect(logged[0]).toMatchObject({ accessKeyId: key, code: "InvalidAccessKeyId.NotFound", signatureVersion: "" });

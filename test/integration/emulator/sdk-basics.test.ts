@@ -37,9 +37,7 @@ describe.each([
     expect(res.statusCode).toBe(200);
     expect(res.body?.requestId).toMatch(/^[0-9A-F-]{36}$/);
 
-    const d = await c.describeInstances(
-      new $Ecs.DescribeInstancesRequest({ regionId: REGION, instanceIds: JSON.stringify(["i-linux"]), maxResults: 100 }),
-    );
+    const d = await c.describeInstances(new $Ecs.DescribeInstancesRequest({ regionId: REGION, instanceIds: JSON.stringify(["i-linux"]), maxResults: 100 }));
     const inst = d.body!.instances!.instance![0]!;
     expect(inst).toMatchObject({
       instanceId: "i-linux",
@@ -78,15 +76,11 @@ describe.each([
     );
     const ud = await c.describeUserData(new $Ecs.DescribeUserDataRequest({ regionId: REGION, instanceId: "i-g8i" }));
     expect(ud.body?.userData).toBe(userData);
-    const enis = await c.describeNetworkInterfaces(
-      new $Ecs.DescribeNetworkInterfacesRequest({ regionId: REGION, instanceId: "i-g8i", type: "Primary" }),
-    );
+    const enis = await c.describeNetworkInterfaces(new $Ecs.DescribeNetworkInterfacesRequest({ regionId: REGION, instanceId: "i-g8i", type: "Primary" }));
     const set = enis.body!.networkInterfaceSets!.networkInterfaceSet!;
     expect(set).toHaveLength(1);
     expect(set[0]).toMatchObject({ type: "Primary", queueNumber: 8, instanceId: "i-g8i" });
-    const d = await c.describeInstances(
-      new $Ecs.DescribeInstancesRequest({ regionId: REGION, instanceIds: JSON.stringify(["i-g8i"]) }),
-    );
+    const d = await c.describeInstances(new $Ecs.DescribeInstancesRequest({ regionId: REGION, instanceIds: JSON.stringify(["i-g8i"]) }));
     expect(d.body!.instances!.instance![0]!.cpuOptions).toMatchObject({
       coreCount: 2,
       threadsPerCore: 1,
@@ -96,9 +90,7 @@ describe.each([
 
   it("rejects a wrong secret", async () => {
     await expectEcsError(
-      ecsClient(emu, { ...opts, accessKeySecret: "not-the-secret" }).describeInstances(
-        new $Ecs.DescribeInstancesRequest({ regionId: REGION }),
-      ),
+      ecsClient(emu, { ...opts, accessKeySecret: "not-the-secret" }).describeInstances(new $Ecs.DescribeInstancesRequest({ regionId: REGION })),
       "SignatureDoesNotMatch",
       400,
     );
@@ -180,7 +172,10 @@ describe("DescribeSecurityGroups", () => {
 
 describe("signature edge cases over raw HTTP", () => {
   function signedV3(nonce: string, date = new Date().toISOString().replace(/\.\d{3}Z$/, "Z")): { url: string; headers: Record<string, string> } {
-    const query: Array<[string, string]> = [["RegionId", REGION], ["InstanceIds", '["i-linux"]']];
+    const query: Array<[string, string]> = [
+      ["RegionId", REGION],
+      ["InstanceIds", '["i-linux"]'],
+    ];
     const headers: Record<string, string> = {
       host: emu.endpoint,
       "x-acs-action": "DescribeInstances",
@@ -255,11 +250,15 @@ describe("signature edge cases over raw HTTP", () => {
     expect(ok.status).toBe(200);
     expect(ok.headers.get("content-type")).toMatch(/^text\/xml/);
     const xml = await ok.text();
-    expect(xml).toMatch(/^<\?xml version='1.0' encoding='UTF-8'\?><DescribeInstanceAttributeResponse><RequestId>[0-9A-F-]{36}<\/RequestId><InstanceId>i-linux<\/InstanceId>/);
+    expect(xml).toMatch(
+      /^<\?xml version='1.0' encoding='UTF-8'\?><DescribeInstanceAttributeResponse><RequestId>[0-9A-F-]{36}<\/RequestId><InstanceId>i-linux<\/InstanceId>/,
+    );
     expect(xml).toContain("<SecurityGroupIds><SecurityGroupId>sg-a</SecurityGroupId></SecurityGroupIds>");
     const err = await fetch(signedV1([["Format", "XML"]], "i-nope"));
     expect(err.status).toBe(404);
-    expect(await err.text()).toMatch(/<Error><RequestId>.*<\/RequestId><HostId>.*<Code>InvalidInstanceId.NotFound<\/Code><Message>The specified InstanceId does not exist.<\/Message>/);
+    expect(await err.text()).toMatch(
+      /<Error><RequestId>.*<\/RequestId><HostId>.*<Code>InvalidInstanceId.NotFound<\/Code><Message>The specified InstanceId does not exist.<\/Message>/,
+    );
     const json = await fetch(signedV1([["Format", "JSON"]], "i-linux"));
     expect(((await json.json()) as { InstanceId: string }).InstanceId).toBe("i-linux");
   });

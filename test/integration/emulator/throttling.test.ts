@@ -71,9 +71,9 @@ describe("other faults as the SDK sees them", () => {
 
     await emu.admin.addFault({ action: "DescribeInstanceAttribute", kind: "latency", latencyMs: 1500, count: 1 });
     const impatient = ecsClient(emu, { readTimeout: 200, connectTimeout: 200 });
-    await expect(
-      impatient.describeInstanceAttribute(new $Ecs.DescribeInstanceAttributeRequest({ instanceId: "i-linux" })),
-    ).rejects.toMatchObject({ name: "RequestTimeoutError" });
+    await expect(impatient.describeInstanceAttribute(new $Ecs.DescribeInstanceAttributeRequest({ instanceId: "i-linux" }))).rejects.toMatchObject({
+      name: "RequestTimeoutError",
+    });
 
     // the slow call is logged when the emulator finishes answering it, after the client gave up
     let codes: string[] = [];

@@ -51,7 +51,10 @@ async function ensureCrd(kc: KubeConfig): Promise<void> {
   };
   const r = await kubeRequest(kc, { method: "POST", path: "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", body: crd });
   if (r.status !== 201 && r.status !== 409) throw new Error(`CRD create: ${r.status} ${JSON.stringify(r.body)}`);
-  await waitFor("widgets served", async () => (await kubeRequest(kc, { method: "GET", path: `/apis/${GROUP}/v1/widgets` })).status === 200, { timeoutMs: 60_000, intervalMs: 200 });
+  await waitFor("widgets served", async () => (await kubeRequest(kc, { method: "GET", path: `/apis/${GROUP}/v1/widgets` })).status === 200, {
+    timeoutMs: 60_000,
+    intervalMs: 200,
+  });
 }
 
 describe("Controller + Informer on a real CRD", () => {
@@ -85,7 +88,11 @@ describe("Controller + Informer on a real CRD", () => {
       watches: [
         {
           informer: secrets,
-          map: (s) => widgets.list().filter((w) => w.spec?.secretName === s.metadata?.name).map((w) => ({ namespace: ns, name: w.metadata!.name! })),
+          map: (s) =>
+            widgets
+              .list()
+              .filter((w) => w.spec?.secretName === s.metadata?.name)
+              .map((w) => ({ namespace: ns, name: w.metadata!.name! })),
         },
       ],
       reconcile: async (key, ctx) => {
@@ -105,7 +112,11 @@ describe("Controller + Informer on a real CRD", () => {
     secrets.start();
     await ctl.startWorkers();
 
-    const create = await kubeRequest(kc, { method: "POST", path: base(), body: { apiVersion: `${GROUP}/v1`, kind: "Widget", metadata: { name: "w1" }, spec: { size: 1, secretName: "w1-secret" } } });
+    const create = await kubeRequest(kc, {
+      method: "POST",
+      path: base(),
+      body: { apiVersion: `${GROUP}/v1`, kind: "Widget", metadata: { name: "w1" }, spec: { size: 1, secretName: "w1-secret" } },
+    });
     expect(create.status).toBe(201);
     await waitFor("first reconcile", () => reconciled.length === 1 && widgets.get(ns, "w1")?.status?.seen === 1);
     expect(reconciled).toEqual(["w1@1"]);
@@ -113,7 +124,10 @@ describe("Controller + Informer on a real CRD", () => {
     // a status-only write by someone else: rv changes, generation does not
     const before = widgets.get(ns, "w1")!.metadata!.resourceVersion;
     await patch("w1", { status: { seen: 99 } }, "/status");
-    await waitFor("status update seen by the informer", () => widgets.get(ns, "w1")?.metadata?.resourceVersion !== before && widgets.get(ns, "w1")?.status?.seen === 99);
+    await waitFor(
+      "status update seen by the informer",
+      () => widgets.get(ns, "w1")?.metadata?.resourceVersion !== before && widgets.get(ns, "w1")?.status?.seen === 99,
+    );
     await new Promise((r) => setTimeout(r, 500));
     expect(reconciled).toEqual(["w1@1"]);
     expect((await get("w1")).metadata?.generation).toBe(1);
@@ -129,7 +143,11 @@ describe("Controller + Informer on a real CRD", () => {
     expect(reconciled[2]).toBe("w1@2");
 
     // the referenced Secret appears → the widget is reconciled
-    const sec = await kubeRequest(kc, { method: "POST", path: `/api/v1/namespaces/${ns}/secrets`, body: { metadata: { name: "w1-secret" }, stringData: { k: "v" } } });
+    const sec = await kubeRequest(kc, {
+      method: "POST",
+      path: `/api/v1/namespaces/${ns}/secrets`,
+      body: { metadata: { name: "w1-secret" }, stringData: { k: "v" } },
+    });
     expect(sec.status).toBe(201);
     await waitFor("reconcile after secret create", () => reconciled.length === 4);
 
@@ -145,7 +163,13 @@ describe("Controller + Informer on a real CRD", () => {
     await kubeRequest(kc, { method: "POST", path: base(), body: { apiVersion: `${GROUP}/v1`, kind: "Widget", metadata: { name: "ev" }, spec: { size: 1 } } });
     const w = { apiVersion: `${GROUP}/v1`, kind: "Widget", ...(await get("ev")) };
     const { log, records } = captureLogger("debug");
-    const rec = new EventRecorder({ kubeConfig: kc, reportingController: "runtime-test.example.com/widgets", reportingInstance: "test-pod", logger: log, seriesFlushMs: 200 });
+    const rec = new EventRecorder({
+      kubeConfig: kc,
+      reportingController: "runtime-test.example.com/widgets",
+      reportingInstance: "test-pod",
+      logger: log,
+      seriesFlushMs: 200,
+    });
     for (let i = 0; i < 10; i++) rec.record(w, "Warning", "SyncFailed", "upstream said Throttling.User");
     rec.record(w, "Normal", "Synced", "all good");
     await rec.flush();

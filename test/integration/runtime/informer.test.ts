@@ -36,13 +36,21 @@ async function putCm(core: CoreV1Api, ns: string, name: string, v: string, label
 
 /** The store's view: name → value, sorted. */
 function storeView(inf: Informer<V1ConfigMap>): Record<string, string | undefined> {
-  return Object.fromEntries(inf.list().map((o) => [o.metadata!.name!, o.data?.["v"]] as const).sort(([a], [b]) => a.localeCompare(b)));
+  return Object.fromEntries(
+    inf
+      .list()
+      .map((o) => [o.metadata!.name!, o.data?.["v"]] as const)
+      .sort(([a], [b]) => a.localeCompare(b)),
+  );
 }
 
 async function serverView(core: CoreV1Api, ns: string): Promise<Record<string, string | undefined>> {
   const list = await core.listNamespacedConfigMap({ namespace: ns });
   return Object.fromEntries(
-    list.items.filter((o) => o.metadata?.name !== "kube-root-ca.crt").map((o) => [o.metadata!.name!, o.data?.["v"]] as const).sort(([a], [b]) => a.localeCompare(b)),
+    list.items
+      .filter((o) => o.metadata?.name !== "kube-root-ca.crt")
+      .map((o) => [o.metadata!.name!, o.data?.["v"]] as const)
+      .sort(([a], [b]) => a.localeCompare(b)),
   );
 }
 
@@ -202,7 +210,13 @@ describe("Informer recovery from errors the stock client-node informer stops on 
     await putCm(core, ns, "visible", "1");
     const userKc = loadKubeConfig(await cp.userKubeconfig("rt-reader"));
     const { log, records } = captureLogger();
-    const inf = new Informer<V1ConfigMap>({ kubeConfig: userKc, resource: CoreResources.ConfigMap, namespace: ns, logger: log, backoff: { initialMs: 200, maxMs: 1000 } });
+    const inf = new Informer<V1ConfigMap>({
+      kubeConfig: userKc,
+      resource: CoreResources.ConfigMap,
+      namespace: ns,
+      logger: log,
+      backoff: { initialMs: 200, maxMs: 1000 },
+    });
     inf.start();
     await waitFor("a few failures", () => inf.stats.failures >= 3, 30_000);
     expect(inf.hasSynced()).toBe(false);
@@ -212,7 +226,12 @@ describe("Informer recovery from errors the stock client-node informer stops on 
         apiVersion: "v1",
         kind: "List",
         items: [
-          { apiVersion: "rbac.authorization.k8s.io/v1", kind: "Role", metadata: { name: "cm-reader", namespace: ns }, rules: [{ apiGroups: [""], resources: ["configmaps"], verbs: ["get", "list", "watch"] }] },
+          {
+            apiVersion: "rbac.authorization.k8s.io/v1",
+            kind: "Role",
+            metadata: { name: "cm-reader", namespace: ns },
+            rules: [{ apiGroups: [""], resources: ["configmaps"], verbs: ["get", "list", "watch"] }],
+          },
           {
             apiVersion: "rbac.authorization.k8s.io/v1",
             kind: "RoleBinding",

@@ -45,7 +45,11 @@ describe("LeaderElector on the real API server", () => {
       body: { metadata: { name: "ms-precision" }, spec: { holderIdentity: "x", renewTime: new Date().toISOString() } },
     });
     expect(bad.status).toBe(400);
-    const good = await kubeRequest(kc, { method: "POST", path, body: { metadata: { name: "us-precision" }, spec: { holderIdentity: "x", renewTime: microTime() } } });
+    const good = await kubeRequest(kc, {
+      method: "POST",
+      path,
+      body: { metadata: { name: "us-precision" }, spec: { holderIdentity: "x", renewTime: microTime() } },
+    });
     expect(good.status).toBe(201);
     const read = await kc.makeApiClient(CoordinationV1Api).readNamespacedLease({ name: "us-precision", namespace: ns });
     expect(typeof read.spec?.renewTime).toBe("string"); // typed V1MicroTime, but a string at run time

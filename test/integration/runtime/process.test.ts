@@ -133,6 +133,8 @@ describe("controller processes built from the runtime", () => {
     expect(failoverMs).toBeGreaterThanOrEqual(6_000 - 1_200);
     c.child.kill("SIGTERM");
     expect(await c.exited).toBe(0);
-    console.log(`[figure] process SIGTERM→standby leads: ${handoverMs} ms (includes a 3 s in-flight reconcile drained); SIGKILL→failover: ${failoverMs} ms (lease 6 s, retry 1 s)`);
+    console.log(
+      `[figure] process SIGTERM→standby leads: ${handoverMs} ms (includes a 3 s in-flight reconcile drained); SIGKILL→failover: ${failoverMs} ms (lease 6 s, retry 1 s)`,
+    );
   });
 });

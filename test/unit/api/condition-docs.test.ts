@@ -90,8 +90,14 @@ describe("docs/api.md condition tables", () => {
   it("REASON_DOCS agrees with the reasons src/reconciler/ sets", () => {
     const used = reconcilerReasons();
     const listedUsed = names.filter((n) => REASON_DOCS[n].uses.length > 0);
-    expect(listedUsed.filter((n) => !used.has(n)), "listed as set but not used by the reconciler").toEqual([]);
-    expect([...used].filter((n) => n in REASON_DOCS && REASON_DOCS[n as ReasonName].uses.length === 0), "used but listed as not set").toEqual([]);
+    expect(
+      listedUsed.filter((n) => !used.has(n)),
+      "listed as set but not used by the reconciler",
+    ).toEqual([]);
+    expect(
+      [...used].filter((n) => n in REASON_DOCS && REASON_DOCS[n as ReasonName].uses.length === 0),
+      "used but listed as not set",
+    ).toEqual([]);
   });
 
   // The statuses themselves are asserted by the reconciler's own tests (test/unit/reconciler/); this

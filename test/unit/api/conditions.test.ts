@@ -95,9 +95,7 @@ describe("setCondition", () => {
 
   it("appends a new type with lastTransitionTime = now (RFC 3339, seconds)", () => {
     const out = setCondition(undefined, { ...ready("True", Reason.InSync), observedGeneration: 3 }, t0);
-    expect(out).toEqual([
-      { type: "Ready", status: "True", reason: "InSync", message: "", lastTransitionTime: "2026-01-01T00:00:00Z", observedGeneration: 3 },
-    ]);
+    expect(out).toEqual([{ type: "Ready", status: "True", reason: "InSync", message: "", lastTransitionTime: "2026-01-01T00:00:00Z", observedGeneration: 3 }]);
   });
 
   it("keeps lastTransitionTime when the status does not change, even if reason and message do", () => {

@@ -79,9 +79,7 @@ describe("password rules", () => {
   it("never puts the password into a message (messages come from the fixed rule texts)", () => {
     const allowed = new Set([...PASSWORD_RULES, windowsPasswordNoLeadingSlash].map((r) => `password ${r.message}`));
     fc.assert(
-      fc.property(fc.string({ maxLength: 40 }), fc.constantFrom("linux", "windows"), (pw, os) =>
-        passwordProblems(pw, os).every((m) => allowed.has(m)),
-      ),
+      fc.property(fc.string({ maxLength: 40 }), fc.constantFrom("linux", "windows"), (pw, os) => passwordProblems(pw, os).every((m) => allowed.has(m))),
       { numRuns: 300 },
     );
   });

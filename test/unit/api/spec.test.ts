@@ -10,14 +10,14 @@ const examplesDir = join(import.meta.dirname, "../../../examples");
 function exampleObjects(): { file: string; obj: Record<string, unknown> }[] {
   return readdirSync(examplesDir)
     .filter((f) => f.endsWith(".yaml"))
-    .flatMap((file) =>
-      parseAllDocuments(readFileSync(join(examplesDir, file), "utf8")).map((d) => ({ file, obj: d.toJS() as Record<string, unknown> })),
-    );
+    .flatMap((file) => parseAllDocuments(readFileSync(join(examplesDir, file), "utf8")).map((d) => ({ file, obj: d.toJS() as Record<string, unknown> })));
 }
 
 describe("examples", () => {
   it("cover the four documented cases", () => {
-    const files = readdirSync(examplesDir).filter((f) => f.endsWith(".yaml")).sort();
+    const files = readdirSync(examplesDir)
+      .filter((f) => f.endsWith(".yaml"))
+      .sort();
     expect(files).toEqual(["fleet.yaml", "full.yaml", "minimal.yaml", "observe-only.yaml"]);
   });
 
@@ -96,7 +96,7 @@ describe("formatIssues", () => {
 });
 
 describe("isPaused and osSpecProblems", () => {
-  it("isPaused only for the exact value \"true\"", () => {
+  it('isPaused only for the exact value "true"', () => {
     expect(isPaused({ annotations: { "ecs.alicloud.dev/paused": "true" } })).toBe(true);
     expect(isPaused({ annotations: { "ecs.alicloud.dev/paused": "True" } })).toBe(false);
     expect(isPaused({ annotations: { "ecs.alicloud.dev/paused": "false" } })).toBe(false);

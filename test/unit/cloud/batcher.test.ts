@@ -67,11 +67,7 @@ describe("Batcher", () => {
   it("keeps groups (credentials, region) apart", async () => {
     const { calls, fetch } = fakeFetch(new Set(["i-1"]));
     const b = new Batcher({ fetch, groupKey });
-    const p = Promise.all([
-      b.get(G, "i-1"),
-      b.get({ account: "a", region: "eu-central-1" }, "i-1"),
-      b.get({ account: "b", region: "cn-hangzhou" }, "i-1"),
-    ]);
+    const p = Promise.all([b.get(G, "i-1"), b.get({ account: "a", region: "eu-central-1" }, "i-1"), b.get({ account: "b", region: "cn-hangzhou" }, "i-1")]);
     await vi.advanceTimersByTimeAsync(5);
     const got = await p;
     expect(calls).toHaveLength(3);

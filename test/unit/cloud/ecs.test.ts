@@ -57,7 +57,12 @@ class FakeEcs {
                 operationLocks: { lockReason: [{ lockReason: "security" }] },
                 networkInterfaces: self.noEniIds
                   ? undefined
-                  : { networkInterface: [{ type: "Secondary", networkInterfaceId: `eni-sec-${id}` }, { type: "Primary", networkInterfaceId: `eni-${id}` }] },
+                  : {
+                      networkInterface: [
+                        { type: "Secondary", networkInterfaceId: `eni-sec-${id}` },
+                        { type: "Primary", networkInterfaceId: `eni-${id}` },
+                      ],
+                    },
               })),
             },
           },
@@ -74,7 +79,9 @@ class FakeEcs {
       describeNetworkInterfaces(req: { instanceId?: string; type?: string; networkInterfaceId?: string[] }) {
         self.calls.push({ action: "DescribeNetworkInterfaces", req: { ...req } });
         const set = req.networkInterfaceId
-          ? req.networkInterfaceId.filter((e) => self.instances.has(e.replace(/^eni-/, ""))).map((e) => ({ networkInterfaceId: e, type: "Primary", queueNumber: 8 }))
+          ? req.networkInterfaceId
+              .filter((e) => self.instances.has(e.replace(/^eni-/, "")))
+              .map((e) => ({ networkInterfaceId: e, type: "Primary", queueNumber: 8 }))
           : [{ type: "Primary", queueNumber: 4 }];
         return Promise.resolve({ statusCode: 200, body: { networkInterfaceSets: { networkInterfaceSet: set } } });
       },
@@ -212,7 +219,9 @@ describe("EcsCloud.modifyInstanceAttribute", () => {
       data: { Message: "bad Passw0rd!Passw0rd! / IyEvYmluL3NoCg== / sekret-value" },
     });
     const ecs = cloud(fake);
-    const err = await ecs.modifyInstanceAttribute(target, { instanceId: "i-0", password: "Passw0rd!Passw0rd!", userData: "IyEvYmluL3NoCg==" }).catch((e: unknown) => e);
+    const err = await ecs
+      .modifyInstanceAttribute(target, { instanceId: "i-0", password: "Passw0rd!Passw0rd!", userData: "IyEvYmluL3NoCg==" })
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(EcsError);
     const text = JSON.stringify(err) + String((err as Error).message);
     expect(text).not.toMatch(/Passw0rd|IyEvYmluL3NoCg|sekret-value/);
@@ -222,7 +231,12 @@ describe("EcsCloud.modifyInstanceAttribute", () => {
 
   it("on Throttling without retry-after, pauses the action until the next minute and fails fast after", async () => {
     const fake = new FakeEcs(1);
-    fake.modifyError = new ThrottlingError({ statusCode: 400, code: "Throttling.User", message: "x", data: { Message: "Request was denied due to user flow control." } });
+    fake.modifyError = new ThrottlingError({
+      statusCode: 400,
+      code: "Throttling.User",
+      message: "x",
+      data: { Message: "Request was denied due to user flow control." },
+    });
     const ecs = cloud(fake, { rateLimit: { default: { qps: 1000, burst: 1000 }, maxWaitMs: 1000 } });
     const first = (await ecs.modifyInstanceAttribute(target, { instanceId: "i-0", instanceName: "a" }).catch((e: unknown) => e)) as EcsError;
     expect(first.code).toBe("Throttling.User");
@@ -326,7 +340,11 @@ describe("per-region endpoints and the circuit breaker", () => {
     expect(attempts).toBe(3);
     expect(ecs.breakers.state("http://127.0.0.1:1")).toBe("open");
     // Open: a write fails at once with the same transient error, and nothing is sent.
-    await expect(ecs.modifyInstanceAttribute(deadTarget, { instanceId: "i-0", instanceName: "x" })).rejects.toMatchObject({ code: "NetworkError", errorClass: "transient", action: "ModifyInstanceAttribute" });
+    await expect(ecs.modifyInstanceAttribute(deadTarget, { instanceId: "i-0", instanceName: "x" })).rejects.toMatchObject({
+      code: "NetworkError",
+      errorClass: "transient",
+      action: "ModifyInstanceAttribute",
+    });
     expect(attempts).toBe(3);
     // The healthy region is untouched.
     await expect(ecs.getInstance(target, "i-1")).resolves.toMatchObject({ instanceId: "i-1" });
@@ -343,7 +361,9 @@ describe("per-region endpoints and the circuit breaker", () => {
     const flaky = {
       ...fake.api(),
       describeInstances: (req: unknown) =>
-        down ? Promise.reject(Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" })) : (fake.api().describeInstances as (r: unknown) => Promise<unknown>)(req),
+        down
+          ? Promise.reject(Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" }))
+          : (fake.api().describeInstances as (r: unknown) => Promise<unknown>)(req),
     } as unknown as EcsApi;
     const pool = new EcsClientPool({ endpoint: "http://127.0.0.1:18080", createClient: () => flaky });
     const ecs = new EcsCloud({ pool, breaker: { coolDownMs: 0 }, rateLimit: { default: { qps: 1000, burst: 1000 } } });

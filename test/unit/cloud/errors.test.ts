@@ -1,15 +1,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { ClientError, ServerError, ThrottlingError } from "@alicloud/openapi-core";
-import {
-  CLASSIFICATION_RULES,
-  classifyCode,
-  EcsError,
-  type ErrorClass,
-  scrubSecrets,
-  SyntheticCode,
-  toEcsError,
-} from "../../../src/cloud/errors.js";
+import { CLASSIFICATION_RULES, classifyCode, EcsError, type ErrorClass, scrubSecrets, SyntheticCode, toEcsError } from "../../../src/cloud/errors.js";
 
 // Expected classes written out independently of the implementation's table, code by code, from
 // ecs-api.md §4.1 (ModifyInstanceAttribute), §4.2 (common codes), §4.3 and §7.
@@ -204,7 +196,10 @@ describe("toEcsError (what the SDK 7.11.6 throws)", () => {
   });
 
   it("an error body without a Code is classified by its HTTP status", () => {
-    const five = toEcsError(new ServerError({ statusCode: 504, code: "undefined", message: "code: 504, undefined request id: undefined", data: {} }), "DescribeInstances");
+    const five = toEcsError(
+      new ServerError({ statusCode: 504, code: "undefined", message: "code: 504, undefined request id: undefined", data: {} }),
+      "DescribeInstances",
+    );
     expect(five).toMatchObject({ code: "HttpError504", errorClass: "transient", httpStatus: 504 });
     expect(five.requestId).toBeUndefined();
     expect(five.message).toBe("HttpError504");
@@ -226,10 +221,11 @@ describe("toEcsError (what the SDK 7.11.6 throws)", () => {
   });
 
   it("ECONNREFUSED whose message echoes the request URL (with a password) becomes NetworkError without it", () => {
-    const raw = Object.assign(
-      new Error("connect ECONNREFUSED 127.0.0.1:1POST http://127.0.0.1:1/?InstanceId=i-1&Password=Sup3r%2Asecret%21 failed."),
-      { code: "ECONNREFUSED", errno: -111, syscall: "connect" },
-    );
+    const raw = Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:1POST http://127.0.0.1:1/?InstanceId=i-1&Password=Sup3r%2Asecret%21 failed."), {
+      code: "ECONNREFUSED",
+      errno: -111,
+      syscall: "connect",
+    });
     const e = toEcsError(raw, "ModifyInstanceAttribute", ["Sup3r*secret!"]);
     expect(e.code).toBe(SyntheticCode.Network);
     expect(e.errorClass).toBe("transient");

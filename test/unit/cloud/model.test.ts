@@ -88,7 +88,12 @@ describe("field table ↔ SDK", () => {
 
   it("toSdkModifyRequest sends only what is set", () => {
     const m = toSdkModifyRequest({ instanceId: "i-1", privateDnsNameOptions: { enableIpDnsARecord: true } });
-    expect(Object.entries(m).filter(([, v]) => v !== undefined).map(([k]) => k).sort()).toEqual(["instanceId", "privateDnsNameOptions"]);
+    expect(
+      Object.entries(m)
+        .filter(([, v]) => v !== undefined)
+        .map(([k]) => k)
+        .sort(),
+    ).toEqual(["instanceId", "privateDnsNameOptions"]);
     expect({ ...m.privateDnsNameOptions }).toEqual({ enableIpDnsARecord: true });
   });
 });
@@ -151,7 +156,12 @@ describe("normaliseInstance", () => {
       deletionProtection: true,
       cpuOptions: { coreCount: 2, threadsPerCore: 1 },
       privateDnsNameOptions: { hostnameType: "Custom", enableIpDnsARecord: true },
-      networkInterfaces: { networkInterface: [{ networkInterfaceId: "eni-2", type: "Secondary" }, { networkInterfaceId: "eni-1", type: "Primary" }] },
+      networkInterfaces: {
+        networkInterface: [
+          { networkInterfaceId: "eni-2", type: "Secondary" },
+          { networkInterfaceId: "eni-1", type: "Primary" },
+        ],
+      },
       operationLocks: { lockReason: [{ lockReason: "security" }] },
     };
     expect(normaliseInstance(raw as RawInstance, "cn-hangzhou")).toEqual({
@@ -185,8 +195,16 @@ describe("normaliseInstance", () => {
   });
 
   it("tolerates a sparse entry (strings for numbers and booleans, missing groups)", () => {
-    const o = normaliseInstance({ instanceId: "i-2", regionId: "eu-central-1", deletionProtection: "true", cpuOptions: { coreCount: "4" } } as unknown as RawInstance, "cn-hangzhou");
-    expect(o).toMatchObject({ regionId: "eu-central-1", deletionProtection: true, securityGroupIds: [], cpuOptions: { core: 4, threadsPerCore: undefined, topologyType: "" } });
+    const o = normaliseInstance(
+      { instanceId: "i-2", regionId: "eu-central-1", deletionProtection: "true", cpuOptions: { coreCount: "4" } } as unknown as RawInstance,
+      "cn-hangzhou",
+    );
+    expect(o).toMatchObject({
+      regionId: "eu-central-1",
+      deletionProtection: true,
+      securityGroupIds: [],
+      cpuOptions: { core: 4, threadsPerCore: undefined, topologyType: "" },
+    });
   });
 });
 

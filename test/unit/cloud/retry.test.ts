@@ -36,7 +36,14 @@ describe("withRetry", () => {
 
   // Issue 13: waitForState is the error policy's state poll, and a connection failure is the
   // circuit breaker's; neither holds a worker in the call any more.
-  for (const code of ["IncorrectInstanceStatus", "NetworkError", "InvalidHostName.Malformed", "InvalidInstanceId.NotFound", "InvalidAccessKeyId.NotFound", "InstanceLockedForSecurity"]) {
+  for (const code of [
+    "IncorrectInstanceStatus",
+    "NetworkError",
+    "InvalidHostName.Malformed",
+    "InvalidInstanceId.NotFound",
+    "InvalidAccessKeyId.NotFound",
+    "InstanceLockedForSecurity",
+  ]) {
     it(`does not retry ${code}`, async () => {
       const e = err(code);
       const { fn, times } = flaky([e]);

@@ -22,8 +22,12 @@ describe("boolean flags with a value, as pflag accepts them", () => {
 
   it("leaves string flags, unknown flags and everything after -- untouched", () => {
     const bools = new Set(["leader-elect"]);
-    expect(normalizeBoolFlags(["--log-level=true", "--leader-elect=false", "--", "--leader-elect=true"], bools))
-      .toEqual(["--log-level=true", "--no-leader-elect", "--", "--leader-elect=true"]);
+    expect(normalizeBoolFlags(["--log-level=true", "--leader-elect=false", "--", "--leader-elect=true"], bools)).toEqual([
+      "--log-level=true",
+      "--no-leader-elect",
+      "--",
+      "--leader-elect=true",
+    ]);
     expect(loadConfig(["--leader-election-id=true"], {})).toMatchObject({ leaderElectionId: "true" });
   });
 });
@@ -39,8 +43,11 @@ describe("--version", () => {
 describe("leader-election timings", () => {
   it("default to client-go's 15s / 10s / 2s and read Go durations", () => {
     expect(loadConfig([], {})).toMatchObject({ leaderElectLeaseDuration: 15_000, leaderElectRenewDeadline: 10_000, leaderElectRetryPeriod: 2_000 });
-    expect(loadConfig(["--leader-elect-lease-duration=1m", "--leader-elect-renew-deadline=40s", "--leader-elect-retry-period=5s"], {}))
-      .toMatchObject({ leaderElectLeaseDuration: 60_000, leaderElectRenewDeadline: 40_000, leaderElectRetryPeriod: 5_000 });
+    expect(loadConfig(["--leader-elect-lease-duration=1m", "--leader-elect-renew-deadline=40s", "--leader-elect-retry-period=5s"], {})).toMatchObject({
+      leaderElectLeaseDuration: 60_000,
+      leaderElectRenewDeadline: 40_000,
+      leaderElectRetryPeriod: 5_000,
+    });
     expect(loadConfig([], { ECS_ATTRS_LEADER_ELECT_RETRY_PERIOD: "3s" })).toMatchObject({ leaderElectRetryPeriod: 3_000 });
   });
 

@@ -36,7 +36,10 @@ interface Shown {
 function describeOne(s: Store): Shown {
   const body = ACTIONS["DescribeInstances"]!({
     store: s,
-    params: new Params([["RegionId", "cn-hangzhou"], ["InstanceIds", '["i-1"]']]),
+    params: new Params([
+      ["RegionId", "cn-hangzhou"],
+      ["InstanceIds", '["i-1"]'],
+    ]),
     caller,
   }) as { Instances: { Instance: Shown[] } };
   return body.Instances.Instance[0]!;
@@ -133,12 +136,23 @@ describe("read-after-write lag", () => {
     s.setStatus("i-1", "Stopped");
     modify(s, { UserData: Buffer.from("#!/bin/sh\n").toString("base64"), NetworkInterfaceQueueNumber: "1" });
     const userData = (): unknown =>
-      ACTIONS["DescribeUserData"]!({ store: s, params: new Params([["RegionId", "cn-hangzhou"], ["InstanceId", "i-1"]]), caller })["UserData"];
+      ACTIONS["DescribeUserData"]!({
+        store: s,
+        params: new Params([
+          ["RegionId", "cn-hangzhou"],
+          ["InstanceId", "i-1"],
+        ]),
+        caller,
+      })["UserData"];
     const queues = (): unknown =>
       (
         ACTIONS["DescribeNetworkInterfaces"]!({
           store: s,
-          params: new Params([["RegionId", "cn-hangzhou"], ["InstanceId", "i-1"], ["Type", "Primary"]]),
+          params: new Params([
+            ["RegionId", "cn-hangzhou"],
+            ["InstanceId", "i-1"],
+            ["Type", "Primary"],
+          ]),
           caller,
         }) as { NetworkInterfaceSets: { NetworkInterfaceSet: Array<{ QueueNumber: number }> } }
       ).NetworkInterfaceSets.NetworkInterfaceSet[0]!.QueueNumber;

@@ -35,7 +35,13 @@ describe("parseRequest", () => {
   });
 
   it("masks secrets in logged parameters", () => {
-    expect(maskParams([["Password", "Secr3t!!"], ["UserData", "ZWNobw=="], ["InstanceId", "i-1"]])).toEqual({
+    expect(
+      maskParams([
+        ["Password", "Secr3t!!"],
+        ["UserData", "ZWNobw=="],
+        ["InstanceId", "i-1"],
+      ]),
+    ).toEqual({
       Password: "******",
       UserData: "******",
       InstanceId: "i-1",
@@ -46,7 +52,14 @@ describe("parseRequest", () => {
 describe("toXml", () => {
   it("repeats array keys, escapes text and wraps the root", async () => {
     const { toXml } = await import("../../../src/emulator/xml.js");
-    expect(toXml("DescribeInstancesResponse", { RequestId: "R", Instances: { Instance: [{ InstanceId: "i-1", Name: "a<b&'c\"" }, { InstanceId: "i-2" }] }, Ok: true, N: 3 })).toBe(
+    expect(
+      toXml("DescribeInstancesResponse", {
+        RequestId: "R",
+        Instances: { Instance: [{ InstanceId: "i-1", Name: "a<b&'c\"" }, { InstanceId: "i-2" }] },
+        Ok: true,
+        N: 3,
+      }),
+    ).toBe(
       "<?xml version='1.0' encoding='UTF-8'?><DescribeInstancesResponse><RequestId>R</RequestId><Instances><Instance><InstanceId>i-1</InstanceId><Name>a&lt;b&amp;&apos;c&quot;</Name></Instance><Instance><InstanceId>i-2</InstanceId></Instance></Instances><Ok>true</Ok><N>3</N></DescribeInstancesResponse>",
     );
   });

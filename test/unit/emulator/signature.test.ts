@@ -70,7 +70,13 @@ describe("encoding", () => {
   });
 
   it("sorts the canonical query by encoded name and keeps empty values as name=", () => {
-    expect(canonicalQuery([["b", "2"], ["a", ""], ["A", "x y"]])).toBe("A=x%20y&a=&b=2");
+    expect(
+      canonicalQuery([
+        ["b", "2"],
+        ["a", ""],
+        ["A", "x y"],
+      ]),
+    ).toBe("A=x%20y&a=&b=2");
   });
 
   it("parses the authorization header and rejects malformed ones", () => {
@@ -105,7 +111,10 @@ function v3Request(opts: {
     "x-acs-content-sha256": sha256Hex(body),
   };
   if (opts.token) headers["x-acs-security-token"] = opts.token;
-  const query = opts.query ?? [["RegionId", "cn-hangzhou"], ["Desc", "a b*c~d/é"]];
+  const query = opts.query ?? [
+    ["RegionId", "cn-hangzhou"],
+    ["Desc", "a b*c~d/é"],
+  ];
   const signed = Object.keys(headers).sort();
   const canonical = v3CanonicalRequest({
     method: "POST",
@@ -185,9 +194,7 @@ describe("SignatureVerifier", () => {
   it("requires the STS token for STS keys and accepts it when it matches", () => {
     const v = make();
     expect(v.verify(v3Request({ id: "STS.id", secret: "sts-secret", token: "tok", nonce: "s1" })).sts).toBe(true);
-    expect(codeOf(() => v.verify(v3Request({ id: "STS.id", secret: "sts-secret", nonce: "s2" })))).toBe(
-      "InvalidSecurityToken.MismatchWithAccessKey",
-    );
+    expect(codeOf(() => v.verify(v3Request({ id: "STS.id", secret: "sts-secret", nonce: "s2" })))).toBe("InvalidSecurityToken.MismatchWithAccessKey");
     expect(codeOf(() => v.verify(v3Request({ id: "STS.id", secret: "sts-secret", token: "other", nonce: "s3" })))).toBe(
       "InvalidSecurityToken.MismatchWithAccessKey",
     );
@@ -196,8 +203,6 @@ describe("SignatureVerifier", () => {
   it("needs host, x-acs-date and the nonce among the signed headers", () => {
     const req = v3Request({});
     const auth = req.headers["authorization"]!.replace("host;", "");
-    expect(codeOf(() => make().verify({ ...req, headers: { ...req.headers, authorization: auth } }))).toBe(
-      "IncompleteSignature",
-    );
+    expect(codeOf(() => make().verify({ ...req, headers: { ...req.headers, authorization: auth } }))).toBe("IncompleteSignature");
   });
 });

@@ -5,16 +5,26 @@ import { registerResourceGauge, resourceLabels } from "../../../src/resource-met
 
 type Obj = Pick<EcsInstanceAttributes, "status">;
 const cond = (type: string, status: "True" | "False" | "Unknown", reason: string): Condition => ({
-  type, status, reason, message: "", lastTransitionTime: "2026-01-01T00:00:00Z",
+  type,
+  status,
+  reason,
+  message: "",
+  lastTransitionTime: "2026-01-01T00:00:00Z",
 });
 const obj = (...conditions: Condition[]): Obj => ({ status: { conditions } });
 
 describe("ecs_attributes_resources", () => {
   it("labels a resource by its Ready and Synced status and the Ready reason", () => {
-    expect(resourceLabels(obj(cond("Ready", "True", "InSync"), cond("Synced", "True", "ReconcileSuccess"))))
-      .toEqual({ ready: "True", synced: "True", reason: "InSync" });
-    expect(resourceLabels(obj(cond("Synced", "False", "Throttling"), cond("Ready", "False", "InvalidHostNameMalformed"))))
-      .toEqual({ ready: "False", synced: "False", reason: "InvalidHostNameMalformed" });
+    expect(resourceLabels(obj(cond("Ready", "True", "InSync"), cond("Synced", "True", "ReconcileSuccess")))).toEqual({
+      ready: "True",
+      synced: "True",
+      reason: "InSync",
+    });
+    expect(resourceLabels(obj(cond("Synced", "False", "Throttling"), cond("Ready", "False", "InvalidHostNameMalformed")))).toEqual({
+      ready: "False",
+      synced: "False",
+      reason: "InvalidHostNameMalformed",
+    });
     expect(resourceLabels({})).toEqual({ ready: "Unknown", synced: "Unknown", reason: "Unknown" });
   });
 

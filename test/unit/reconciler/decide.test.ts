@@ -36,10 +36,28 @@ describe("decide: the guard ladder", () => {
   const cases: Array<{ name: string; w: World; by: string; ready: string; next: string; error?: boolean }> = [
     { name: "deleted", w: { obj: undefined, now }, by: "deleted", ready: "-", next: "awaitChange" },
     { name: "paused", w: world({ annotations: { "ecs.alicloud.dev/paused": "true" } }), by: "paused", ready: "Paused", next: "awaitChange" },
-    { name: "invalid spec", w: world({ spec: { ok: false, message: "spec.hostName: too long" } }), by: "invalidSpec", ready: "InvalidSpec", next: "awaitChange" },
+    {
+      name: "invalid spec",
+      w: world({ spec: { ok: false, message: "spec.hostName: too long" } }),
+      by: "invalidSpec",
+      ready: "InvalidSpec",
+      next: "awaitChange",
+    },
     { name: "conflict", w: world({ conflictWith: "ns/older" }), by: "conflict", ready: "Conflict", next: "awaitChange" },
-    { name: "missing Secret", w: world({ inputs: new InputError("spec.passwordSecretRef", "spec.passwordSecretRef: Secret ns/pw not found") }), by: "missingReference", ready: "SecretNotFound", next: "awaitChange" },
-    { name: "missing ConfigMap", w: world({ inputs: new InputError("spec.userData.configMapRef", "cm missing", "ConfigMap") }), by: "missingReference", ready: "ConfigMapNotFound", next: "awaitChange" },
+    {
+      name: "missing Secret",
+      w: world({ inputs: new InputError("spec.passwordSecretRef", "spec.passwordSecretRef: Secret ns/pw not found") }),
+      by: "missingReference",
+      ready: "SecretNotFound",
+      next: "awaitChange",
+    },
+    {
+      name: "missing ConfigMap",
+      w: world({ inputs: new InputError("spec.userData.configMapRef", "cm missing", "ConfigMap") }),
+      by: "missingReference",
+      ready: "ConfigMapNotFound",
+      next: "awaitChange",
+    },
     {
       name: "user data over the limit",
       w: world({ inputs: { userData: { value: Buffer.alloc(32 * 1024 + 1).toString("base64"), source: { kind: "Secret", name: "ud", key: "k" } } } }),
@@ -56,10 +74,34 @@ describe("decide: the guard ladder", () => {
       error: true,
     },
     { name: "not found", w: world({ instance: { observed: null } }), by: "notFound", ready: "InstanceNotFound", next: "resync" },
-    { name: "Windows-invalid hostname", w: world({ specFields: { hostName: "web.example.com" }, instance: { observed: observedInstance({ osType: "windows" }) } }), by: "osInvalidSpec", ready: "InvalidSpec", next: "awaitChange" },
-    { name: "Observe policy with drift", w: world({ specFields: { instanceName: "new-name", managementPolicy: "Observe" } }), by: "observeOnly", ready: "DriftDetected", next: "resync" },
-    { name: "locked", w: world({ instance: { observed: observedInstance({ operationLocks: ["security"] }) } }), by: "locked", ready: "InstanceLocked", next: "lockedPoll" },
-    { name: "held back for state", w: world({ specFields: { networkInterfaceQueueNumber: 4 } }), by: "plan", ready: "WaitingForInstanceState", next: "statePoll" },
+    {
+      name: "Windows-invalid hostname",
+      w: world({ specFields: { hostName: "web.example.com" }, instance: { observed: observedInstance({ osType: "windows" }) } }),
+      by: "osInvalidSpec",
+      ready: "InvalidSpec",
+      next: "awaitChange",
+    },
+    {
+      name: "Observe policy with drift",
+      w: world({ specFields: { instanceName: "new-name", managementPolicy: "Observe" } }),
+      by: "observeOnly",
+      ready: "DriftDetected",
+      next: "resync",
+    },
+    {
+      name: "locked",
+      w: world({ instance: { observed: observedInstance({ operationLocks: ["security"] }) } }),
+      by: "locked",
+      ready: "InstanceLocked",
+      next: "lockedPoll",
+    },
+    {
+      name: "held back for state",
+      w: world({ specFields: { networkInterfaceQueueNumber: 4 } }),
+      by: "plan",
+      ready: "WaitingForInstanceState",
+      next: "statePoll",
+    },
     { name: "in sync", w: world({ specFields: { instanceName: "old-name" } }), by: "plan", ready: "InSync", next: "resync" },
     { name: "differs: one Modify", w: world(), by: "plan", ready: "InSync", next: "resync" },
   ];
@@ -84,7 +126,13 @@ describe("decide: the guard ladder", () => {
 
   it("asks to read ECS (with the spec's extra reads) only once every earlier guard passed", () => {
     const d = decide({ ...world({ specFields: { enableJumboFrame: true } }), instance: undefined });
-    expect(d).toEqual({ read: { target: { credentials: { type: "default" }, regionId: "cn-hangzhou" }, instanceId: "i-bp1abc", extras: { jumboFrame: true, userData: false, nicQueue: false } } });
+    expect(d).toEqual({
+      read: {
+        target: { credentials: { type: "default" }, regionId: "cn-hangzhou" },
+        instanceId: "i-bp1abc",
+        extras: { jumboFrame: true, userData: false, nicQueue: false },
+      },
+    });
     // A paused resource is never read.
     expect("read" in decide({ ...world({ annotations: { "ecs.alicloud.dev/paused": "true" } }), instance: undefined })).toBe(false);
   });
@@ -111,7 +159,9 @@ describe("decide: the guard ladder", () => {
 
   it("records a Normal event when a change waits for the instance state and nothing is sent", () => {
     const d = decided(world({ specFields: { networkInterfaceQueueNumber: 4 } }));
-    expect(d.events).toEqual([{ type: "Normal", reason: "WaitingForInstanceState", message: "instance is Running: networkInterfaceQueueNumber needs Stopped" }]);
+    expect(d.events).toEqual([
+      { type: "Normal", reason: "WaitingForInstanceState", message: "instance is Running: networkInterfaceQueueNumber needs Stopped" },
+    ]);
     expect(d.status?.pendingChanges).toEqual(["networkInterfaceQueueNumber"]);
   });
 });

@@ -22,11 +22,30 @@ describe("error policy", () => {
   const rows: Array<{ code: string; extra?: Parameters<typeof err>[1]; cls: string; synced: string; ready: string; action: unknown }> = [
     { code: "InternalError", extra: { httpStatus: 500 }, cls: "transient", synced: "TransientError", ready: "InternalError", action: { backoff: true } },
     { code: "NetworkError", cls: "transient", synced: "TransientError", ready: "NetworkError", action: { backoff: true } },
-    { code: "Throttling.User", extra: { retryAfterMs: 10_000 }, cls: "throttled", synced: "Throttled", ready: "ThrottlingUser", action: { requeueAfterMs: 11_000 } },
+    {
+      code: "Throttling.User",
+      extra: { retryAfterMs: 10_000 },
+      cls: "throttled",
+      synced: "Throttled",
+      ready: "ThrottlingUser",
+      action: { requeueAfterMs: 11_000 },
+    },
     { code: "Throttling.User", cls: "throttled", synced: "Throttled", ready: "ThrottlingUser", action: { backoff: true } },
-    { code: "IncorrectInstanceStatus", cls: "waitForState", synced: "WaitingForInstanceState", ready: "WaitingForInstanceState", action: { requeueAfterMs: 15_000 } },
+    {
+      code: "IncorrectInstanceStatus",
+      cls: "waitForState",
+      synced: "WaitingForInstanceState",
+      ready: "WaitingForInstanceState",
+      action: { requeueAfterMs: 15_000 },
+    },
     { code: "InstanceLockedForSecurity", cls: "locked", synced: "InstanceLocked", ready: "InstanceLockedForSecurity", action: { requeueAfterMs: 600_000 } },
-    { code: "InvalidInstanceId.NotFound", cls: "notFound", synced: "InstanceNotFound", ready: "InvalidInstanceIdNotFound", action: { requeueAfterMs: 600_000 } },
+    {
+      code: "InvalidInstanceId.NotFound",
+      cls: "notFound",
+      synced: "InstanceNotFound",
+      ready: "InvalidInstanceIdNotFound",
+      action: { requeueAfterMs: 600_000 },
+    },
     { code: "InvalidAccessKeyId.NotFound", cls: "auth", synced: "CredentialsError", ready: "InvalidAccessKeyIdNotFound", action: { requeueAfterMs: 600_000 } },
     { code: "InvalidHostName.Malformed", cls: "terminal", synced: "TerminalError", ready: "InvalidHostNameMalformed", action: { requeueAfterMs: 600_000 } },
   ];
@@ -37,7 +56,13 @@ describe("error policy", () => {
       const s = failureStatus(e, now)!;
       expect(s.synced).toMatchObject({ status: "False", reason: r.synced });
       expect(s.ready).toMatchObject({ status: "False", reason: r.ready });
-      expect(s.error).toEqual({ code: r.code, message: `${r.code} happened`, retryable: e.retryable, lastTime: "2026-11-27T10:00:00Z", action: "ModifyInstanceAttribute" });
+      expect(s.error).toEqual({
+        code: r.code,
+        message: `${r.code} happened`,
+        retryable: e.retryable,
+        lastTime: "2026-11-27T10:00:00Z",
+        action: "ModifyInstanceAttribute",
+      });
       // RequestIds go to the Event only, never into conditions.
       expect(JSON.stringify([s.ready, s.synced, s.error])).not.toContain("REQ-7");
       expect(s.event.message).toContain("REQ-7");
@@ -64,7 +89,14 @@ describe("settle", () => {
   const observed = observedInstance();
   const decision: Decision = {
     by: "plan",
-    status: { ready: { status: "True", reason: "InSync", message: "ECS matches the spec" }, synced: { status: "True", reason: "ReconcileSuccess", message: "ok" }, observed, pendingChanges: [], error: null, applied: {} },
+    status: {
+      ready: { status: "True", reason: "InSync", message: "ECS matches the spec" },
+      synced: { status: "True", reason: "ReconcileSuccess", message: "ok" },
+      observed,
+      pendingChanges: [],
+      error: null,
+      applied: {},
+    },
     events: [],
     next: "resync",
     modify: {
@@ -94,7 +126,12 @@ describe("settle", () => {
     const e = err("InvalidHostName.Malformed", { httpStatus: 400 });
     const out = settle(decision, { kind: "failed", error: e, at: now });
     expect(out.error).toBe(e);
-    expect(out.status).toMatchObject({ synced: { reason: "TerminalError" }, ready: { reason: "InvalidHostNameMalformed" }, pendingChanges: ["hostName"], error: { code: "InvalidHostName.Malformed" } });
+    expect(out.status).toMatchObject({
+      synced: { reason: "TerminalError" },
+      ready: { reason: "InvalidHostNameMalformed" },
+      pendingChanges: ["hostName"],
+      error: { code: "InvalidHostName.Malformed" },
+    });
     expect(out.events[0]).toMatchObject({ type: "Warning", reason: "InvalidHostNameMalformed" });
   });
 });

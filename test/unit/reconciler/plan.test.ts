@@ -5,8 +5,14 @@ import { observedInstance } from "./fixtures.js";
 
 /** The plan tests' instance: two groups, jumbo/queue/user data read back. */
 const observed = (over: Parameters<typeof observedInstance>[0] = {}) =>
-  observedInstance({ securityGroupIds: ["sg-a", "sg-b"], startTime: "2026-11-27T10:00Z", enableJumboFrame: false, networkInterfaceQueueNumber: 2, userData: "", ...over });
-
+  observedInstance({
+    securityGroupIds: ["sg-a", "sg-b"],
+    startTime: "2026-11-27T10:00Z",
+    enableJumboFrame: false,
+    networkInterfaceQueueNumber: 2,
+    userData: "",
+    ...over,
+  });
 
 function spec(over: Partial<EcsInstanceAttributesSpec> = {}): EcsInstanceAttributesSpec {
   return { instanceId: "i-bp1abc", regionId: "cn-hangzhou", managementPolicy: "Apply", ...over };
@@ -46,7 +52,12 @@ describe("plan", () => {
   });
 
   it("applies stopped-only fields once Stopped", () => {
-    const p = plan(inputs({ observed: observed({ status: "Stopped" }), spec: spec({ networkInterfaceQueueNumber: 4, cpuOptions: { threadsPerCore: 1, topologyType: "DiscreteCoreToHTMapping" } }) }));
+    const p = plan(
+      inputs({
+        observed: observed({ status: "Stopped" }),
+        spec: spec({ networkInterfaceQueueNumber: 4, cpuOptions: { threadsPerCore: 1, topologyType: "DiscreteCoreToHTMapping" } }),
+      }),
+    );
     expect(p.request).toEqual({
       instanceId: "i-bp1abc",
       networkInterfaceQueueNumber: 4,
@@ -57,7 +68,9 @@ describe("plan", () => {
 
   it("holds hostname and password while Starting, and reports them as restart fields once sent", () => {
     const password = { value: "Secr3t!pass", source: secretSource };
-    const starting = plan(inputs({ observed: observed({ status: "Starting" }), spec: spec({ hostName: "web-1", passwordSecretRef: { name: "pw", key: "password" } }), password }));
+    const starting = plan(
+      inputs({ observed: observed({ status: "Starting" }), spec: spec({ hostName: "web-1", passwordSecretRef: { name: "pw", key: "password" } }), password }),
+    );
     expect(starting.request).toBeUndefined();
     expect(starting.heldBack.map((h) => h.field)).toEqual(["hostName", "password"]);
     const running = plan(inputs({ spec: spec({ hostName: "web-1", passwordSecretRef: { name: "pw", key: "password" } }), password }));
@@ -100,14 +113,19 @@ describe("plan", () => {
   it("sends queue number -1 once per generation", () => {
     const s = spec({ networkInterfaceQueueNumber: -1 });
     const stopped = observed({ status: "Stopped" });
-    expect(plan(inputs({ spec: s, observed: stopped, generation: 3, lastSyncedGeneration: 2 })).request).toEqual({ instanceId: "i-bp1abc", networkInterfaceQueueNumber: -1 });
+    expect(plan(inputs({ spec: s, observed: stopped, generation: 3, lastSyncedGeneration: 2 })).request).toEqual({
+      instanceId: "i-bp1abc",
+      networkInterfaceQueueNumber: -1,
+    });
     expect(plan(inputs({ spec: s, observed: stopped, generation: 3, lastSyncedGeneration: 3 })).request).toBeUndefined();
   });
 
   it("plans jumbo frames for Running or Stopped only", () => {
     const s = spec({ enableJumboFrame: true });
     expect(plan(inputs({ spec: s })).request).toEqual({ instanceId: "i-bp1abc", enableJumboFrame: true });
-    expect(plan(inputs({ spec: s, observed: observed({ status: "Stopping" }) })).heldBack).toEqual([{ field: "enableJumboFrame", needs: "Running or Stopped" }]);
+    expect(plan(inputs({ spec: s, observed: observed({ status: "Stopping" }) })).heldBack).toEqual([
+      { field: "enableJumboFrame", needs: "Running or Stopped" },
+    ]);
   });
 
   it("plans private DNS options per field", () => {
@@ -120,8 +138,16 @@ describe("plan", () => {
 describe("extrasFor", () => {
   it("asks for single-instance reads only for the fields that need them", () => {
     expect(extrasFor(spec({ instanceName: "x1" }))).toEqual({ jumboFrame: false, userData: false, nicQueue: false });
-    expect(extrasFor(spec({ enableJumboFrame: true, networkInterfaceQueueNumber: 2, userData: { inlineBase64: "aGk=" } }))).toEqual({ jumboFrame: true, userData: true, nicQueue: true });
-    expect(extrasFor(spec({ networkInterfaceQueueNumber: -1, userData: { secretRef: { name: "a", key: "b" } } }))).toEqual({ jumboFrame: false, userData: false, nicQueue: false });
+    expect(extrasFor(spec({ enableJumboFrame: true, networkInterfaceQueueNumber: 2, userData: { inlineBase64: "aGk=" } }))).toEqual({
+      jumboFrame: true,
+      userData: true,
+      nicQueue: true,
+    });
+    expect(extrasFor(spec({ networkInterfaceQueueNumber: -1, userData: { secretRef: { name: "a", key: "b" } } }))).toEqual({
+      jumboFrame: false,
+      userData: false,
+      nicQueue: false,
+    });
   });
 });
 

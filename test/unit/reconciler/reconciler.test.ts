@@ -40,7 +40,8 @@ class World {
   reconciler = new Reconciler({
     resources: {
       get: (ns, name) => this.resources.get(`${ns}/${name}`),
-      sameInstance: (o) => [...this.resources.values()].filter((r) => r !== o && r.spec.instanceId === o.spec.instanceId && r.spec.regionId === o.spec.regionId),
+      sameInstance: (o) =>
+        [...this.resources.values()].filter((r) => r !== o && r.spec.instanceId === o.spec.instanceId && r.spec.regionId === o.spec.regionId),
     },
     objects: {
       getSecret: (ns, name) => this.secrets.get(`${ns}/${name}`),
@@ -164,7 +165,10 @@ describe("Reconciler", () => {
 
   it("applies a password once per Secret version, sets RestartRequired, clears it after a restart", async () => {
     const w = new World();
-    const secret = (rv: string, value: string): SecretLike => ({ metadata: { name: "pw", namespace: "ns", uid: "s1", resourceVersion: rv }, data: { password: Buffer.from(value).toString("base64") } });
+    const secret = (rv: string, value: string): SecretLike => ({
+      metadata: { name: "pw", namespace: "ns", uid: "s1", resourceVersion: rv },
+      data: { password: Buffer.from(value).toString("base64") },
+    });
     w.secrets.set("ns/pw", secret("1", "Corr3ct!Horse"));
     w.add("a", { passwordSecretRef: { name: "pw", key: "password" } });
     await w.reconcile("a");
@@ -203,7 +207,13 @@ describe("Reconciler", () => {
   // when it comes back. Terminal → the next resync (was: returned by the reconciler itself).
   it("records a terminal ECS error with its raw code, rethrows it for the error policy (resync), and clears it once fixed", async () => {
     const w = new World();
-    w.modifyError = new EcsError({ code: "InvalidSecurityGroupVpc.NotBelongToOneVpc", message: "The security group and instance are not in the same VPC.", action: "ModifyInstanceAttribute", httpStatus: 403, requestId: "REQ-9" });
+    w.modifyError = new EcsError({
+      code: "InvalidSecurityGroupVpc.NotBelongToOneVpc",
+      message: "The security group and instance are not in the same VPC.",
+      action: "ModifyInstanceAttribute",
+      httpStatus: 403,
+      requestId: "REQ-9",
+    });
     w.add("a", { securityGroupIds: ["sg-other"] });
     const thrown = await w.reconcile("a").catch((e: unknown) => e);
     expect(thrown).toBe(w.modifyError);
@@ -223,7 +233,12 @@ describe("Reconciler", () => {
 
   it("rethrows transient errors for the work queue after recording them", async () => {
     const w = new World();
-    w.modifyError = new EcsError({ code: "InternalError", message: "The request processing has failed due to some unknown error.", action: "ModifyInstanceAttribute", httpStatus: 500 });
+    w.modifyError = new EcsError({
+      code: "InternalError",
+      message: "The request processing has failed due to some unknown error.",
+      action: "ModifyInstanceAttribute",
+      httpStatus: 500,
+    });
     w.add("a", { instanceName: "new-name" });
     await expect(w.reconcile("a")).rejects.toThrow(EcsError);
     expect(w.status("a").error).toMatchObject({ code: "InternalError", retryable: true });
@@ -233,7 +248,13 @@ describe("Reconciler", () => {
   it("records a credentials error once per reconcile: one read, one Warning, status, rethrown for the error policy", async () => {
     const w = new World();
     let reads = 0;
-    const denied = new EcsError({ code: "InvalidAccessKeyId.NotFound", message: "Specified access key is not found.", action: "DescribeInstances", httpStatus: 404, requestId: "REQ-A" });
+    const denied = new EcsError({
+      code: "InvalidAccessKeyId.NotFound",
+      message: "Specified access key is not found.",
+      action: "DescribeInstances",
+      httpStatus: 404,
+      requestId: "REQ-A",
+    });
     w.ecs.getInstance = async () => {
       reads++;
       throw denied;

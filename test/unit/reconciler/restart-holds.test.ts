@@ -10,7 +10,8 @@ import { settle } from "../../../src/reconciler/settle.js";
 import { observedInstance } from "./fixtures.js";
 
 const t0 = new Date("2026-11-27T10:00:00Z");
-const needRestart = () => new EcsError({ code: "InvalidInstanceStatus.NeedRestart", message: "The instance needs a restart.", action: "ModifyInstanceAttribute", httpStatus: 404 });
+const needRestart = () =>
+  new EcsError({ code: "InvalidInstanceStatus.NeedRestart", message: "The instance needs a restart.", action: "ModifyInstanceAttribute", httpStatus: 404 });
 
 function world(spec: Record<string, unknown>, holds: RestartHold[] | undefined, observed = observedInstance()): World {
   const obj = {

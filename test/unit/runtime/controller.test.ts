@@ -46,11 +46,19 @@ const obj = (name: string, generation = 1, annotations: Record<string, string> =
   metadata: { namespace: "ns", name, generation, annotations, resourceVersion: rv },
 });
 
-function setup(opts: { reconcile?: (key: { namespace?: string; name: string }, ctx: ReconcileContext) => Promise<Action>; errorPolicy?: ConstructorParameters<typeof Controller>[0]["errorPolicy"] } = {}) {
+function setup(
+  opts: {
+    reconcile?: (key: { namespace?: string; name: string }, ctx: ReconcileContext) => Promise<Action>;
+    errorPolicy?: ConstructorParameters<typeof Controller>[0]["errorPolicy"];
+  } = {},
+) {
   const src = new FakeSource<KubeObject>();
   const secrets = new FakeSource<KubeObject>();
   const lines: Array<Record<string, unknown>> = [];
-  const logger = pino({ level: "debug" }, new Writable({ write: (c: Buffer, _e, cb) => (lines.push(JSON.parse(c.toString()) as Record<string, unknown>), cb()) }));
+  const logger = pino(
+    { level: "debug" },
+    new Writable({ write: (c: Buffer, _e, cb) => (lines.push(JSON.parse(c.toString()) as Record<string, unknown>), cb()) }),
+  );
   const calls: Array<{ key: string; ctx: ReconcileContext }> = [];
   const metrics = new RuntimeMetrics({ processMetrics: false });
   const ctl = new Controller({

@@ -55,7 +55,14 @@ describe("EventRecorder", () => {
       reason: "ModifyFailed",
       note: "Throttling.User",
       type: "Warning",
-      regarding: { apiVersion: "ecs.alicloud.dev/v1alpha1", kind: "EcsInstanceAttributes", name: "web", namespace: "team-a", uid: "uid-web", resourceVersion: "7" },
+      regarding: {
+        apiVersion: "ecs.alicloud.dev/v1alpha1",
+        kind: "EcsInstanceAttributes",
+        name: "web",
+        namespace: "team-a",
+        uid: "uid-web",
+        resourceVersion: "7",
+      },
     });
     expect(JSON.stringify(body)).not.toContain("must-not-appear");
   });

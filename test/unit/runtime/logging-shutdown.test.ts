@@ -29,7 +29,15 @@ describe("logging", () => {
     const log = createLogger({ level: "info", destination: stream });
     log.info({ obj: resource, objs: [resource, "not an object"] }, "applied");
     const rec = JSON.parse(lines[0]!);
-    expect(rec.obj).toEqual({ apiVersion: "ecs.alicloud.dev/v1alpha1", kind: "EcsInstanceAttributes", namespace: "ns", name: "web", uid: "u-1", resourceVersion: "42", generation: 3 });
+    expect(rec.obj).toEqual({
+      apiVersion: "ecs.alicloud.dev/v1alpha1",
+      kind: "EcsInstanceAttributes",
+      namespace: "ns",
+      name: "web",
+      uid: "u-1",
+      resourceVersion: "42",
+      generation: 3,
+    });
     expect(rec.objs).toEqual([rec.obj, {}]);
     expect(rec.level).toBe("info");
     expect(lines[0]).not.toContain("hunter2");
@@ -72,7 +80,13 @@ describe("Shutdown", () => {
       exit: (c) => exits.push(c),
       steps: [
         { name: "stop informers", run: () => void order.push("informers") },
-        { name: "drain", run: async (left) => { order.push(`drain:${left > 9_000}`); await new Promise((r) => setTimeout(r, 20)); } },
+        {
+          name: "drain",
+          run: async (left) => {
+            order.push(`drain:${left > 9_000}`);
+            await new Promise((r) => setTimeout(r, 20));
+          },
+        },
         { name: "release lease", run: () => void order.push("lease") },
       ],
     });
@@ -93,7 +107,12 @@ describe("Shutdown", () => {
       timeoutMs: 1_000,
       exit: (c) => exits.push(c),
       steps: [
-        { name: "throws", run: () => { throw new Error("boom"); } },
+        {
+          name: "throws",
+          run: () => {
+            throw new Error("boom");
+          },
+        },
         { name: "hangs", run: () => new Promise(() => undefined) },
         { name: "release lease", run: () => void order.push("lease") },
       ],

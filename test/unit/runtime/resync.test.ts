@@ -15,7 +15,11 @@ describe("ResyncSweeper", () => {
   it("reads every object ahead, one call per group, before queueing every object", async () => {
     const calls: Array<{ region: string; ids: readonly string[] }> = [];
     const order: string[] = [];
-    const fleet = [...Array.from({ length: 250 }, (_, i) => res(`a${i}`, "cn-hangzhou")), res("b0", "cn-beijing"), res("paused", "cn-hangzhou", { paused: "true" })];
+    const fleet = [
+      ...Array.from({ length: 250 }, (_, i) => res(`a${i}`, "cn-hangzhou")),
+      res("b0", "cn-beijing"),
+      res("paused", "cn-hangzhou", { paused: "true" }),
+    ];
     const sweeper = new ResyncSweeper<Obj, string>({
       periodMs: 60_000,
       resources: () => fleet,
