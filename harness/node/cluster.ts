@@ -332,7 +332,7 @@ async function stopAll(ctx: Ctx): Promise<void> {
     await waitFor("Pods stopped", 90_000, async () => {
       const r = await sh("ctr", ["--address", sock, "-n", "k8s.io", "tasks", "ls", "-q"]);
       return r.code === 0 && r.stdout.trim() === "";
-    }, async () => "").catch((e: Error) => ctx.log(`teardown: ${e.message.split("\n")[0]} (host-state.sh kills the rest)`));
+    }, () => Promise.resolve("")).catch((e: Error) => ctx.log(`teardown: ${e.message.split("\n")[0]} (host-state.sh kills the rest)`));
   }
   for (const p of [...ctx.procs.list].reverse()) await ctx.procs.stop(p);
 }

@@ -35,6 +35,15 @@ DIRS=(
   /etc/kubernetes /var/lib/kube-proxy /run/kubernetes
 )
 
+# Rules and user chains per table, and built-in chain policies other than ACCEPT: what changes
+# packet handling. Counters and empty tables (which stay after a flush) are not compared.
+rules() {
+  "$1-save" 2>/dev/null | awk '
+    /^\*/ { t = substr($0, 2); next }
+    /^:/ { if ($2 == "-") print t, $1; else if ($2 != "ACCEPT") print t, $1, $2; next }
+    /^-A/ { print t, $0 }'
+}
+
 record() {
   local out="$1"
   mkdir -p "$out"
@@ -47,9 +56,8 @@ record() {
   : >"$out/dirs"
   local d
   for d in "${DIRS[@]}"; do [[ -e "$d" ]] && echo "$d" >>"$out/dirs"; done
-  # Rules without counters, so that traffic does not count as a change.
-  iptables-save 2>/dev/null | grep -v '^#' | sed -E 's/\[[0-9]+:[0-9]+\]$//' >"$out/iptables"
-  ip6tables-save 2>/dev/null | grep -v '^#' | sed -E 's/\[[0-9]+:[0-9]+\]$//' >"$out/ip6tables"
+  rules iptables >"$out/iptables"
+  rules ip6tables >"$out/ip6tables"
   iptables-save 2>/dev/null | grep '^\*' | tr -d '*' >"$out/iptables-tables"
   ip6tables-save 2>/dev/null | grep '^\*' | tr -d '*' >"$out/ip6tables-tables"
   iptables-save >"$out/iptables-restore" 2>/dev/null
@@ -107,12 +115,12 @@ unmount_new() {
 restore_iptables() {
   local v t
   for v in iptables ip6tables; do
-    [[ -s "$state/before/$v-restore" ]] || continue
     # Tables that appeared after the snapshot are emptied; the others are put back as they were.
     for t in $("$v-save" 2>/dev/null | grep '^\*' | tr -d '*'); do
-      grep -qx "$t" "$state/before/$v-tables" || { "$v" -t "$t" -F 2>/dev/null; "$v" -t "$t" -X 2>/dev/null; }
+      grep -qx "$t" "$state/before/$v-tables" || { "$v" -w -t "$t" -F 2>/dev/null; "$v" -w -t "$t" -X 2>/dev/null; }
     done
-    "$v-restore" <"$state/before/$v-restore" 2>/dev/null || echo "host-state: $v-restore failed" >&2
+    [[ -s "$state/before/$v-restore" ]] || continue
+    "$v-restore" -w <"$state/before/$v-restore" 2>/dev/null || echo "host-state: $v-restore failed" >&2
   done
 }
 
