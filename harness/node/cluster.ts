@@ -49,7 +49,7 @@ export interface NodeClusterOptions {
   /** The sandbox (pause) image name inside those tarballs. */
   pauseImage: string;
   log?: (line: string) => void;
-  /** Per-step timeout in ms (default 120 s). */
+  /** Per-step timeout in ms (default 240 s: a shared 2-core machine can be slow). */
   timeoutMs?: number;
 }
 
@@ -356,7 +356,7 @@ export async function startNodeCluster(opts: NodeClusterOptions): Promise<NodeCl
   const pki = await NodePki.create(workDir);
   const server = `https://${n.nodeIp}:${await freePort()}`;
   const ctx: Ctx = {
-    log, timeoutMs: opts.timeoutMs ?? 120_000, workDir, stateDir, binDir, cpBinDir, pki, server,
+    log, timeoutMs: opts.timeoutMs ?? 240_000, workDir, stateDir, binDir, cpBinDir, pki, server,
     procs: new Processes(workDir, join(stateDir, "pids")),
     layout: { workDir, nodeIp: n.nodeIp, podCidr: n.podCidr, containerdSock: sock, pauseImage: opts.pauseImage },
     adminKubeconfig: join(workDir, "admin.kubeconfig"),

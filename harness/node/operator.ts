@@ -12,8 +12,10 @@
 import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { readFile } from "node:fs/promises";
+import { connect, createServer, type Socket } from "node:net";
 import { join } from "node:path";
 import type { ExecResult } from "../../test/support/controlplane.js";
+import { type EmulatorHandle, startEmulatorInProcess } from "../../test/support/emulator.js";
 import { runHelm } from "../../test/support/helm.js";
 import { waitFor } from "../../test/support/fleet.js";
 
@@ -127,9 +129,10 @@ export class NodeOperator {
     );
   }
 
+  /** The Pod holding the Lease ("" if none): the controller's identity is `<POD_NAME>_<random>` (src/run.ts). */
   async leaseHolder(ns: string, name: string): Promise<string> {
     const r = await this.kubectl(["get", "lease", name, "-n", ns, "-o", "jsonpath={.spec.holderIdentity}"]);
-    return r.code === 0 ? r.stdout.trim() : "";
+    return r.code === 0 ? r.stdout.trim().replace(/_[0-9a-f]+$/, "") : "";
   }
 
   /** GET http://<pod IP>:8081/readyz?verbose from this machine. */
@@ -164,4 +167,52 @@ export function nodeOperator(inject: <K extends keyof NodeSuiteContext>(key: K) 
     nodeControlPlaneBinDir: inject("nodeControlPlaneBinDir"),
     controllerImage: inject("controllerImage"),
   });
+}
+
+export interface PodReachableEmulator {
+  emu: EmulatorHandle;
+  /** `http://<node IP>:<port>`: the chart's ecs.endpoint. */
+  endpoint: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * The ECS emulator for Pods: it listens on loopback (its admin API serves loopback clients only)
+ * and a TCP forwarder on the node IP carries the Pods' ECS calls to it. Nothing listens on an
+ * address reachable from off this machine.
+ */
+export async function startEmulatorForPods(
+  nodeIp: string,
+  opts: Parameters<typeof startEmulatorInProcess>[0] = {},
+): Promise<PodReachableEmulator> {
+  const emu = await startEmulatorInProcess(opts);
+  const sockets = new Set<Socket>();
+  const server = createServer((client) => {
+    const upstream = connect(emu.port, "127.0.0.1");
+    for (const s of [client, upstream]) {
+      sockets.add(s);
+      s.on("close", () => sockets.delete(s));
+      s.on("error", () => {
+        client.destroy();
+        upstream.destroy();
+      });
+    }
+    client.pipe(upstream);
+    upstream.pipe(client);
+  });
+  await new Promise<void>((res, rej) => {
+    server.once("error", rej);
+    server.listen(0, nodeIp, () => res());
+  });
+  const addr = server.address();
+  if (!addr || typeof addr === "string") throw new Error("forwarder has no port");
+  return {
+    emu,
+    endpoint: `http://${nodeIp}:${addr.port}`,
+    async stop() {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((res) => server.close(() => res()));
+      await emu.stop();
+    },
+  };
 }

@@ -6,8 +6,8 @@
 //   c upgrade to a new image tag · d leader Pod deleted · f uninstall.
 import { execFileSync } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { type NodeOperator, nodeOperator, type PodInfo } from "../../../harness/node/operator.js";
-import { type CallRecord, type EmulatorHandle, startEmulatorInProcess } from "../../support/emulator.js";
+import { type NodeOperator, nodeOperator, type PodReachableEmulator, startEmulatorForPods, type PodInfo } from "../../../harness/node/operator.js";
+import type { CallRecord, EmulatorHandle } from "../../support/emulator.js";
 import { Fleet, fleetInstances, fleetSpecs, findLeaks, isConverged, waitFor } from "../../support/fleet.js";
 import { CHART_DIR } from "../../support/helm.js";
 
@@ -44,6 +44,7 @@ function windows(calls: readonly CallRecord[]): Record<string, { first: string; 
 describe.skipIf(skip !== "")("Helm chart on a one-node cluster", () => {
   let op: NodeOperator;
   let emu: EmulatorHandle;
+  let pe: PodReachableEmulator;
   let fleet: Fleet;
   let endpoint: string;
 
@@ -52,15 +53,16 @@ describe.skipIf(skip !== "")("Helm chart on a one-node cluster", () => {
 
   beforeAll(async () => {
     op = nodeOperator(inject);
-    emu = await startEmulatorInProcess({ host: inject("nodeIp"), accessKeys: [KEY], seed: { instances: fleetInstances(PREFIX, N) }, callLogCapacity: 100_000 });
-    endpoint = `http://${inject("nodeIp")}:${emu.port}`;
+    pe = await startEmulatorForPods(inject("nodeIp"), { accessKeys: [KEY], seed: { instances: fleetInstances(PREFIX, N) }, callLogCapacity: 100_000 });
+    emu = pe.emu;
+    endpoint = pe.endpoint;
     fleet = await Fleet.open(inject("nodeKubeconfigPath"), NS);
   });
 
   afterAll(async () => {
     await op?.helm(["uninstall", RELEASE, "-n", NS, "--wait", "--timeout=120s"]);
     await fleet?.deleteNamespace();
-    await emu?.stop();
+    await pe?.stop();
   });
 
   it("a: helm install with default values except image and endpoint → 2 Pods Ready, one leader, /readyz of both", async () => {

@@ -7,8 +7,8 @@ import { execFileSync } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { type NodeOperator, nodeOperator } from "../../../harness/node/operator.js";
-import { type EmulatorHandle, startEmulatorInProcess } from "../../support/emulator.js";
+import { type NodeOperator, nodeOperator, type PodReachableEmulator, startEmulatorForPods } from "../../../harness/node/operator.js";
+import type { EmulatorHandle } from "../../support/emulator.js";
 import { Fleet, fleetInstances, fleetSpecs, waitFor } from "../../support/fleet.js";
 
 const skip = inject("nodeSkipReason");
@@ -24,11 +24,13 @@ const KEY = { accessKeyId: "LTAImanifestKeyId", accessKeySecret: "manifest-secre
 describe.skipIf(skip !== "")("deploy/manifests/install.yaml on a one-node cluster", () => {
   let op: NodeOperator;
   let emu: EmulatorHandle;
+  let pe: PodReachableEmulator;
   let fleet: Fleet;
 
   beforeAll(async () => {
     op = nodeOperator(inject);
-    emu = await startEmulatorInProcess({ host: inject("nodeIp"), accessKeys: [KEY], seed: { instances: fleetInstances(PREFIX, N) } });
+    pe = await startEmulatorForPods(inject("nodeIp"), { accessKeys: [KEY], seed: { instances: fleetInstances(PREFIX, N) } });
+    emu = pe.emu;
     // The manifest names the published image; here it is the one built from the Dockerfile.
     const image = /image: "([^"]+)"/.exec(await readFile(MANIFEST, "utf8"))?.[1];
     if (!image) throw new Error("no image in install.yaml");
@@ -38,7 +40,7 @@ describe.skipIf(skip !== "")("deploy/manifests/install.yaml on a one-node cluste
   afterAll(async () => {
     await op?.kubectl(["delete", "-f", MANIFEST, "--ignore-not-found", "--wait=true", "--timeout=180s"]);
     await fleet?.deleteNamespace();
-    await emu?.stop();
+    await pe?.stop();
   });
 
   it("e: kubectl apply → 2 Pods Ready with one leader; resources converge; deleting the leader hands over", async () => {
@@ -46,7 +48,7 @@ describe.skipIf(skip !== "")("deploy/manifests/install.yaml on a one-node cluste
     await op.mustKubectl(["create", "secret", "generic", "ecs-creds", "-n", NS,
       `--from-literal=ALIBABA_CLOUD_ACCESS_KEY_ID=${KEY.accessKeyId}`, `--from-literal=ALIBABA_CLOUD_ACCESS_KEY_SECRET=${KEY.accessKeySecret}`]);
     await op.mustKubectl(["set", "env", `deployment/${DEPLOY}`, "-n", NS, "--from=secret/ecs-creds"]);
-    const arg = { op: "add", path: "/spec/template/spec/containers/0/args/-", value: `--ecs-endpoint=http://${inject("nodeIp")}:${emu.port}` };
+    const arg = { op: "add", path: "/spec/template/spec/containers/0/args/-", value: `--ecs-endpoint=${pe.endpoint}` };
     await op.mustKubectl(["patch", `deployment/${DEPLOY}`, "-n", NS, "--type=json", `-p=${JSON.stringify([arg])}`]);
     await op.mustKubectl(["rollout", "status", `deployment/${DEPLOY}`, "-n", NS, "--timeout=300s"]);
     const pods = await op.waitPodsReady(NS, SELECTOR, 2);

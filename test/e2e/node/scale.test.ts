@@ -3,8 +3,8 @@
 // read from the memory cgroup kubelet created for each Pod and printed next to its limit; the
 // sizing table in docs/install.md comes from these figures and the footprint bench.
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { type NodeOperator, nodeOperator, podMemoryCgroup } from "../../../harness/node/operator.js";
-import { type EmulatorHandle, startEmulatorInProcess } from "../../support/emulator.js";
+import { type NodeOperator, nodeOperator, type PodReachableEmulator, startEmulatorForPods, podMemoryCgroup } from "../../../harness/node/operator.js";
+import type { EmulatorHandle } from "../../support/emulator.js";
 import { Fleet, fleetInstances, fleetSpecs } from "../../support/fleet.js";
 import { CHART_DIR } from "../../support/helm.js";
 
@@ -22,12 +22,14 @@ const MiB = 1024 * 1024;
 describe.skipIf(skip !== "")("chart default resources at 1,000 resources", () => {
   let op: NodeOperator;
   let emu: EmulatorHandle;
+  let pe: PodReachableEmulator;
   let fleet: Fleet;
 
   beforeAll(async () => {
     op = nodeOperator(inject);
     const instances = fleetInstances(PREFIX, N, (i) => ({ instanceName: i < DRIFTED ? `old-${i}` : `web-${i}` }));
-    emu = await startEmulatorInProcess({ host: inject("nodeIp"), accessKeys: [KEY], seed: { instances }, callLogCapacity: 100_000 });
+    pe = await startEmulatorForPods(inject("nodeIp"), { accessKeys: [KEY], seed: { instances }, callLogCapacity: 100_000 });
+    emu = pe.emu;
     fleet = await Fleet.open(inject("nodeKubeconfigPath"), NS);
     await fleet.secret("ecs-creds", { ALIBABA_CLOUD_ACCESS_KEY_ID: KEY.accessKeyId, ALIBABA_CLOUD_ACCESS_KEY_SECRET: KEY.accessKeySecret });
   });
@@ -35,7 +37,7 @@ describe.skipIf(skip !== "")("chart default resources at 1,000 resources", () =>
   afterAll(async () => {
     await op?.helm(["uninstall", RELEASE, "-n", NS, "--wait", "--timeout=120s"]);
     await fleet?.deleteNamespace();
-    await emu?.stop();
+    await pe?.stop();
   });
 
   it("b: all 1,000 Ready with zero restarts and no OOMKilled; peak Pod memory within the default limit", async () => {
@@ -43,7 +45,7 @@ describe.skipIf(skip !== "")("chart default resources at 1,000 resources", () =>
     expect(values).toContain("memory: 256Mi"); // the defaults this test is about
     await op.mustHelm([
       "install", RELEASE, CHART_DIR, "-n", NS, ...op.imageValues(),
-      "--set", `ecs.endpoint=http://${inject("nodeIp")}:${emu.port}`, "--set", "credentials.existingSecret=ecs-creds",
+      "--set", `ecs.endpoint=${pe.endpoint}`, "--set", "credentials.existingSecret=ecs-creds",
       "--wait", "--timeout=300s",
     ]);
     await op.waitPodsReady(NS, SELECTOR, 2);
