@@ -227,7 +227,7 @@ async function prepareHostNetwork(ctx: Ctx): Promise<void> {
   ctx.log(`node IP ${n.nodeIp}/32 on lo; pod range ${n.podCidr} may not be forwarded off the machine`);
 }
 
-async function startContainerd(ctx: Ctx, images: string[]): Promise<void> {
+async function startContainerd(ctx: Ctx): Promise<void> {
   const p = containerdPaths(ctx.workDir);
   await mkdir(join(ctx.workDir, "containerd"), { recursive: true });
   await mkdir(join(ctx.workDir, "cni/net.d"), { recursive: true });
@@ -243,7 +243,6 @@ async function startContainerd(ctx: Ctx, images: string[]): Promise<void> {
     },
     () => tail(ctx.procs.logPath("containerd")),
   );
-  for (const tar of images) await importImage(p.sock, tar);
 }
 
 async function importImage(sock: string, tar: string): Promise<void> {
@@ -296,6 +295,7 @@ async function startNode(ctx: Ctx): Promise<void> {
   const n = NODE_NETWORK;
   const pki = (f: string) => ctx.pki.path(f);
   const configPath = join(ctx.workDir, "kubelet-config.yaml");
+  await mkdir(join(ctx.workDir, "static-pods"), { recursive: true });
   await writeFile(configPath, kubeletConfig(ctx.layout, pki("ca.crt"), { kubelet: await freePort(), healthz: await freePort() }));
   const kubelet = await ctx.procs.start("kubelet", join(ctx.binDir, "kubelet"), [
     `--config=${configPath}`, `--kubeconfig=${pki("kubelet.kubeconfig")}`, `--root-dir=${join(ctx.workDir, "kubelet")}`,
@@ -379,8 +379,12 @@ export async function startNodeCluster(opts: NodeClusterOptions): Promise<NodeCl
     const started = Date.now();
     await preparePki(ctx);
     await prepareHostNetwork(ctx);
-    await startContainerd(ctx, opts.images);
+    await startContainerd(ctx);
+    // Unpacking the images takes a while on a busy machine: overlap it with the control plane.
+    const imported = Promise.all(opts.images.map((tar) => importImage(sock, tar)));
+    imported.catch(() => undefined);
     await startControlPlane(ctx);
+    await imported;
     await startNode(ctx);
     log(`node ${n.nodeName} Ready in ${Date.now() - started} ms (API server ${server})`);
   } catch (e) {
