@@ -7,6 +7,8 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     reporters: ["default", "./test/support/summary-reporter.ts"],
+    // The node project's teardown stops Pods through kubelet and restores the host (20-80 s).
+    teardownTimeout: 180_000,
     projects: [
       {
         test: {
