@@ -314,6 +314,9 @@ async function startNode(ctx: Ctx): Promise<void> {
     const r = await kubectlAs(ctx, ctx.adminKubeconfig, ["get", "node", n.nodeName, "-o", "jsonpath={.status.conditions[?(@.type==\"Ready\")].status}"]);
     return r.stdout.trim() === "True";
   }, () => tail(ctx.procs.logPath("kubelet")));
+  // kube-proxy and kubelet add FORWARD rules of their own: the guard must still see pod traffic.
+  const guard = await sh("iptables", ["-w", "-C", "FORWARD", "-s", n.podCidr, "-j", n.guardChain]);
+  if (guard.code !== 0) throw new Error(`the FORWARD guard for ${n.podCidr} is gone: ${guard.stderr.trim()}`);
   // Pods need their namespace's ServiceAccount (kube-controller-manager creates it).
   await waitFor("default ServiceAccount", ctx.timeoutMs, async () =>
     (await kubectlAs(ctx, ctx.adminKubeconfig, ["get", "serviceaccount", "default", "-n", "default"])).code === 0,
