@@ -108,7 +108,10 @@ async function main(): Promise<void> {
     await checkPrerequisites();
     say("building the image from the Dockerfile and starting a one-node cluster (first run builds kubelet & co.; progress below)");
     const up = await bringUpNodeCluster((line) => say(c(2, line)));
-    cleanups.push(() => up.stop());
+    cleanups.push(async () => {
+      await up.stop();
+      if (up.cluster.hostChanges) say(c(31, `the one-node cluster left host changes behind:\n${up.cluster.hostChanges}`));
+    });
     node = up;
     kubeconfig = up.cluster.kubeconfigPath;
     kubectlBin = join(up.controlPlaneBinDir, "kubectl");
