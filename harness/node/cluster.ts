@@ -189,8 +189,13 @@ interface Ctx {
   adminKubeconfig: string;
 }
 
-async function kubectlAs(ctx: Ctx, kubeconfig: string, args: string[], input = ""): Promise<ExecResult> {
-  const child = spawn(join(ctx.cpBinDir, "kubectl"), [`--kubeconfig=${kubeconfig}`, ...args], { stdio: ["pipe", "pipe", "pipe"] });
+function kubectlAs(ctx: Ctx, kubeconfig: string, args: string[], input = ""): Promise<ExecResult> {
+  return runKubectl(join(ctx.cpBinDir, "kubectl"), kubeconfig, args, input);
+}
+
+/** Runs kubectl with a kubeconfig; never throws on a non-zero exit (check `code`). */
+export async function runKubectl(kubectl: string, kubeconfig: string, args: string[], input = ""): Promise<ExecResult> {
+  const child = spawn(kubectl, [`--kubeconfig=${kubeconfig}`, ...args], { stdio: ["pipe", "pipe", "pipe"] });
   let stdout = "";
   let stderr = "";
   child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));

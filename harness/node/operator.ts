@@ -9,8 +9,6 @@
  *   const pods = await op.waitPodsReady(ns, "app.kubernetes.io/instance=eac", 2);
  *   await op.readyz(pods[0]!)                         // "[+]leader-election ok (leader)…"
  */
-import { spawn } from "node:child_process";
-import { once } from "node:events";
 import { readFile } from "node:fs/promises";
 import { connect, createServer, type Socket } from "node:net";
 import { join } from "node:path";
@@ -18,6 +16,7 @@ import type { ExecResult } from "../../test/support/controlplane.js";
 import { type EmulatorHandle, startEmulatorInProcess } from "../../test/support/emulator.js";
 import { runHelm } from "../../test/support/helm.js";
 import { waitFor } from "../../test/support/fleet.js";
+import { runKubectl } from "./cluster.js";
 
 export interface NodeSuiteContext {
   nodeKubeconfigPath: string;
@@ -73,17 +72,8 @@ function toPodInfo(p: RawPod): PodInfo {
 export class NodeOperator {
   constructor(readonly ctx: NodeSuiteContext) {}
 
-  async kubectl(args: string[], input = ""): Promise<ExecResult> {
-    const child = spawn(join(this.ctx.nodeControlPlaneBinDir, "kubectl"), [`--kubeconfig=${this.ctx.nodeKubeconfigPath}`, ...args], {
-      stdio: ["pipe", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
-    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
-    child.stdin.end(input);
-    const [code] = (await once(child, "exit")) as [number | null];
-    return { stdout, stderr, code: code ?? -1 };
+  kubectl(args: string[], input = ""): Promise<ExecResult> {
+    return runKubectl(join(this.ctx.nodeControlPlaneBinDir, "kubectl"), this.ctx.nodeKubeconfigPath, args, input);
   }
 
   async mustKubectl(args: string[], input = ""): Promise<string> {
