@@ -109,14 +109,29 @@ async function mustSh(cmd: string, args: string[]): Promise<string> {
   return r.stdout;
 }
 
-/** Takes the one-cluster-per-machine lock, or says who holds it. */
-async function takeLock(): Promise<void> {
-  const held = (await readFile(LOCK_FILE, "utf8").catch(() => "")).trim();
-  if (held && Number(held) !== process.pid) {
-    const alive = await sh("kill", ["-0", held]);
-    if (alive.code === 0) throw new Error(`another one-node cluster runs on this machine (pid ${held}, ${LOCK_FILE})`);
+/**
+ * Takes the one-cluster-per-machine lock. While another live process holds it (a second test run
+ * on the same machine), waits for it: up to `waitMs`, then says who holds it.
+ */
+async function takeLock(log: (line: string) => void, waitMs = 30 * 60_000): Promise<void> {
+  const deadline = Date.now() + waitMs;
+  for (let said = false; ; said = true) {
+    const held = (await readFile(LOCK_FILE, "utf8").catch(() => "")).trim();
+    const alive = held !== "" && Number(held) !== process.pid && (await sh("kill", ["-0", held])).code === 0;
+    if (!alive) break;
+    if (Date.now() > deadline) throw new Error(`another one-node cluster runs on this machine (pid ${held}, ${LOCK_FILE})`);
+    if (!said) log(`waiting for the one-node cluster of pid ${held} to end (one cluster per machine)`);
+    await new Promise((r) => setTimeout(r, 2000));
   }
-  const fh = await open(LOCK_FILE, "w");
+  // "wx" fails if another waiter took it between our read and this write: wait again.
+  const fh = await open(LOCK_FILE, "wx").catch(async (e: NodeJS.ErrnoException) => {
+    if (e.code !== "EEXIST") throw e;
+    const holder = (await readFile(LOCK_FILE, "utf8").catch(() => "")).trim();
+    if (holder && (await sh("kill", ["-0", holder])).code === 0) return undefined;
+    await rm(LOCK_FILE, { force: true }); // stale: its process is gone
+    return open(LOCK_FILE, "wx");
+  });
+  if (!fh) return takeLock(log, Math.max(0, deadline - Date.now()));
   await fh.writeFile(String(process.pid));
   await fh.close();
 }
@@ -125,8 +140,10 @@ async function takeLock(): Promise<void> {
 function spawnReaper(parentPid: number, stateDir: string): ChildProcess {
   const script = `
     while kill -0 ${parentPid} 2>/dev/null; do sleep 1; done
+    # Hold the lock while restoring, so that a waiting run does not start on a half-restored host.
+    [ "$(cat "${LOCK_FILE}" 2>/dev/null)" = "${parentPid}" ] && echo $$ >"${LOCK_FILE}"
     bash "${HOST_STATE}" restore "${stateDir}" >"${stateDir}.reaper.log" 2>&1
-    rm -f "${LOCK_FILE}"`;
+    [ "$(cat "${LOCK_FILE}" 2>/dev/null)" = "$$" ] && rm -f "${LOCK_FILE}"`;
   const reaper = spawn("bash", ["-c", script], { detached: true, stdio: "ignore" });
   reaper.unref();
   return reaper;
@@ -349,7 +366,7 @@ export async function startNodeCluster(opts: NodeClusterOptions): Promise<NodeCl
   const log = opts.log ?? defaultLog;
   await checkPrerequisites();
   const [binDir, cpBinDir] = [await nodeBinDir(log), await controlPlaneBinDir(log)];
-  await takeLock();
+  await takeLock(log);
   const workDir = await mkdtemp(join(tmpdir(), "ecs-attrs-node-"));
   // Outside workDir: restore removes workDir, then diff records "after" here.
   const stateDir = await mkdtemp(join(tmpdir(), "ecs-attrs-node-state-"));
@@ -380,7 +397,7 @@ export async function startNodeCluster(opts: NodeClusterOptions): Promise<NodeCl
       hostChanges = diff.code === 0 ? "" : diff.stdout + diff.stderr;
       reaper.kill("SIGKILL");
       await rm(stateDir, { recursive: true, force: true });
-      await rm(LOCK_FILE, { force: true });
+      if ((await readFile(LOCK_FILE, "utf8").catch(() => "")).trim() === String(process.pid)) await rm(LOCK_FILE, { force: true });
     })());
 
   try {
