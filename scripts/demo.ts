@@ -11,6 +11,8 @@
  * Then it keeps everything running for you to explore (prints KUBECONFIG) until Ctrl-C, which removes
  * everything. `--once` exits after the table (used by tests). `--use-current-context` runs against
  * your current kubectl context instead of a local control plane (asks before installing the CRD).
+ * `--in-cluster` (root, scripts/setup-node-runtime.sh) instead builds the image from the Dockerfile,
+ * starts a one-node cluster (harness/node/) and installs the Helm chart: the controller runs as Pods.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { createWriteStream } from "node:fs";
@@ -20,19 +22,25 @@ import { join, resolve } from "node:path";
 import { createInterface } from "node:readline/promises";
 import { parseArgs } from "node:util";
 import { type ControlPlane, controlPlaneBinDir, startControlPlane } from "../harness/controlplane.js";
-import { run } from "../harness/exec.js";
+import { run as exec } from "../harness/exec.js";
+import { CHART_DIR, runHelm } from "../harness/helm.js";
 import { startEmulator } from "../src/emulator/server.js";
+import { bringUpNodeCluster } from "../harness/node/bring-up.js";
+import { startEmulatorForPods } from "../harness/node/operator.js";
+import { checkPrerequisites } from "../harness/node/prerequisites.js";
 
 const repo = resolve(import.meta.dirname, "..");
 const { values: args } = parseArgs({
   options: {
     once: { type: "boolean", default: false },
     "use-current-context": { type: "boolean", default: false },
+    "in-cluster": { type: "boolean", default: false },
     namespace: { type: "string", default: "demo" },
     "timeout-seconds": { type: "string", default: "180" },
   },
 });
 const ns = args.namespace;
+const inCluster = args["in-cluster"];
 const timeoutMs = Number(args["timeout-seconds"]) * 1000;
 
 const tty = process.stdout.isTTY;
@@ -64,10 +72,10 @@ process.on("SIGINT", () => {
 });
 process.on("SIGTERM", () => void cleanup().then(() => process.exit(143)));
 
+const run = (cmd: string, argv: string[], input?: string) => exec(cmd, argv, input === undefined ? {} : { input });
+
 async function main(): Promise<void> {
   const started = Date.now();
-  /** Seconds spent building (or finding cached) the control-plane binaries; undefined with --use-current-context. */
-  let buildS: number | undefined;
   const work = await mkdtemp(join(tmpdir(), "ecs-attrs-demo-"));
   cleanups.push(() => rm(work, { recursive: true, force: true }));
 
@@ -75,6 +83,8 @@ async function main(): Promise<void> {
   let kubeconfig: string;
   let kubectlBin: string;
   let cp: ControlPlane | undefined;
+  let node: Awaited<ReturnType<typeof bringUpNodeCluster>> | undefined;
+  let buildS: number | undefined;
   if (args["use-current-context"]) {
     kubectlBin = "kubectl";
     kubeconfig = process.env["KUBECONFIG"] ?? join(process.env["HOME"] ?? "", ".kube/config");
@@ -86,6 +96,17 @@ async function main(): Promise<void> {
     if (!/^y(es)?$/i.test(answer.trim())) throw new Error("not confirmed; nothing was changed");
     const crd = await run(kubectlBin, ["apply", "--server-side", "-f", join(repo, "crds")]);
     if (crd.code !== 0) throw new Error(crd.stderr);
+  } else if (inCluster) {
+    await checkPrerequisites();
+    say("building the image from the Dockerfile and starting a one-node cluster (first run builds kubelet & co.; progress below)");
+    const up = await bringUpNodeCluster((line) => say(c(2, line)));
+    cleanups.push(async () => {
+      await up.stop();
+      if (up.cluster.hostChanges) say(c(31, `the one-node cluster left host changes behind:\n${up.cluster.hostChanges}`));
+    });
+    node = up;
+    kubeconfig = up.cluster.kubeconfigPath;
+    kubectlBin = join(up.controlPlaneBinDir, "kubectl");
   } else {
     say("starting a local kube-apiserver + etcd (the first run builds them from Go modules; progress below)");
     const tBuild = Date.now();
@@ -102,11 +123,11 @@ async function main(): Promise<void> {
     kubeconfig = cp.kubeconfigPath;
     kubectlBin = join(cp.binDir, "kubectl");
   }
-  const kubectl = (argv: string[], input?: string) => run(kubectlBin, [`--kubeconfig=${kubeconfig}`, ...argv], input === undefined ? {} : { input });
+  const kubectl = (argv: string[], input?: string) => run(kubectlBin, [`--kubeconfig=${kubeconfig}`, ...argv], input);
 
   // ---- the cloud: the ECS emulator, with the example's per-resource key accepted too
   const seed: unknown = JSON.parse(await readFile(join(repo, "scripts/demo/seed.json"), "utf8"));
-  const emulator = await startEmulator({
+  const emulatorOptions = {
     port: 0,
     seed: seed as never,
     accessKeys: [
@@ -115,11 +136,101 @@ async function main(): Promise<void> {
       { accessKeyId: "FAKEACCESSKEYIDEXAMPLE", accessKeySecret: "fake-access-key-secret-example" },
     ],
     logLevel: "warn",
-  });
+  };
+  // In the cluster, Pods reach the emulator through a forwarder on the node IP.
+  const forPods = node ? await startEmulatorForPods(node.cluster.nodeIp, emulatorOptions) : undefined;
+  const emulator = forPods ? { url: forPods.emu.url, close: () => forPods.stop() } : await startEmulator(emulatorOptions);
+  const controllerEndpoint = forPods?.endpoint ?? emulator.url;
   cleanups.push(() => emulator.close());
   say(`ECS emulator listening on ${emulator.url} (admin API: ${emulator.url}/_emulator/instances)`);
 
-  // ---- the controller, as its users run it
+  const nsResult = await kubectl(["create", "namespace", ns]);
+  if (nsResult.code !== 0 && !nsResult.stderr.includes("AlreadyExists")) throw new Error(nsResult.stderr);
+  const controllerRunning = node
+    ? await installChart(kubectl, kubeconfig, node.image, controllerEndpoint)
+    : startController(kubeconfig, controllerEndpoint, work);
+
+  // ---- apply the examples; convergence is timed from here
+  const setupS = (Date.now() - started) / 1000;
+  const applied0 = Date.now();
+  for (const file of ["examples/", "scripts/demo/extras.yaml"]) {
+    const applied = await kubectl(["apply", "-n", ns, "-f", join(repo, file)]);
+    if (applied.code !== 0) throw new Error(`kubectl apply ${file} failed:\n${applied.stderr}`);
+    for (const line of applied.stdout.trim().split("\n")) say(`  ${line}`);
+  }
+
+  // ---- watch progress
+  const seen = new Map<string, string>();
+  let stoppedQueueDemo = false;
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const gone = await controllerRunning.gone();
+    if (gone) throw new Error(gone);
+    const rows = await listRows(kubectl);
+    for (const r of rows) {
+      const line = describeRow(r);
+      if (seen.get(r.name) !== line) {
+        seen.set(r.name, line);
+        say(line);
+      }
+    }
+    const queueDemo = rows.find((r) => r.name === "queue-demo");
+    if (!stoppedQueueDemo && queueDemo?.reason === "WaitingForInstanceState") {
+      stoppedQueueDemo = true;
+      say(c(33, "queue-demo waits for a Stopped instance; stopping i-bp1demo0000000021 through the emulator's admin API"));
+      const res = await fetch(`${emulator.url}/_emulator/instances/i-bp1demo0000000021/stop`, { method: "POST" });
+      if (!res.ok) throw new Error(`emulator stop failed: HTTP ${res.status} ${await res.text()}`);
+    }
+    if (rows.length > 0 && rows.every(settled) && stoppedQueueDemo) break;
+    if (Date.now() > deadline) {
+      say(c(31, `not every resource settled within ${timeoutMs / 1000}s; see ${controllerRunning.logs}`));
+      process.exitCode = 1;
+      break;
+    }
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+
+  const table = await kubectl(["get", "ecsattrs", "-A"]);
+  process.stdout.write(`\n${table.stdout}\n`);
+  const wrong = (await listRows(kubectl)).find((r) => r.name === "wrong-vpc");
+  if (wrong?.error) {
+    say(`wrong-vpc shows the ECS error in its status: status.error.code=${c(31, wrong.error.code)}`);
+    say(`  message: ${wrong.error.message}`);
+    say(`  fix the spec (securityGroupIds: [sg-bp1demo0000000001]) and it converges.`);
+  }
+  if (node) {
+    const pods = await kubectl(["get", "pods", "-n", CHART_NAMESPACE, "-o", "wide"]);
+    say("the controller's Pods (Helm release ecs-attributes-controller):");
+    process.stdout.write(`${pods.stdout}\n`);
+  }
+  const buildNote = buildS === undefined ? "" : `, of which ${buildS.toFixed(1)}s control-plane build`;
+  say(`converged in ${((Date.now() - applied0) / 1000).toFixed(1)}s after the examples were applied (set-up before that: ${setupS.toFixed(1)}s${buildNote})`);
+
+  if (args.once) {
+    await cleanup();
+    return;
+  }
+  say("everything keeps running so you can explore. In another shell:");
+  process.stdout.write(
+    `  export KUBECONFIG=${kubeconfig}\n  alias kubectl=${kubectlBin}\n  kubectl get ecsattrs -n ${ns} -o yaml\n  curl -s ${emulator.url}/_emulator/instances\n`,
+  );
+  say("Ctrl-C stops and removes everything.");
+  await controllerRunning.exited;
+  await cleanup();
+}
+
+interface RunningController {
+  /** Why the controller is no longer running, or "" while it runs. */
+  gone(): Promise<string>;
+  /** Resolves when it stops (never, for the in-cluster Pods: Ctrl-C ends the demo). */
+  exited: Promise<unknown>;
+  /** Where to look for its logs. */
+  logs: string;
+}
+
+/** The controller as a child process, as `npm run demo` always ran it. */
+function startController(kubeconfig: string, endpoint: string, work: string): RunningController {
+  // The controller from source, pointed at the local control plane.
   const logPath = join(work, "controller.log");
   const logFile = createWriteStream(logPath);
   const controller: ChildProcess = spawn(
@@ -130,7 +241,7 @@ async function main(): Promise<void> {
       join(repo, "src/main.ts"),
       `--kubeconfig=${kubeconfig}`,
       `--namespace=${ns}`,
-      `--ecs-endpoint=${emulator.url}`,
+      `--ecs-endpoint=${endpoint}`,
       "--resync-period=30s",
       "--state-poll-interval=3s",
       "--metrics-bind-address=127.0.0.1:0",
@@ -153,71 +264,68 @@ async function main(): Promise<void> {
     }
   });
   say(`controller started (logs: ${logPath})`);
-
-  // ---- apply the examples; convergence is timed from here
-  const setupS = (Date.now() - started) / 1000;
-  const applied0 = Date.now();
-  const nsResult = await kubectl(["create", "namespace", ns]);
-  if (nsResult.code !== 0 && !nsResult.stderr.includes("AlreadyExists")) throw new Error(nsResult.stderr);
-  for (const file of ["examples/", "scripts/demo/extras.yaml"]) {
-    const applied = await kubectl(["apply", "-n", ns, "-f", join(repo, file)]);
-    if (applied.code !== 0) throw new Error(`kubectl apply ${file} failed:\n${applied.stderr}`);
-    for (const line of applied.stdout.trim().split("\n")) say(`  ${line}`);
-  }
-
-  // ---- watch progress
-  const seen = new Map<string, string>();
-  let stoppedQueueDemo = false;
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (controller.exitCode !== null) throw new Error(`the controller exited with code ${controller.exitCode}; see ${logPath}`);
-    const rows = await listRows(kubectl);
-    for (const r of rows) {
-      const line = describeRow(r);
-      if (seen.get(r.name) !== line) {
-        seen.set(r.name, line);
-        say(line);
-      }
-    }
-    const queueDemo = rows.find((r) => r.name === "queue-demo");
-    if (!stoppedQueueDemo && queueDemo?.reason === "WaitingForInstanceState") {
-      stoppedQueueDemo = true;
-      say(c(33, "queue-demo waits for a Stopped instance; stopping i-bp1demo0000000021 through the emulator's admin API"));
-      const res = await fetch(`${emulator.url}/_emulator/instances/i-bp1demo0000000021/stop`, { method: "POST" });
-      if (!res.ok) throw new Error(`emulator stop failed: HTTP ${res.status} ${await res.text()}`);
-    }
-    if (rows.length > 0 && rows.every(settled) && stoppedQueueDemo) break;
-    if (Date.now() > deadline) {
-      say(c(31, `not every resource settled within ${timeoutMs / 1000}s; see ${logPath}`));
-      process.exitCode = 1;
-      break;
-    }
-    await new Promise((r) => setTimeout(r, 1000));
-  }
-
-  const table = await kubectl(["get", "ecsattrs", "-A"]);
-  process.stdout.write(`\n${table.stdout}\n`);
-  const wrong = (await listRows(kubectl)).find((r) => r.name === "wrong-vpc");
-  if (wrong?.error) {
-    say(`wrong-vpc shows the ECS error in its status: status.error.code=${c(31, wrong.error.code)}`);
-    say(`  message: ${wrong.error.message}`);
-    say(`  fix the spec (securityGroupIds: [sg-bp1demo0000000001]) and it converges.`);
-  }
-  const buildNote = buildS === undefined ? "" : `, of which ${buildS.toFixed(1)}s control-plane build`;
-  say(`converged in ${((Date.now() - applied0) / 1000).toFixed(1)}s after the examples were applied (set-up before that: ${setupS.toFixed(1)}s${buildNote})`);
-
-  if (args.once) {
-    await cleanup();
-    return;
-  }
-  say("everything keeps running so you can explore. In another shell:");
-  process.stdout.write(
-    `  export KUBECONFIG=${kubeconfig}\n  alias kubectl=${kubectlBin}\n  kubectl get ecsattrs -n ${ns} -o yaml\n  curl -s ${emulator.url}/_emulator/instances\n`,
-  );
-  say("Ctrl-C stops and removes everything.");
-  await controllerExit;
-  await cleanup();
+  return {
+    gone: () => Promise.resolve(controller.exitCode !== null ? `the controller exited with code ${controller.exitCode}; see ${logPath}` : ""),
+    exited: controllerExit,
+    logs: logPath,
+  };
 }
+
+const CHART_NAMESPACE = "ecs-attributes-system";
+
+/** The controller as users install it: the Helm chart, the image from the Dockerfile, 2 Pods. */
+async function installChart(kubectl: Kubectl, kubeconfig: string, image: string, endpoint: string): Promise<RunningController> {
+  await kubectl(["create", "namespace", CHART_NAMESPACE]);
+  const secret = await kubectl([
+    "create",
+    "secret",
+    "generic",
+    "demo-controller",
+    "-n",
+    CHART_NAMESPACE,
+    "--from-literal=ALIBABA_CLOUD_ACCESS_KEY_ID=demo-controller",
+    "--from-literal=ALIBABA_CLOUD_ACCESS_KEY_SECRET=demo-controller-secret",
+  ]);
+  if (secret.code !== 0 && !secret.stderr.includes("AlreadyExists")) throw new Error(secret.stderr);
+  const [repository, tag] = image.split(/:(?=[^:/]+$)/) as [string, string];
+  say(`helm install ecs-attributes-controller (image ${image}, 2 replicas, watching namespace ${ns})`);
+  const helm = await runHelm([
+    "install",
+    "ecs-attributes-controller",
+    CHART_DIR,
+    "-n",
+    CHART_NAMESPACE,
+    `--kubeconfig=${kubeconfig}`,
+    "--set",
+    `image.repository=${repository}`,
+    "--set",
+    `image.tag=${tag}`,
+    "--set",
+    `ecs.endpoint=${endpoint}`,
+    "--set",
+    "credentials.existingSecret=demo-controller",
+    "--set",
+    `watchNamespace=${ns}`,
+    "--set",
+    "controller.resyncPeriod=30s",
+    "--set",
+    "controller.extraArgs={--state-poll-interval=3s}",
+    "--wait",
+    "--timeout=300s",
+  ]);
+  if (helm.code !== 0) throw new Error(`helm install failed:\n${helm.stderr}`);
+  const logs = `kubectl --kubeconfig=${kubeconfig} logs -n ${CHART_NAMESPACE} deployment/ecs-attributes-controller`;
+  return {
+    async gone() {
+      const r = await kubectl(["get", "deployment", "ecs-attributes-controller", "-n", CHART_NAMESPACE, "-o", "jsonpath={.status.availableReplicas}"]);
+      return r.code === 0 && Number(r.stdout) > 0 ? "" : `no controller Pod is available; see ${logs}`;
+    },
+    exited: new Promise(() => undefined),
+    logs,
+  };
+}
+
+type Kubectl = (argv: string[], input?: string) => Promise<{ code: number; stdout: string; stderr: string }>;
 
 async function listRows(kubectl: (argv: string[]) => Promise<{ code: number; stdout: string; stderr: string }>): Promise<Row[]> {
   const res = await kubectl(["get", "ecsattrs", "-n", ns, "-o", "json"]);
