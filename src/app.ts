@@ -107,7 +107,9 @@ export function buildApp(deps: AppDeps): BuiltApp {
     // those that could not reach their endpoint also come back as soon as it answers again.
     errorPolicy: waitForEndpoints(errorPolicy(reconciler.cadence), unreachable, (key) => {
       const obj = resources.get(key.namespace ?? "", key.name);
-      return obj && cloud.endpointOf(obj.spec.regionId);
+      const endpoint = obj && cloud.endpointOf(obj.spec.regionId);
+      // Only an open (or probing) circuit announces its recovery; for a closed one the backoff decides.
+      return endpoint !== undefined && cloud.breakers.state(endpoint) !== "closed" ? endpoint : undefined;
     }),
   });
   cloud.onEndpointRecovered((endpoint) => {

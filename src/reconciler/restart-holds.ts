@@ -44,12 +44,20 @@ export function activeHolds(prev: readonly RestartHold[] | undefined, observed: 
   });
 }
 
+/**
+ * With the StartTime recorded at the hold, compare ECS's value with ECS's value: the controller's
+ * clock (h.since) may be behind ECS's, which would end a hold at once. Without it, the time.
+ */
 function restarted(h: RestartHold, startTime: string | undefined): boolean {
-  return restartedSince(startTime, h.since) || (h.startTime !== undefined && startTime !== undefined && startTime !== h.startTime);
+  if (h.startTime !== undefined) return startTime !== undefined && startTime !== h.startTime;
+  return restartedSince(startTime, h.since);
 }
 
 /** The restart rows a request sends. */
 const restartRowsIn = (request: ModifyRequest): FieldRow[] => FIELD_ROWS.filter((r) => r.restart && valueAt(request, r.name) !== undefined);
+
+/** True when the request sends a field that can wait for a restart (else NeedRestart is an ordinary state error). */
+export const sendsRestartField = (m: { request: ModifyRequest }): boolean => restartRowsIn(m.request).length > 0;
 
 /** After a successful Modify: an `Applied` hold for each value sent that ECS may show only after a restart. */
 export function holdsAfterApply(active: readonly RestartHold[], request: ModifyRequest, at: Date, startTime?: string): RestartHold[] {

@@ -7,7 +7,7 @@ import type { EcsError } from "../cloud/errors.js";
 import { modifyFields, observedAfterModify } from "../cloud/model.js";
 import type { Decision, EventToRecord, ModifyIntent, StatusChange } from "./decide.js";
 import { failureStatus } from "./error-policy.js";
-import { heldMessage, holdsAfterApply, holdsAfterNeedRestart, isNeedRestart } from "./restart-holds.js";
+import { heldMessage, holdsAfterApply, holdsAfterNeedRestart, isNeedRestart, sendsRestartField } from "./restart-holds.js";
 
 /** What execute did with the decision's Modify. */
 export type ExecuteResult = { kind: "none" } | { kind: "applied"; requestId: string | undefined; at: Date } | { kind: "failed"; error: EcsError; at: Date };
@@ -17,7 +17,7 @@ export type Outcome = Pick<Decision, "status" | "events" | "next" | "error">;
 export function settle(decision: Decision, result: ExecuteResult): Outcome {
   const m = decision.modify;
   if (!m || result.kind === "none") return decision;
-  if (result.kind === "failed" && isNeedRestart(result.error)) return heldForRestart(decision, m, result.error, result.at);
+  if (result.kind === "failed" && isNeedRestart(result.error) && sendsRestartField(m)) return heldForRestart(decision, m, result.error, result.at);
   if (result.kind === "failed") {
     const f = failureStatus(result.error, result.at);
     return {

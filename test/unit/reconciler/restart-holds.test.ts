@@ -102,6 +102,21 @@ describe("restart holds", () => {
     expect(activeHolds([hold], observedInstance({ startTime: "2026-11-27T10:00Z" }), spec.value)).toEqual([]);
   });
 
+  it("with the instance's StartTime recorded, only ECS's clock decides (a controller clock behind ECS's does not end the hold)", () => {
+    const hold: RestartHold = { field: "hostName", cause: "NeedRestart", since: "2026-11-27T10:04:30Z", startTime: "2026-11-27T10:05Z" };
+    const spec = validateSpec({ instanceId: "i-bp1abc", regionId: "cn-hangzhou", hostName: "web-1" });
+    if (!spec.ok) throw new Error(spec.message);
+    expect(activeHolds([hold], observedInstance({ startTime: "2026-11-27T10:05Z" }), spec.value)).toEqual([hold]);
+  });
+
+  it("NeedRestart for a request without a restart field is an ordinary state failure (rethrown, no hold)", () => {
+    const d = decided(world({ description: "d2" }, undefined));
+    const out = settle(d, { kind: "failed", error: needRestart(), at: t0 });
+    expect(out.error?.code).toBe("InvalidInstanceStatus.NeedRestart");
+    expect(out.status?.restartHolds).toBeUndefined();
+    expect(out.status?.ready.reason).toBe("WaitingForInstanceState");
+  });
+
   it("NeedRestart without a hostname in the request holds every restart field it sent; secrets never get a value", () => {
     expect(holdsAfterNeedRestart([], { instanceId: "i", password: "Secret#123", description: "d" }, t0)).toEqual([
       { field: "password", cause: "NeedRestart", since: "2026-11-27T10:00:00Z" },
