@@ -240,6 +240,7 @@ function planned(w: World): { p: Plan; base: Omit<StatusChange, "ready"> } {
     userData: inputs.userData,
     applied: prev?.appliedSecretVersions,
     lastSyncedGeneration: getCondition(prev?.conditions, ConditionType.Synced)?.status === "True" ? prev?.observedGeneration : undefined,
+    pendingBefore: prev?.pendingChanges,
     restartHolds,
   });
   return { p, base: { synced: READ_OK, restartRequired: restartCleared(w, observed), observed, pendingChanges: p.differences, error: null, restartHolds } };

@@ -47,6 +47,8 @@ export interface PlanInputs {
   applied?: { password?: AppliedSource | undefined; userData?: AppliedSource | undefined } | undefined;
   /** status.observedGeneration, when the last reconcile of that generation synced without error. */
   lastSyncedGeneration?: number | undefined;
+  /** status.pendingChanges as last written: a type default still listed there was held back, not sent. */
+  pendingBefore?: readonly string[] | undefined;
   /** The restart holds in force (restart-holds.ts): such a field is not sent until the instance restarts. */
   restartHolds?: readonly RestartHold[] | undefined;
 }
@@ -160,7 +162,10 @@ function wanted(row: FieldRow, inputs: PlanInputs): { value: unknown } | undefin
     return differs ? { value: resolved.value } : undefined;
   }
   // The type default is not readable: send it once per generation.
-  if (desired === row.typeDefault) return inputs.lastSyncedGeneration !== inputs.generation ? { value: desired } : undefined;
+  if (desired === row.typeDefault) {
+    const sentThisGeneration = inputs.lastSyncedGeneration === inputs.generation && !inputs.pendingBefore?.includes(row.name);
+    return sentThisGeneration ? undefined : { value: desired };
+  }
   return equal(row, desired, valueAt(inputs.observed, row.name)) ? undefined : { value: row.type === "ids" ? [...(desired as string[])] : desired };
 }
 

@@ -120,6 +120,17 @@ describe("plan", () => {
     expect(plan(inputs({ spec: s, observed: stopped, generation: 3, lastSyncedGeneration: 3 })).request).toBeUndefined();
   });
 
+  it("sends queue number -1 once it is no longer held back, even when that generation already synced", () => {
+    const s = spec({ networkInterfaceQueueNumber: -1 });
+    const running = plan(inputs({ spec: s, generation: 3, lastSyncedGeneration: 2 }));
+    expect(running.heldBack).toEqual([{ field: "networkInterfaceQueueNumber", needs: "Stopped" }]);
+    // Held back while Running: status listed it as pending, and Synced=True recorded generation 3.
+    const stopped = plan(
+      inputs({ spec: s, observed: observed({ status: "Stopped" }), generation: 3, lastSyncedGeneration: 3, pendingBefore: ["networkInterfaceQueueNumber"] }),
+    );
+    expect(stopped.request).toEqual({ instanceId: "i-bp1abc", networkInterfaceQueueNumber: -1 });
+  });
+
   it("plans jumbo frames for Running or Stopped only", () => {
     const s = spec({ enableJumboFrame: true });
     expect(plan(inputs({ spec: s })).request).toEqual({ instanceId: "i-bp1abc", enableJumboFrame: true });
