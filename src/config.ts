@@ -67,7 +67,9 @@ const regionEndpoints = z.string().transform((s, ctx) => {
     .map((x) => x.trim())
     .filter(Boolean)) {
     const m = /^([a-z]{2}(?:-[a-z0-9]+)+)=(https?:\/\/[^\s,]+)$/.exec(item);
-    if (!m || !URL.canParse(m[2]!)) {
+    // scheme://host[:port] only, as the SDK client takes it (src/cloud/client.ts parseEndpoint), so a bad
+    // value is a one-line flag error here rather than a throw when the client pool is built.
+    if (!m || !isBareOrigin(m[2]!)) {
       ctx.addIssue({ code: "custom", message: `"${item}" must look like region=URL, e.g. cn-hangzhou=http://127.0.0.1:18080` });
       return z.NEVER;
     }
@@ -75,6 +77,12 @@ const regionEndpoints = z.string().transform((s, ctx) => {
   }
   return out;
 });
+
+function isBareOrigin(s: string): boolean {
+  if (!URL.canParse(s)) return false;
+  const u = new URL(s);
+  return (u.pathname === "/" || u.pathname === "") && !u.search && !u.hash && !u.username && !u.password;
+}
 
 export const configSchema = z
   .object({

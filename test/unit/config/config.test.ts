@@ -49,6 +49,8 @@ describe("loadConfig", () => {
 
   it.each([
     [["--ecs-endpoint-for-region", "cn-a"], /--ecs-endpoint-for-region: "cn-a" must look like region=URL/],
+    [["--ecs-endpoint-for-region", "cn-a=http://127.0.0.1:1/path"], /--ecs-endpoint-for-region: "cn-a=http:\/\/127.0.0.1:1\/path" must look like region=URL/],
+    [["--ecs-endpoint-for-region", "cn-a=https://user:pw@ecs.example.com"], /--ecs-endpoint-for-region: .* must look like region=URL/],
     [["--concurrency", "0"], /--concurrency/],
     [["--resync-period", "soon"], /--resync-period: "soon" is not a duration/],
     [["--log-format", "xml"], /--log-format/],
