@@ -115,8 +115,20 @@ export class CircuitBreakers {
     if (to === "open" && this.opts.probe) {
       c.timer = setTimeout(() => void this.probeNow(endpoint, c), this.coolDownMs);
       c.timer.unref?.();
+    } else if (to === "halfOpen" && this.opts.probe) {
+      // A call that became the probe may never report (rate-limit wait aborted, a read timeout, a
+      // local error); keys waiting on this endpoint would then wait for their backoff. Re-open after
+      // two cool-downs (longer than a probe's own timeout), which schedules the next timer probe.
+      c.timer = setTimeout(() => this.reopenIfStuck(endpoint, c), 2 * this.coolDownMs);
+      c.timer.unref?.();
     }
     this.opts.onStateChange?.({ endpoint, from, to, cause });
+  }
+
+  private reopenIfStuck(endpoint: string, c: Circuit): void {
+    if (c.state !== "halfOpen") return;
+    c.since = this.now();
+    this.move(endpoint, c, "open", c.lastFailure);
   }
 
   /** The timer's probe: only while still open (a call may have become the probe meanwhile). */

@@ -118,4 +118,24 @@ describe("CircuitBreakers: the probe after a cool-down", () => {
       vi.useRealTimers();
     }
   });
+
+  it("a call that became the probe and never reported does not leave the circuit half-open: the timer probes again", async () => {
+    vi.useFakeTimers();
+    try {
+      const probes: string[] = [];
+      const b = new CircuitBreakers({ coolDownMs: 5_000, probe: async (e) => (probes.push(e), true) });
+      for (let i = 0; i < 3; i++) b.failed("A", refused());
+      await vi.advanceTimersByTimeAsync(4_000);
+      vi.setSystemTime(Date.now() + 1_500);
+      b.admit("A", "DescribeInstances"); // this call is the probe, and is aborted: no verdict
+      expect(b.state("A")).toBe("halfOpen");
+      await vi.advanceTimersByTimeAsync(10_000); // two cool-downs: re-opened, which arms the timer probe
+      await vi.advanceTimersByTimeAsync(5_000);
+      expect(probes).toEqual(["A"]);
+      expect(b.state("A")).toBe("closed");
+      b.close();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
 });
