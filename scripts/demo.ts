@@ -287,7 +287,9 @@ async function installChart(kubectl: Kubectl, kubeconfig: string, image: string,
     "--from-literal=ALIBABA_CLOUD_ACCESS_KEY_SECRET=demo-controller-secret",
   ]);
   if (secret.code !== 0 && !secret.stderr.includes("AlreadyExists")) throw new Error(secret.stderr);
-  const [repository, tag] = image.split(/:(?=[^:/]+$)/) as [string, string];
+  const [name, tag] = image.split(/:(?=[^:/]+$)/) as [string, string];
+  // The chart composes registry/repository (image.registry defaults to ghcr.io).
+  const [registry, repository] = name.split(/\/(.*)/s) as [string, string];
   say(`helm install ecs-attributes-controller (image ${image}, 2 replicas, watching namespace ${ns})`);
   const helm = await runHelm([
     "install",
@@ -296,6 +298,8 @@ async function installChart(kubectl: Kubectl, kubeconfig: string, image: string,
     "-n",
     CHART_NAMESPACE,
     `--kubeconfig=${kubeconfig}`,
+    "--set",
+    `image.registry=${registry}`,
     "--set",
     `image.repository=${repository}`,
     "--set",

@@ -94,8 +94,10 @@ export class NodeOperator {
 
   /** `--set` flags for the locally built image (pulled never: it exists only in containerd). */
   imageValues(tag?: string): string[] {
-    const [repository, builtTag] = this.ctx.controllerImage.split(/:(?=[^:/]+$)/) as [string, string];
-    return ["--set", `image.repository=${repository}`, "--set", `image.tag=${tag ?? builtTag}`];
+    const [name, builtTag] = this.ctx.controllerImage.split(/:(?=[^:/]+$)/) as [string, string];
+    // The chart composes registry/repository (values.yaml image.registry defaults to ghcr.io).
+    const [registry, repository] = name.split(/\/(.*)/s) as [string, string];
+    return ["--set", `image.registry=${registry}`, "--set", `image.repository=${repository}`, "--set", `image.tag=${tag ?? builtTag}`];
   }
 
   async pods(ns: string, selector: string): Promise<PodInfo[]> {
