@@ -25,6 +25,7 @@ import {
 } from "../api/index.js";
 import { DEFAULT_CREDENTIALS, type EcsCredentials } from "../cloud/client.js";
 import type { EcsError } from "../cloud/errors.js";
+import { modifyBlockingLocks } from "../cloud/locks.js";
 import type { ModifyRequest, ObservedInstance, ReadExtras } from "../cloud/model.js";
 import type { Next } from "./cadence.js";
 import { instanceKey } from "./conflicts.js";
@@ -218,7 +219,8 @@ export const GUARDS: readonly Guard[] = [
     name: "locked",
     needsInstance: true,
     check: (w) => {
-      const locks = observedOf(w)?.operationLocks ?? [];
+      // Only the reasons ECS documents as refusing Modify pause writes (src/cloud/locks.ts).
+      const locks = modifyBlockingLocks(observedOf(w)?.operationLocks ?? []);
       if (locks.length === 0) return undefined;
       const { p, base } = planned(w);
       const locked = notOk(Reason.InstanceLocked, `instance is locked (${locks.join(", ")}); no changes are written until the lock is lifted`);
