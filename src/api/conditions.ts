@@ -95,7 +95,8 @@ export const REASON_DOCS: Readonly<Record<ReasonName, { uses: readonly Condition
   },
   WaitingForInstanceState: {
     uses: ["Ready=False", "Synced=False"],
-    meaning: "a change needs another instance state, by the field table or learned from an ECS refusal (Ready), or ECS rejected it in the current state (Synced)",
+    meaning:
+      "a change needs another instance state, by the field table or learned from an ECS refusal (Ready), or ECS rejected it in the current state (Synced)",
   },
   WaitingForRestart: {
     uses: ["Ready=False"],

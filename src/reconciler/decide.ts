@@ -32,7 +32,7 @@ import { instanceKey } from "./conflicts.js";
 import { failureStatus } from "./error-policy.js";
 import { InputError, type ResolvedInputs } from "./inputs.js";
 import { extrasFor, type Plan, plan } from "./plan.js";
-import { activeHolds, heldMessage, restartedSince } from "./restart-holds.js";
+import { activeHolds, heldMessage, restartedSince } from "./holds.js";
 import type { ConditionOutcome, StatusOutcome } from "./status.js";
 
 export interface EcsTarget {
@@ -259,7 +259,9 @@ function restartCleared(w: World, observed: ObservedInstance): ConditionOutcome 
 function applyPlan(w: World): Decision {
   const { spec, inputs, observed } = readFacts(w);
   const { p, base } = planned(w);
-  const waiting = p.heldBack.filter((h) => h.needs !== "a restart").map((h) => `${h.field} needs ${h.needs}`);
+  const waiting = p.heldBack
+    .filter((h) => h.needs !== "a restart")
+    .map((h) => `${h.field} needs ${h.needs}${h.learned ? " (ECS refused it in another state)" : ""}`);
   const restartHeld = p.heldBack.filter((h) => h.needs === "a restart").map((h) => h.field);
   const ready =
     waiting.length > 0

@@ -233,7 +233,7 @@ describe("reliability: eventually consistent reads", () => {
 
   // DescribeInstances shows the old hostname until the restart (ECS's read-back before the restart is
   // undocumented, ecs-api.md §14.7). The controller keeps the value it sent in status.restartHolds
-  // (src/reconciler/restart-holds.ts) and does not send it again; before that hold it re-sent HostName
+  // (src/reconciler/holds.ts) and does not send it again; before that hold it re-sent HostName
   // on every resync (8 calls in 30 s with --resync-period=4s, measured 2026-12-03).
   it("C: a hostname that shows only after a restart is sent once before the restart", async () => {
     await patchConsistency({ fields: { hostName: { untilRestart: true } } });
