@@ -11,6 +11,7 @@
  *     IncorrectInstanceStatus; the description is retried alone; user data is not sent again while
  *     the instance runs (several state polls and resyncs); Ready is False naming userData; once the
  *     instance is Stopped user data is sent exactly once and Ready turns True (one transition).
+ *  B2. Started again and changed while Running: one more refused try, then held (no loop).
  * Each scenario prints its Modify and Ready transition counts.
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
@@ -126,5 +127,18 @@ describe("user data under both readings of the state rule", () => {
     expect(done.status?.restartHolds).toBeUndefined();
     expect(cond(done, "RestartRequired")?.status).toBe("True");
     expect(watch.count("stopped")).toBe(1);
+  }, 120_000);
+
+  it("B2: ECS requires Stopped, a second change while Running again: one more refused try, then held (no loop)", async () => {
+    await emu.admin.start(STOPPED_RULE);
+    await emu.admin.waitForStatus(STOPPED_RULE, "Running");
+    const before = (await modifies(STOPPED_RULE)).length;
+    await fleet.patchSpec("stopped", { userData: { inlineBase64: b64("#!/bin/sh\necho second\n") } });
+    await fleet.waitForCondition("stopped", "Ready", "False", { reason: "WaitingForInstanceState", timeoutMs: 60_000, diag: diag("stopped", STOPPED_RULE) });
+    await sleep(WINDOW_MS);
+    const calls = summary((await modifies(STOPPED_RULE)).slice(before));
+    process.stderr.write(`[user-data-state] B2 second change while Running (${WINDOW_MS / 1000}+ s): Modify ${JSON.stringify(calls)}\n`);
+    expect(calls).toEqual(["UserData:IncorrectInstanceStatus"]);
+    expect((await fleet.get("stopped")).status?.restartHolds).toEqual([expect.objectContaining({ field: "userData", cause: "NeedsStopped" })]);
   }, 120_000);
 });
