@@ -38,7 +38,7 @@ import {
   type RawInstance,
   type ReadExtras,
 } from "./model.js";
-import { RateLimiter, RateLimitWaitError, type BucketKey, type RateLimiterOptions, type RateSpec } from "./rate-limit.js";
+import { type Lane, RateLimiter, RateLimitWaitError, type BucketKey, type RateLimiterOptions, type RateSpec } from "./rate-limit.js";
 import { DEFAULT_RETRY_POLICY, withRetry, type RetryPolicy } from "./retry.js";
 import { type EcsAction, type RpcParams, toModelKeys } from "./rpc.js";
 
@@ -63,6 +63,10 @@ interface RpcCallOptions {
   /** Secret parameter values, scrubbed from error text. */
   secrets?: readonly string[] | undefined;
   signal?: AbortSignal | undefined;
+  /** The rate-limit lane to wait in (rate-limit.ts); default normal. */
+  lane?: Lane | undefined;
+  /** The first attempt's token was already taken (a batch admitted by the batcher); retries take their own. */
+  admitted?: boolean | undefined;
 }
 
 /** Where to send a call: which credentials, which region. */
@@ -138,13 +142,15 @@ export class EcsCloud {
       windowMs: opts.batchWindowMs ?? 5,
       maxBatch: this.maxBatch,
       groupKey: (t) => this.groupKey(t),
-      fetch: (t, ids) => this.describeInstances(t, ids, this.shutdown.signal),
+      admit: (t, signal) => this.admitBatch(t, "DescribeInstances", signal),
+      fetch: (t, ids) => this.describeInstances(t, ids, this.shutdown.signal, { admitted: true }),
     });
     this.eniBatcher = new Batcher<EcsTarget, number>({
       windowMs: opts.batchWindowMs ?? 5,
       maxBatch: this.maxBatch,
       groupKey: (t) => this.groupKey(t),
-      fetch: (t, ids) => this.describeEniQueues(t, ids, this.shutdown.signal),
+      admit: (t, signal) => this.admitBatch(t, "DescribeNetworkInterfaces", signal),
+      fetch: (t, ids) => this.describeEniQueues(t, ids, this.shutdown.signal, { admitted: true }),
     });
   }
 
@@ -209,7 +215,8 @@ export class EcsCloud {
       chunk(ids, this.maxBatch).map(async (part) => {
         // The read's start time: a Modify that returned before it is reflected in the answer.
         const at = Date.now();
-        const found = await this.describeInstances(target, part, signal ?? this.shutdown.signal);
+        // The background lane: a round's read-ahead never delays the reads of spec changes.
+        const found = await this.describeInstances(target, part, signal ?? this.shutdown.signal, { lane: "background" });
         for (const id of part) this.snapshots.set(`${group}|${id}`, { obs: found.get(id) ?? null, at });
       }),
     );
@@ -267,12 +274,29 @@ export class EcsCloud {
 
   // ---- internals -------------------------------------------------------------------------------
 
+  /**
+   * The wait for one batch's token (the batcher's `admit`): in the normal lane, the same refusal as
+   * any call when the wait would be too long. Skipped while the endpoint's circuit is open, so that
+   * the call fails fast in `once` instead of after a token wait.
+   */
+  private async admitBatch(target: EcsTarget, action: EcsAction, signal: AbortSignal): Promise<void> {
+    if (this.breakers.state(this.pool.endpointKey(target.regionId)) === "open") return;
+    await this.takeToken(target, action, AbortSignal.any([signal, this.shutdown.signal]), "normal");
+  }
+
   /** Batch fetch: up to 100 IDs, NextToken paging (each page limited and retried on its own). */
-  private async describeInstances(target: EcsTarget, ids: readonly string[], signal: AbortSignal): Promise<Map<string, ObservedInstance>> {
+  private async describeInstances(
+    target: EcsTarget,
+    ids: readonly string[],
+    signal: AbortSignal,
+    opts: Pick<RpcCallOptions, "lane" | "admitted"> = {},
+  ): Promise<Map<string, ObservedInstance>> {
     const wanted = new Set(ids);
+    let admitted = opts.admitted;
     const items = await collectPages<RawInstance>(async (nextToken) => {
       const params = { RegionId: target.regionId, InstanceIds: JSON.stringify(ids), MaxResults: this.maxBatch, NextToken: nextToken || undefined };
-      const body = await this.rpc<DescribeInstancesBody>("DescribeInstances", params, target, { signal });
+      const body = await this.rpc<DescribeInstancesBody>("DescribeInstances", params, target, { signal, lane: opts.lane, admitted });
+      admitted = false;
       return { items: body.instances?.instance ?? [], nextToken: body.nextToken };
     });
     const out = new Map<string, ObservedInstance>();
@@ -302,11 +326,18 @@ export class EcsCloud {
     return primaryQueueNumberFrom(body.networkInterfaceSets?.networkInterfaceSet ?? []);
   }
 
-  private async describeEniQueues(target: EcsTarget, ids: readonly string[], signal: AbortSignal): Promise<Map<string, number>> {
+  private async describeEniQueues(
+    target: EcsTarget,
+    ids: readonly string[],
+    signal: AbortSignal,
+    opts: Pick<RpcCallOptions, "admitted"> = {},
+  ): Promise<Map<string, number>> {
     const wanted = new Set(ids);
+    let admitted = opts.admitted;
     const items = await collectPages<{ networkInterfaceId?: string | undefined; queueNumber?: number | undefined }>(async (nextToken) => {
       const params = { RegionId: target.regionId, NetworkInterfaceId: [...ids], MaxResults: this.maxBatch, NextToken: nextToken || undefined };
-      const body = await this.rpc<NetworkInterfacesBody>("DescribeNetworkInterfaces", params, target, { signal });
+      const body = await this.rpc<NetworkInterfacesBody>("DescribeNetworkInterfaces", params, target, { signal, admitted });
+      admitted = false;
       return { items: body.networkInterfaceSets?.networkInterfaceSet ?? [], nextToken: body.nextToken };
     });
     const out = new Map<string, number>();
@@ -322,14 +353,20 @@ export class EcsCloud {
    * Returns the JSON answer with its keys in the generated models' casing (what model.ts reads).
    */
   protected async rpc<B extends object>(action: EcsAction, params: RpcParams, target: EcsTarget, opts: RpcCallOptions = {}): Promise<Partial<B>> {
-    const answer = await this.run(target, action, opts.secrets ?? [], opts.signal, (c) => c.call(action, params));
+    const answer = await this.run(target, action, opts, (c) => c.call(action, params));
     const body = toModelKeys(answer.body);
     return typeof body === "object" && body !== null ? body : {};
   }
 
   /** Breaker + rate limit + call + metrics + classification; reads inside the in-call retry policy. */
-  private run<T>(target: EcsTarget, action: string, secrets: readonly string[], signal: AbortSignal | undefined, fn: (c: EcsApi) => Promise<T>): Promise<T> {
-    const call = () => this.once(target, action, secrets, signal, fn);
+  private run<T>(target: EcsTarget, action: EcsAction, opts: RpcCallOptions, fn: (c: EcsApi) => Promise<T>): Promise<T> {
+    const { signal } = opts;
+    let admitted = opts.admitted ?? false;
+    const call = () => {
+      const held = admitted;
+      admitted = false;
+      return this.once(target, action, { ...opts, admitted: held }, fn);
+    };
     // A write is never repeated inside a call: the queue retries the reconcile, which reads first.
     if (!action.startsWith("Describe")) return call();
     return withRetry(call, {
@@ -343,18 +380,14 @@ export class EcsCloud {
     });
   }
 
-  private async once<T>(
-    target: EcsTarget,
-    action: string,
-    secrets: readonly string[],
-    signal: AbortSignal | undefined,
-    fn: (c: EcsApi) => Promise<T>,
-  ): Promise<T> {
-    const key: BucketKey = { account: credentialsIdentity(target.credentials), region: target.regionId, action };
-    const endpoint = this.pool.endpointKey(target.regionId);
-    this.breakers.admit(endpoint, action);
+  private bucketKey(target: EcsTarget, action: EcsAction): BucketKey {
+    return { account: credentialsIdentity(target.credentials), region: target.regionId, action };
+  }
+
+  /** Waits for a token of (account, region, action); a wait longer than maxWaitMs is a ClientThrottled EcsError. */
+  private async takeToken(target: EcsTarget, action: EcsAction, signal: AbortSignal | undefined, lane: Lane): Promise<void> {
     try {
-      await this.limiter.acquire(key, signal);
+      await this.limiter.acquire(this.bucketKey(target, action), signal, lane);
     } catch (err) {
       if (err instanceof RateLimitWaitError) {
         throw new EcsError({
@@ -366,6 +399,13 @@ export class EcsCloud {
       }
       throw err;
     }
+  }
+
+  private async once<T>(target: EcsTarget, action: EcsAction, opts: RpcCallOptions, fn: (c: EcsApi) => Promise<T>): Promise<T> {
+    const key = this.bucketKey(target, action);
+    const endpoint = this.pool.endpointKey(target.regionId);
+    this.breakers.admit(endpoint, action);
+    if (!opts.admitted) await this.takeToken(target, action, opts.signal, opts.lane ?? "normal");
     const client = this.pool.get(target.credentials, target.regionId);
     const t0 = performance.now();
     try {
@@ -375,7 +415,7 @@ export class EcsCloud {
       this.breakers.reached(endpoint);
       return res;
     } catch (raw) {
-      const err = toEcsError(raw, action, [...secrets, ...credentialSecrets(target.credentials)]);
+      const err = toEcsError(raw, action, [...(opts.secrets ?? []), ...credentialSecrets(target.credentials)]);
       this.metrics.observe(action, target.regionId, err.code, (performance.now() - t0) / 1000);
       if (err.connectionFailure) this.breakers.failed(endpoint, err);
       // An ECS answer (even an error) proves the endpoint reachable; a local failure proves nothing.

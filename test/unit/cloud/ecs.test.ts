@@ -2,7 +2,7 @@
 // conversion, throttle bookkeeping, metrics). The fake answers with ECS's own (PascalCase) field
 // names, as the wire does. The real transport over HTTP is covered in test/integration/cloud
 // against the emulator.
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { Registry } from "prom-client";
 import { ClientError, ThrottlingError } from "@alicloud/openapi-core";
 import { EcsClientPool, type EcsApi, type RpcAnswer } from "../../../src/cloud/client.js";
@@ -158,6 +158,48 @@ describe("EcsCloud.getInstance", () => {
     expect(inst?.networkInterfaceQueueNumber).toBe(8);
     expect(fake.calls.find((c) => c.action === "DescribeNetworkInterfaces")?.req).toMatchObject({ NetworkInterfaceId: ["eni-i-0"], RegionId: "cn-hangzhou" });
     expect(fake.calls.find((c) => c.action === "DescribeUserData")?.req).toMatchObject({ InstanceId: "i-0", RegionId: "cn-hangzhou" });
+    ecs.close();
+  });
+});
+
+describe("EcsCloud reads under the DescribeInstances rate limit (fake clock)", () => {
+  afterEach(() => vi.useRealTimers());
+
+  const idsOf = (c: { req: Record<string, unknown> }) => JSON.parse(c.req.InstanceIds as string) as string[];
+
+  it("reads arriving while a batch waits for its token join it: one call per token, up to 100 IDs", async () => {
+    vi.useFakeTimers();
+    const fake = new FakeEcs(300);
+    const ecs = cloud(fake, { rateLimit: { default: { qps: 1, burst: 1 } } });
+    const first = ecs.getInstance(target, "i-0");
+    await vi.advanceTimersByTimeAsync(5);
+    // The burst token is spent; then one spec change every 5 ms for 600 ms (the next token is at 1 s).
+    const later: Promise<unknown>[] = [];
+    for (let i = 1; i <= 120; i++) {
+      later.push(ecs.getInstance(target, `i-${i}`));
+      await vi.advanceTimersByTimeAsync(5);
+    }
+    await vi.advanceTimersByTimeAsync(2_000);
+    await Promise.all([first, ...later]);
+    expect(fake.calls.filter((c) => c.action === "DescribeInstances").map((c) => idsOf(c).length)).toEqual([1, 100, 20]);
+    ecs.close();
+  });
+
+  it("a resync round's read-ahead waits in the background lane: a spec change's read goes first", async () => {
+    vi.useFakeTimers();
+    const fake = new FakeEcs(400);
+    const ecs = cloud(fake, { rateLimit: { default: { qps: 1, burst: 1 } } });
+    const round = ecs.prefetch(
+      target,
+      [...fake.instances.keys()].filter((id) => id !== "i-399"),
+    );
+    await vi.advanceTimersByTimeAsync(100);
+    // The round's first chunk took the burst token; three more wait for theirs.
+    const change = ecs.getInstance(target, "i-399");
+    await vi.advanceTimersByTimeAsync(5_000);
+    await Promise.all([round, change]);
+    const reads = fake.calls.filter((c) => c.action === "DescribeInstances").map((c) => idsOf(c).length);
+    expect(reads).toEqual([100, 1, 100, 100, 99]);
     ecs.close();
   });
 });
