@@ -29,7 +29,8 @@ export type ConditionStatus = z.output<typeof conditionStatusSchema>;
 export const conditionSchema = z
   .object({
     type: z.string().max(CONDITION_TYPE_MAX_LENGTH).regex(new RegExp(CONDITION_TYPE_PATTERN)).meta({
-      description: "Type of condition in CamelCase: Ready, Synced or RestartRequired.",
+      description:
+        "Type of condition in CamelCase: Ready, Synced, RestartRequired, or the kstatus conditions Reconciling and Stalled (present only while True).",
     }),
     status: conditionStatusSchema.meta({ description: "Status of the condition: True, False or Unknown." }),
     observedGeneration: z
