@@ -281,7 +281,8 @@ export class EcsCloud {
    */
   private async admitBatch(target: EcsTarget, action: EcsAction, signal: AbortSignal): Promise<void> {
     if (this.breakers.state(this.pool.endpointKey(target.regionId)) === "open") return;
-    await this.takeToken(target, action, AbortSignal.any([signal, this.shutdown.signal]), "normal");
+    // Shutdown needs no signal here: close() rejects every waiter of the limiter.
+    await this.takeToken(target, action, signal, "normal");
   }
 
   /** Batch fetch: up to 100 IDs, NextToken paging (each page limited and retried on its own). */
