@@ -4,11 +4,14 @@
 //   const inst = await ecs.getInstance({ credentials, regionId }, "i-…", { nicQueue: true }, signal);
 //   const { requestId } = await ecs.modifyInstanceAttribute(target, { instanceId, instanceName }, signal);
 //
-// Every request: the endpoint's circuit breaker (fails fast while the endpoint is unreachable) →
-// client-side token bucket per (account, region, action) → the RPC call (client.ts: the official
-// core's generic call, its retries off, explicit timeouts) → metrics → errors converted to EcsError, once (classified, secrets scrubbed) → on
-// Throttling* the bucket pauses → reads only: a short in-call retry of transient answers (retry.ts)
-// → the EcsError is thrown; the reconciler records it and the work queue's error policy retries.
+// Every request (`rpc`): the endpoint's circuit breaker (fails fast while the endpoint is
+// unreachable) → client-side token bucket per (account, region, action), in the normal lane or, for
+// a resync round's read-ahead, the background lane (a batched read takes its token while the batch
+// is still open: batcher.ts) → the RPC call (client.ts: the official core's generic call, its
+// retries off, explicit timeouts) → metrics → errors converted to EcsError, once (classified,
+// secrets scrubbed) → on Throttling* the bucket pauses → reads only: a short in-call retry of
+// transient answers (retry.ts) → the EcsError is thrown; the reconciler records it and the work
+// queue's error policy retries.
 
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
@@ -281,7 +284,8 @@ export class EcsCloud {
    */
   private async admitBatch(target: EcsTarget, action: EcsAction, signal: AbortSignal): Promise<void> {
     if (this.breakers.state(this.pool.endpointKey(target.regionId)) === "open") return;
-    await this.takeToken(target, action, AbortSignal.any([signal, this.shutdown.signal]), "normal");
+    // Shutdown needs no signal here: close() rejects every waiter of the limiter.
+    await this.takeToken(target, action, signal, "normal");
   }
 
   /** Batch fetch: up to 100 IDs, NextToken paging (each page limited and retried on its own). */

@@ -185,6 +185,21 @@ describe("EcsCloud reads under the DescribeInstances rate limit (fake clock)", (
     ecs.close();
   });
 
+  it("close() fails a batch waiting for its token and sends nothing, then or later", async () => {
+    vi.useFakeTimers();
+    const fake = new FakeEcs(3);
+    const ecs = cloud(fake, { rateLimit: { default: { qps: 1, burst: 1 } } });
+    await ecs.prefetch(target, ["i-0"]);
+    const waiting = ecs.getInstance(target, "i-1").catch((e: unknown) => e);
+    await vi.advanceTimersByTimeAsync(100);
+    ecs.close();
+    expect(await waiting).toBeInstanceOf(Error);
+    const after = ecs.getInstance(target, "i-2").catch((e: unknown) => e);
+    await vi.advanceTimersByTimeAsync(2_000);
+    expect(await after).toBeInstanceOf(Error);
+    expect(fake.count("DescribeInstances")).toBe(1);
+  });
+
   it("a resync round's read-ahead waits in the background lane: a spec change's read goes first", async () => {
     vi.useFakeTimers();
     const fake = new FakeEcs(400);
