@@ -52,9 +52,9 @@ export const Reason = {
   InvalidSpec: "InvalidSpec",
   /** The instance does not exist in the region (or the credentials cannot see it). */
   InstanceNotFound: "InstanceNotFound",
-  /** The instance has operation locks (security, financial, ...); writes are paused. */
+  /** The instance has a lock that blocks ModifyInstanceAttribute (security); writes are paused. */
   InstanceLocked: "InstanceLocked",
-  /** A change needs another instance state (e.g. Stopped for user data); waiting. */
+  /** A change needs another instance state (e.g. Stopped for CPU options); waiting. */
   WaitingForInstanceState: "WaitingForInstanceState",
   /** ECS accepts a field (hostname) again only after the instance restarts; held until then. */
   WaitingForRestart: "WaitingForRestart",
@@ -126,12 +126,13 @@ export const REASON_DOCS: Readonly<Record<ReasonName, ReasonDoc>> = {
   },
   InstanceLocked: {
     uses: ["Ready=False", "Synced=False"],
-    meaning: "the instance has operation locks (Ready), or ECS refused the call for a lock (Synced); writes are paused",
+    meaning: "the instance has a lock that blocks ModifyInstanceAttribute (security; Ready), or ECS refused the call for a lock (Synced); writes are paused",
     kstatus: "Stalled",
   },
   WaitingForInstanceState: {
     uses: ["Ready=False", "Synced=False"],
-    meaning: "a change needs another instance state (Ready), or ECS rejected it in the current state (Synced)",
+    meaning:
+      "a change needs another instance state, by the field table or learned from an ECS refusal (Ready), or ECS rejected it in the current state (Synced)",
     kstatus: "Reconciling",
   },
   WaitingForRestart: {

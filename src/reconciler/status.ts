@@ -46,7 +46,7 @@ export interface StatusOutcome {
   pendingChanges?: string[] | undefined;
   /** null clears status.error; undefined keeps it. */
   error?: EcsErrorStatus | null | undefined;
-  /** The restart holds now (restart-holds.ts); undefined keeps the previous ones. */
+  /** The restart holds now (holds.ts); undefined keeps the previous ones. */
   restartHolds?: RestartHold[] | undefined;
   /** Sources applied in this reconcile (merged into appliedSecretVersions). */
   applied?: { password?: AppliedSource | undefined; userData?: AppliedSource | undefined } | undefined;
