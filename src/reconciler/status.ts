@@ -56,7 +56,7 @@ export interface StatusOutcome {
 const KSTATUS_TYPES: readonly KstatusCondition[] = [ConditionType.Stalled, ConditionType.Reconciling];
 
 /** The kstatus effect of a reason; reasons outside the vocabulary (derived from ECS codes) have none. */
-function kstatusOfReason(reason: string): KstatusCondition | null {
+export function kstatusOfReason(reason: string): KstatusCondition | null {
   return Object.hasOwn(REASON_DOCS, reason) ? REASON_DOCS[reason as keyof typeof REASON_DOCS].kstatus : null;
 }
 

@@ -4,6 +4,8 @@
  * builds it on first use into a cache outside the repository; ECS_ATTRS_GITOPS_HEALTH_BIN (a
  * directory holding `gitops-health`) skips the build.
  */
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { buildScriptDir, repoRoot, run } from "../../harness/exec.js";
 import { GROUP, PLURAL, VERSION } from "../../harness/fleet.js";
@@ -29,13 +31,28 @@ function probeDir(): Promise<string> {
   return binDir;
 }
 
-/** Reads EcsInstanceAttributes `names` in `namespace` from the API server and reports kstatus's and Argo CD's verdicts. */
-export async function gitopsHealth(kubeconfig: string, namespace: string, names: readonly string[]): Promise<HealthReport[]> {
-  const args = ["--kubeconfig", kubeconfig, "--resource", `${PLURAL}.${VERSION}.${GROUP}`, "--namespace", namespace, "--lua", ARGOCD_HEALTH_LUA, ...names];
-  const r = await run(join(await probeDir(), "gitops-health"), args);
+async function probe(args: readonly string[]): Promise<HealthReport[]> {
+  const r = await run(join(await probeDir(), "gitops-health"), ["--lua", ARGOCD_HEALTH_LUA, ...args]);
   if (r.code !== 0) throw new Error(`gitops-health failed (${r.code}): ${r.stderr.trim()}`);
   return r.stdout
     .trim()
     .split("\n")
     .map((line) => JSON.parse(line) as HealthReport);
+}
+
+/** Reads EcsInstanceAttributes `names` in `namespace` from the API server and reports kstatus's and Argo CD's verdicts. */
+export async function gitopsHealth(kubeconfig: string, namespace: string, names: readonly string[]): Promise<HealthReport[]> {
+  return probe(["--kubeconfig", kubeconfig, "--resource", `${PLURAL}.${VERSION}.${GROUP}`, "--namespace", namespace, ...names]);
+}
+
+/** The same verdicts for objects given as data (shapes the API server here cannot hold, e.g. a kind whose CRD is not installed). */
+export async function gitopsHealthOf(items: readonly object[]): Promise<HealthReport[]> {
+  const dir = await mkdtemp(join(tmpdir(), "gitops-health-"));
+  try {
+    const file = join(dir, "list.json");
+    await writeFile(file, JSON.stringify({ apiVersion: "v1", kind: "List", items }));
+    return await probe(["--file", file]);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }

@@ -42,6 +42,7 @@ beforeAll(async () => {
         instance("i-ghwin", { osType: "windows" }),
         instance("i-ghsecret"),
         instance("i-ghpaused"),
+        instance("i-ghrestart", { hostName: "seed-host" }),
       ],
     },
   });
@@ -93,6 +94,17 @@ describe("kstatus and Argo CD health of real objects", () => {
     await fleet.secret("absent", { password: "Gitops!Health9" });
     await fleet.waitForCondition("missing-ref", "Ready", "True", wait);
     expect(verdicts((await health("missing-ref"))["missing-ref"]!)).toEqual({ kstatus: "Current", argocd: "Healthy" });
+  });
+
+  it("a field held until the instance restarts → InProgress / Progressing (Reconciling, WaitingForRestart)", async () => {
+    await fleet.create("restart", { instanceId: "i-ghrestart", hostName: "first-host" });
+    await fleet.waitForCondition("restart", "RestartRequired", "True", { timeoutMs: 60_000, diag });
+    // A second hostname before the restart: ECS answers InvalidInstanceStatus.NeedRestart and the field is held.
+    await fleet.patchSpec("restart", { hostName: "second-host" });
+    await fleet.waitForCondition("restart", "Reconciling", "True", { reason: "WaitingForRestart", timeoutMs: 60_000, diag });
+    const h = (await health("restart"))["restart"]!;
+    expect(verdicts(h)).toEqual({ kstatus: "InProgress", argocd: "Progressing" });
+    expect(h.argocd.message).toContain("hostName");
   });
 
   it("retrying a transient ECS failure → InProgress / Progressing, then Current / Healthy once ECS answers again", async () => {

@@ -1,8 +1,9 @@
 package main
 
-// The Argo CD side: a health script runs the way Argo CD's util/lua/lua.go (argoproj/argo-cd) runs
-// a `resource.customizations.health.<group>_<kind>` script from argocd-cm. The environment is what
-// makes a script pass or fail there, so it is reproduced, not simplified:
+// The Argo CD side: a health script runs the way Argo CD's own Lua VM runs a
+// `resource.customizations.health.<group>_<kind>` script from argocd-cm (read from Argo CD's source,
+// not copied). The environment is what makes a script pass or fail there, so it is reproduced, not
+// simplified:
 //   - a gopher-lua state WITHOUT the standard libraries (SkipOpenLibs), then only package, base and
 //     table opened (Argo CD adds a reduced `os`, which our script does not use and so is left out:
 //     a script that called os would fail here, which is the safe direction);
@@ -21,7 +22,7 @@ import (
 	lua "github.com/yuin/gopher-lua"
 )
 
-// argoHealthCodes are Argo CD's health status codes (gitops-engine pkg/health).
+// argoHealthCodes are the health status codes Argo CD accepts from a script.
 var argoHealthCodes = map[string]bool{"Healthy": true, "Progressing": true, "Degraded": true, "Suspended": true, "Missing": true, "Unknown": true}
 
 func argoHealth(obj map[string]any, script string) (*verdict, error) {

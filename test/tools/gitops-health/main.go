@@ -7,6 +7,9 @@
 //	gitops-health --kubeconfig K --resource ecsinstanceattributes.v1alpha1.ecs.alicloud.dev \
 //	    --namespace NS [--lua deploy/helm/ecs-attributes-controller/files/argocd-health.lua] NAME...
 //
+// With --file LIST.json instead of the API server, it assesses the items of a JSON list (a kubectl
+// `List`), e.g. shapes the API server cannot hold here (a kind whose CRD is not installed).
+//
 // Prints one JSON line per object:
 //
 //	{"name":"a","generation":2,"observedGeneration":2,"kstatus":{"status":"Current","message":"…"},"argocd":{"status":"Healthy","message":"…"}}
@@ -54,11 +57,8 @@ func run() error {
 	resource := flag.String("resource", "", "resource.version.group, e.g. ecsinstanceattributes.v1alpha1.ecs.alicloud.dev")
 	namespace := flag.String("namespace", "", "namespace of the objects (empty for cluster-scoped kinds)")
 	luaPath := flag.String("lua", "", "Argo CD health script to run on each object (optional)")
+	listPath := flag.String("file", "", "assess the items of this JSON List instead of reading from the API server")
 	flag.Parse()
-	gvr, _ := schema.ParseResourceArg(*resource)
-	if gvr == nil || flag.NArg() == 0 {
-		return fmt.Errorf("usage: gitops-health --kubeconfig K --resource resource.version.group [--namespace NS] [--lua FILE] NAME")
-	}
 	var script string
 	if *luaPath != "" {
 		b, err := os.ReadFile(*luaPath)
@@ -66,6 +66,13 @@ func run() error {
 			return err
 		}
 		script = string(b)
+	}
+	if *listPath != "" {
+		return fromFile(*listPath, script)
+	}
+	gvr, _ := schema.ParseResourceArg(*resource)
+	if gvr == nil || flag.NArg() == 0 {
+		return fmt.Errorf("usage: gitops-health --kubeconfig K --resource resource.version.group [--namespace NS] [--lua FILE] NAME... | --file LIST.json [--lua FILE]")
 	}
 	cfg, err := clientcmd.BuildConfigFromFlags("", *kubeconfig)
 	if err != nil {
@@ -86,6 +93,28 @@ func run() error {
 		r, err := assess(obj, script)
 		if err != nil {
 			return fmt.Errorf("%s: %w", name, err)
+		}
+		if err := out.Encode(r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func fromFile(path, script string) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	var list unstructured.UnstructuredList
+	if err := list.UnmarshalJSON(b); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	out := json.NewEncoder(os.Stdout)
+	for i := range list.Items {
+		r, err := assess(&list.Items[i], script)
+		if err != nil {
+			return fmt.Errorf("%s: %w", list.Items[i].GetName(), err)
 		}
 		if err := out.Encode(r); err != nil {
 			return err

@@ -112,6 +112,13 @@ describe("docs/api.md condition tables", () => {
     ).toEqual([]);
   });
 
+  // Issue 18: a reason that leaves Ready or Synced False must say whether GitOps tools should keep
+  // waiting (Reconciling) or give up (Stalled); only Paused is deliberately neither (docs/gitops.md).
+  it("every reason set on Ready=False or Synced=False declares its kstatus effect (Paused alone is neither)", () => {
+    const undecided = names.filter((n) => REASON_DOCS[n].uses.some((u) => u === "Ready=False" || u === "Synced=False") && REASON_DOCS[n].kstatus === null);
+    expect(undecided).toEqual(["Paused"]);
+  });
+
   // The statuses themselves are asserted by the reconciler's own tests (test/unit/reconciler/); this
   // pins the documented pair, which README's reason table repeats (issue 20 item 3).
   it("Paused is documented as Ready=False and Synced=False", () => {
