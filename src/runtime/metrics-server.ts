@@ -26,9 +26,9 @@ export interface SecureMetricsOptions {
 
 export interface SecureMetrics {
   tls: ServingCert;
-  authorize(req: IncomingMessage, path: string): Promise<Verdict>;
+  authorize: (req: IncomingMessage, path: string) => Promise<Verdict>;
   /** Calls `onChange` when the files in certDir change; a no-op for a self-signed certificate. */
-  watch(onChange: (c: ServingCert) => void): () => void;
+  watch: (onChange: (c: ServingCert) => void) => () => void;
 }
 
 /** Names a self-signed certificate carries: loopback (port-forward, local runs) and the pod's hostname. */
