@@ -4,7 +4,8 @@
  * that no secret was logged). Its metrics and probe servers bind port 0; the URLs come from its
  * "http endpoints listening" log line. /metrics is plain HTTP here (--metrics-secure=false) unless
  * `secureMetrics` is set: most tests scrape it for figures, not to test its protection, which
- * test/e2e/packaging/metrics-auth.test.ts does; `ctl.scrapeMetrics({ token })` works either way.
+ * test/e2e/packaging/controller-rbac.test.ts and monitoring.test.ts do. `ctl.scrapeMetrics({ token })`
+ * works either way.
  *
  *   const ctl = await startController({ kubeconfig, ecsEndpoint: emu.url, namespace: ns, args: ["--resync-period=3s"] });
  *   await ctl.waitForLog(/informers synced|leading/);

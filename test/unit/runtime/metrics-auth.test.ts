@@ -1,4 +1,4 @@
-/** /metrics authorization decisions and their cache, against a scripted reviewer (the real API server path is test/e2e/packaging/metrics-auth.test.ts). */
+/** /metrics authorization decisions and their cache, against a scripted reviewer (the real API server path: test/e2e/packaging/controller-rbac.test.ts). */
 import { describe, expect, it } from "vitest";
 import { bearerToken, MetricsAuthorizer, type Reviewer, type UserInfo, verbFor } from "../../../src/runtime/metrics-auth.js";
 
