@@ -108,9 +108,10 @@ export async function runController(config: Config): Promise<number> {
   if (!elector) startWorkers();
 
   const loop = new EventLoopMonitor();
-  const secure = config.metricsSecure
-    ? await secureMetrics({ kubeConfig, certDir: config.metricsCertPath, logger: log.child({ component: "metrics-auth" }) })
-    : undefined;
+  const secure =
+    config.metricsSecure && config.metricsBindAddress !== "0"
+      ? await secureMetrics({ kubeConfig, certDir: config.metricsCertPath, logger: log.child({ component: "metrics-auth" }) })
+      : undefined;
   const servers = await startHttpServers({
     metricsBindAddress: config.metricsBindAddress,
     healthProbeBindAddress: config.healthProbeBindAddress,
