@@ -1,6 +1,10 @@
 /** /metrics authorization decisions and their cache, against a scripted reviewer (the real API server path: test/e2e/packaging/controller-rbac.test.ts). */
+import { X509Certificate } from "node:crypto";
+import type { IncomingMessage } from "node:http";
+import { KubeConfig } from "@kubernetes/client-node";
 import { describe, expect, it } from "vitest";
 import { bearerToken, MetricsAuthorizer, type Reviewer, type UserInfo, verbFor } from "../../../src/runtime/metrics-auth.js";
+import { secureMetrics } from "../../../src/runtime/metrics-server.js";
 
 /** Tokens "alice" (allowed), "bob" (denied), "broken" (review fails); anything else is not a valid token. */
 function scripted(): Reviewer & { calls: string[]; seen: string[] } {
@@ -117,5 +121,22 @@ describe("request parsing", () => {
     expect(verbFor("HEAD")).toBe("get");
     expect(verbFor("POST")).toBe("create");
     expect(verbFor(undefined)).toBe("get");
+  });
+});
+
+describe("secureMetrics", () => {
+  it("self-signs without a certificate directory and authorizes requests through the reviewer", async () => {
+    const r = scripted();
+    const secure = await secureMetrics({ kubeConfig: new KubeConfig(), reviewer: r });
+    expect(new X509Certificate(secure.tls.cert).checkHost("localhost")).toBe("localhost");
+    const req = (authorization?: string, method = "GET") => ({ headers: { authorization }, method }) as IncomingMessage;
+    expect(await secure.authorize(req("Bearer alice"), "/metrics")).toMatchObject({ status: 200 });
+    expect(await secure.authorize(req("Bearer bob", "HEAD"), "/metrics")).toMatchObject({ status: 403 });
+    expect(await secure.authorize(req(), "/metrics")).toMatchObject({ status: 401 });
+    expect(r.calls).toContain("SubjectAccessReview bob get /metrics");
+  });
+
+  it("refuses to start with a certificate directory that holds no certificate", async () => {
+    await expect(secureMetrics({ kubeConfig: new KubeConfig(), certDir: "/nonexistent-metrics-certs", reviewer: scripted() })).rejects.toThrow(/ENOENT/);
   });
 });
