@@ -45,9 +45,13 @@ const bits = (b: Buffer, unused = 0): Buffer => tlv(0x03, Buffer.concat([Buffer.
 const bool = (v: boolean): Buffer => tlv(0x01, Buffer.from([v ? 0xff : 0]));
 const utf8 = (s: string): Buffer => tlv(0x0c, Buffer.from(s, "utf8"));
 
+/** A non-negative INTEGER in DER's minimal form (OpenSSL refuses a padded one: "illegal padding"). */
 function int(b: Buffer): Buffer {
-  // Positive: a leading 1 bit would make it negative, so prefix a zero byte.
-  return tlv(0x02, (b[0]! & 0x80) !== 0 ? Buffer.concat([Buffer.from([0]), b]) : b);
+  let start = 0;
+  while (start < b.length - 1 && b[start] === 0) start++;
+  const bytes = b.subarray(start);
+  // A leading 1 bit would make it negative, so prefix a zero byte.
+  return tlv(0x02, (bytes[0]! & 0x80) !== 0 ? Buffer.concat([Buffer.from([0]), bytes]) : bytes);
 }
 
 function oid(dotted: string): Buffer {
@@ -84,13 +88,12 @@ function extension(id: string, critical: boolean, value: Buffer): Buffer {
 }
 
 /** A self-signed ECDSA P-256 serving certificate for `hosts` (DNS names and IPs), valid `days`. */
-export function selfSignedCert(opts: { hosts: string[]; days?: number; now?: Date }): ServingCert {
+export function selfSignedCert(opts: { hosts: string[]; days?: number; now?: Date; serial?: Buffer }): ServingCert {
   const { publicKey, privateKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
   const now = opts.now ?? new Date();
   const name = seq(set(seq(oid("2.5.4.3"), utf8(`ecs-attributes-controller-metrics@${Math.floor(now.getTime() / 1000)}`))));
   const sans = opts.hosts.map((h) => (isIP(h) ? tlv(0x87, ipBytes(h)) : tlv(0x82, Buffer.from(h, "ascii"))));
-  const serial = randomBytes(16);
-  serial[0]! &= 0x7f;
+  const serial = opts.serial ?? randomBytes(16);
   const tbs = seq(
     explicit(0, int(Buffer.from([2]))), // v3
     int(serial),

@@ -2,6 +2,7 @@
 import { createPrivateKey, X509Certificate } from "node:crypto";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { request } from "node:https";
+import { createSecureContext } from "node:tls";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -41,6 +42,17 @@ describe("selfSignedCert", () => {
   it("uses GeneralizedTime after 2049 (RFC 5280)", () => {
     const x = new X509Certificate(selfSignedCert({ hosts: ["localhost"], now: new Date("2049-12-31T00:00:00Z"), days: 2 }).cert);
     expect(new Date(x.validTo).toISOString()).toBe("2050-01-02T00:00:00.000Z");
+  });
+
+  it("encodes any serial as a minimal positive INTEGER (leading zero bytes dropped, a high bit padded)", () => {
+    // A random serial starts with 0x00 now and then; padded, OpenSSL refuses the certificate ("illegal padding").
+    for (const hex of ["0001ff", "00007f", "80", "ff00", "00", "7f"]) {
+      const c = selfSignedCert({ hosts: ["localhost"], serial: Buffer.from(hex, "hex") });
+      const x = new X509Certificate(c.cert);
+      expect(x.verify(x.publicKey), hex).toBe(true);
+      expect(() => createSecureContext({ cert: c.cert, key: c.key }), hex).not.toThrow();
+      expect(BigInt(`0x${x.serialNumber}`), hex).toBe(BigInt(`0x${hex}`));
+    }
   });
 
   it("a fresh key and serial each time", () => {
