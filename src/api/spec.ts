@@ -246,7 +246,7 @@ export const providerConfigRefSchema = z
   })
   .meta({
     description:
-      "The EcsProviderConfig (cluster-scoped, admin-owned) whose credentials, endpoints and constraints apply to this resource. Omitted: the config named default when it exists; when it does not, the controller's own credentials without constraints, unless the controller runs with --require-provider-config (the Helm chart sets it), which reports ProviderConfigNotFound.",
+      "The EcsProviderConfig (cluster-scoped, admin-owned) whose credentials, endpoints and constraints apply to this resource. Omitted: default. While no config named default exists, default means the controller's own credentials without constraints, unless the controller runs with --require-provider-config (the Helm chart sets it); any other missing name is ProviderConfigNotFound.",
   });
 
 /** The spec of an EcsInstanceAttributes resource. Omitted optional fields are not managed. */
