@@ -122,6 +122,24 @@ export class EmulatorAdmin {
       { timeoutMs, intervalMs: 20, diag: () => `still ${seen}` },
     );
   }
+  /** An instance's tags as `{key: value}`. */
+  getTags(id: string): Promise<Record<string, string>> {
+    return this.call("GET", `instances/${encodeURIComponent(id)}/tags`);
+  }
+  /** Sets tags (merge); a `null` value removes that key. Returns the instance's tags. */
+  setTags(id: string, tags: Record<string, string | null>): Promise<Record<string, string>> {
+    return this.call("PATCH", `instances/${encodeURIComponent(id)}/tags`, tags);
+  }
+  /** Replaces all of an instance's tags. */
+  replaceTags(id: string, tags: Record<string, string>): Promise<Record<string, string>> {
+    return this.call("PUT", `instances/${encodeURIComponent(id)}/tags`, tags);
+  }
+  /** Removes the given keys (every tag when none is given). */
+  removeTags(id: string, keys: string[] = []): Promise<Record<string, string>> {
+    const q = keys.map((k) => `key=${encodeURIComponent(k)}`).join("&");
+    return this.call("DELETE", `instances/${encodeURIComponent(id)}/tags${q ? `?${q}` : ""}`);
+  }
+
   listSecurityGroups(): Promise<SecurityGroup[]> {
     return this.call("GET", "security-groups");
   }
@@ -314,7 +332,7 @@ export async function startEmulatorProcess(options: EmulatorProcessOptions = {})
 }
 
 type EcsClientClass = (typeof EcsModule)["default"];
-type EcsClient = InstanceType<EcsClientClass>;
+export type EcsClient = InstanceType<EcsClientClass>;
 // CommonJS interop: native Node ESM gives the module object (class on `.default`); vitest/vite
 // interop gives the class itself.
 const EcsClientCtor: EcsClientClass = typeof EcsModule === "function" ? EcsModule : EcsModule.default;

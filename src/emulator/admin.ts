@@ -9,6 +9,7 @@ import type { FaultInjector } from "./faults.js";
 import { verifyPassword } from "./password.js";
 import type { AccessKey, SignatureVerifier } from "./signature.js";
 import { instanceView, type InstanceStatus, type Store } from "./state.js";
+import { tagMap } from "./tags.js";
 
 export interface AdminDeps {
   store: Store;
@@ -129,6 +130,34 @@ function checkInstancePassword({ deps, id, body }: AdminRequest): AdminReply {
   return ok({ match: hash !== undefined && verifyPassword(password, hash) });
 }
 
+/** A tag map body: `{"team":"a"}`; with `allowNull`, `null` removes a key (JSON merge patch). */
+function tagMapBody(body: Buffer, allowNull: boolean): Record<string, string | null> {
+  const input = parseJson(body);
+  if (input === null || typeof input !== "object" || Array.isArray(input)) throw new HttpError(400, "body must be an object of tag key → value");
+  for (const [k, v] of Object.entries(input)) {
+    if (k === "") throw new HttpError(400, "a tag key cannot be empty");
+    if (typeof v !== "string" && !(allowNull && v === null)) {
+      throw new HttpError(400, `tag ${k}: the value must be a string${allowNull ? " (or null to remove it)" : ""}`);
+    }
+  }
+  return input as Record<string, string | null>;
+}
+
+/** `DELETE …/tags?key=a&key=b` removes those keys; without `key`, every tag. */
+function removeTags({ deps, id, url }: AdminRequest): AdminReply {
+  const inst = deps.store.getInstance(id);
+  const keys = url.searchParams.getAll("key");
+  const patch = Object.fromEntries((keys.length > 0 ? keys : inst.tags.map((t) => t.key)).map((k) => [k, null]));
+  return ok(tagMap(deps.store.patchTags(id, patch)));
+}
+
+const TAG_ROUTES: Record<string, AdminRoute> = {
+  "GET instances/:id/tags": ({ deps, id }) => ok(tagMap(deps.store.getInstance(id).tags)),
+  "PUT instances/:id/tags": ({ deps, id, body }) => ok(tagMap(deps.store.patchTags(id, tagMapBody(body, false), { replace: true }))),
+  "PATCH instances/:id/tags": ({ deps, id, body }) => ok(tagMap(deps.store.patchTags(id, tagMapBody(body, true)))),
+  "DELETE instances/:id/tags": removeTags,
+};
+
 const INSTANCE_ROUTES: Record<string, AdminRoute> = {
   "GET instances": ({ deps }) => ok([...deps.store.instances.values()].map(instanceView)),
   "POST instances": ({ deps, body }) => created(listBody(body).map((i) => instanceView(deps.store.putInstance(i as never)))),
@@ -221,7 +250,7 @@ const FAULT_AND_CALL_ROUTES: Record<string, AdminRoute> = {
 
 /** "METHOD path" with the second segment as `:id` (e.g. "POST instances/:id/start") → handler. */
 const ROUTES = new Map<string, AdminRoute>(
-  Object.entries({ ...STATE_ROUTES, ...INSTANCE_ROUTES, ...NETWORK_ROUTES, ...SETTINGS_ROUTES, ...FAULT_AND_CALL_ROUTES }),
+  Object.entries({ ...STATE_ROUTES, ...INSTANCE_ROUTES, ...TAG_ROUTES, ...NETWORK_ROUTES, ...SETTINGS_ROUTES, ...FAULT_AND_CALL_ROUTES }),
 );
 
 function sendError(res: ServerResponse, err: unknown): void {

@@ -7,6 +7,7 @@ import { BUILTIN_INSTANCE_TYPES, genericInstanceType, type InstanceTypeSpec } fr
 import { Consistency, type ConsistencyInput } from "./consistency.js";
 import { ecsError } from "./errors.js";
 import { hashPassword } from "./password.js";
+import { mergeTags, uniqueTags, type Tag } from "./tags.js";
 import {
   accountSchema,
   delaysSchema,
@@ -284,7 +285,7 @@ export class Store {
       primaryEni: primaryEniOf(i, type),
       secondaryEniQueueNumbers: [...i.secondaryEniQueueNumbers],
       operationLocks: i.operationLocks,
-      tags: i.tags,
+      tags: uniqueTags(i.tags),
       userData: i.userData,
       passwordHash: i.password !== undefined ? hashPassword(i.password) : undefined,
       passwordChangedAt: undefined,
@@ -318,6 +319,7 @@ export class Store {
     const p = instancePatchSchema.parse(input);
     const { cpuOptions, privateDnsNameOptions, networkInterfaceQueueNumber, password, restartPending, status, ...plain } = p;
     Object.assign(inst, plain);
+    if (plain.tags) inst.tags = uniqueTags(inst.tags);
     if (cpuOptions) Object.assign(inst.cpuOptions, cpuOptions);
     if (privateDnsNameOptions) Object.assign(inst.privateDnsNameOptions, privateDnsNameOptions);
     if (restartPending) Object.assign(inst.restartPending, restartPending);
@@ -328,6 +330,19 @@ export class Store {
     this.consistency.forget(id);
     this.consistency.recordVersion(inst);
     return inst;
+  }
+
+  /**
+   * Admin: sets and removes tags (JSON merge patch: a string sets the key, `null` removes it), or
+   * replaces them all. Tags change outside ModifyInstanceAttribute (TagResources, the console), so
+   * reads see them at once, like any admin write.
+   */
+  patchTags(id: string, patch: Readonly<Record<string, string | null>>, opts: { replace?: boolean } = {}): Tag[] {
+    const inst = this.getInstance(id);
+    inst.tags = mergeTags(opts.replace ? [] : inst.tags, patch);
+    this.consistency.forget(id);
+    this.consistency.recordVersion(inst);
+    return inst.tags;
   }
 
   /** A ModifyInstanceAttribute changed `after` (was `before`): lag its reads as configured. */
