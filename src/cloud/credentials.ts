@@ -337,3 +337,13 @@ function oneLine(text: string): string {
 export function ecsCredentialsOf(resolved: ResolvedCredentials): EcsCredentials {
   return { type: "provider", identity: `acct:${resolved.identity.accountId}`, credential: resolved.credential };
 }
+
+/**
+ * A config's `rateLimits.perAction` as EcsCloud.setAccountRates takes it; with `ecsCredentialsOf`'s
+ * account as the key, configs of one account share the buckets.
+ */
+export function perActionRates(spec: EcsProviderConfigSpec): Record<string, { qps: number; burst?: number | undefined }> | undefined {
+  const list = spec.rateLimits?.perAction;
+  if (!list || list.length === 0) return undefined;
+  return Object.fromEntries(list.map((r) => [r.action, { qps: r.qps, burst: r.burst }]));
+}

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { pino } from "pino";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { providerConfigSpecSchema, type EcsProviderConfigSpecInput } from "../../../src/api/provider-config.js";
-import { CredentialsError, ecsCredentialsOf, resolveCredentials, type CredentialsDeps } from "../../../src/cloud/credentials.js";
+import { CredentialsError, ecsCredentialsOf, perActionRates, resolveCredentials, type CredentialsDeps } from "../../../src/cloud/credentials.js";
 import { EcsCloud } from "../../../src/cloud/ecs.js";
 import { startEmulatorInProcess, type EmulatorHandle, type SeedInput } from "../../../harness/emulator.js";
 import { loopbackCertificate, trustInThisProcess } from "../../../harness/tls.js";
@@ -171,5 +171,33 @@ describe("refusals are one secret-free line", () => {
       deps,
     ).catch((e: unknown) => e)) as CredentialsError;
     expect(wrongExt.message).toContain("trust policy");
+  });
+});
+
+describe("rateLimits: per-action rates in buckets keyed by the resolved account", () => {
+  it("a config's ModifyInstanceAttribute rate applies to its account only; no request is sent beyond it", async () => {
+    const limited = providerConfigSpecSchema.parse({
+      credentials: { source: "Secret", secretRef: { namespace: "ecs-system", name: "team" } },
+      // One write, then one per 1000 s: the second write's wait exceeds the limiter's 15 s cap.
+      rateLimits: { perAction: [{ action: "ModifyInstanceAttribute", qps: 0.001, burst: 1 }] },
+    });
+    const r = await resolveCredentials("team-a", limited, deps);
+    const c = cloud();
+    try {
+      const creds = ecsCredentialsOf(r);
+      expect(creds).toMatchObject({ type: "provider", identity: `acct:${TEAM_ACCOUNT}` });
+      c.setAccountRates(`acct:${TEAM_ACCOUNT}`, perActionRates(limited));
+      const target = { credentials: creds, regionId: REGION };
+      await c.modifyInstanceAttribute(target, { instanceId: "i-1", description: "first" });
+      const second = await c.modifyInstanceAttribute(target, { instanceId: "i-1", description: "second" }).catch((e: unknown) => e);
+      expect((second as Error).message).toContain("client-side rate limit");
+      // Another account (the controller's own key) is not limited by it.
+      const own = { credentials: { type: "accessKey" as const, accessKeyId: "testid", accessKeySecret: "testsecret" }, regionId: REGION };
+      await c.modifyInstanceAttribute(own, { instanceId: "i-1", description: "other account" });
+      await c.modifyInstanceAttribute(own, { instanceId: "i-1", description: "other account 2" });
+      expect((await emu.admin.callLog({ action: "ModifyInstanceAttribute" })).map((x) => x.accessKeyId)).toEqual(["team-key", "testid", "testid"]);
+    } finally {
+      c.close();
+    }
   });
 });
