@@ -18,6 +18,10 @@ const CRD_FILE_NAME = "ecs.alicloud.dev_ecsinstanceattributes.yaml";
 /** The generated CRD (scripts/gen-crd.ts) and its copy inside the chart. */
 export const CRD_SOURCE = resolve(repoRoot, "crds", CRD_FILE_NAME);
 export const CHART_CRD = resolve(CHART_DIR, "files/crds", CRD_FILE_NAME);
+/** The EcsInstanceAttributesSet CRD (scripts/gen-crd.ts) and its copy inside the chart. */
+const SET_CRD_FILE_NAME = "ecs.alicloud.dev_ecsinstanceattributessets.yaml";
+const SET_CRD_SOURCE = resolve(repoRoot, "crds", SET_CRD_FILE_NAME);
+const CHART_SET_CRD = resolve(CHART_DIR, "files/crds", SET_CRD_FILE_NAME);
 export const INSTALL_YAML = resolve(repoRoot, "deploy/manifests/install.yaml");
 /** Release name and namespace the rendered manifests use. */
 export const RELEASE_NAME = "ecs-attributes-controller";
@@ -60,7 +64,9 @@ export async function staleFiles(): Promise<string[]> {
   const [crd, chartCrd, install] = await Promise.all([CRD_SOURCE, CHART_CRD, INSTALL_YAML].map((p) => readFile(p, "utf8").catch(() => undefined)));
   if (crd === undefined) throw new Error(`${CRD_SOURCE} is missing; run npm run gen:crd`);
   // install.yaml embeds the chart's CRD: when that copy is stale, so is install.yaml.
+  const [setCrd, chartSetCrd] = await Promise.all([SET_CRD_SOURCE, CHART_SET_CRD].map((p) => readFile(p, "utf8").catch(() => undefined)));
   if (chartCrd !== crd) stale.push(CHART_CRD, INSTALL_YAML);
+  else if (chartSetCrd !== setCrd) stale.push(CHART_SET_CRD, INSTALL_YAML);
   else if (install !== (await renderInstallYaml())) stale.push(INSTALL_YAML);
   return stale;
 }
@@ -79,6 +85,8 @@ async function main(argv: string[]): Promise<number> {
   await mkdir(dirname(CHART_CRD), { recursive: true });
   await copyFile(CRD_SOURCE, CHART_CRD);
   process.stdout.write(`render-manifests: wrote ${rel(CHART_CRD)}\n`);
+  await copyFile(SET_CRD_SOURCE, CHART_SET_CRD);
+  process.stdout.write(`render-manifests: wrote ${rel(CHART_SET_CRD)}\n`);
   await mkdir(dirname(INSTALL_YAML), { recursive: true });
   await writeFile(INSTALL_YAML, await renderInstallYaml());
   process.stdout.write(`render-manifests: wrote ${rel(INSTALL_YAML)}\n`);

@@ -15,6 +15,7 @@ import type { Registry } from "prom-client";
 import {
   DescribeInstanceAttributeRequest,
   DescribeInstancesRequest,
+  DescribeInstancesRequestTag,
   DescribeNetworkInterfacesRequest,
   DescribeUserDataRequest,
   ModifyInstanceAttributeRequest,
@@ -54,6 +55,19 @@ import { DEFAULT_RETRY_POLICY, withRetry, type RetryPolicy } from "./retry.js";
 export interface EcsTarget {
   credentials: EcsCredentials;
   regionId: string;
+}
+
+/** DescribeInstances filters for findInstances: all given ones must match (tags: every key with its value). */
+export interface InstanceFilter {
+  tags?: Readonly<Record<string, string>> | undefined;
+  vpcId?: string | undefined;
+  instanceIds?: readonly string[] | undefined;
+}
+
+/** One instance found by findInstances: the observed attributes plus its tags (key → value). */
+export interface FoundInstance {
+  observed: ObservedInstance;
+  tags: Record<string, string>;
 }
 
 export const DEFAULT_RATE: RateSpec = Object.freeze({ qps: 10, burst: 20 });
@@ -238,6 +252,39 @@ export class EcsCloud {
       "ECS instance modified",
     );
     return { requestId };
+  }
+
+  /**
+   * Every instance in the region that matches `filter` (DescribeInstances with `Tag.N`, `VpcId`,
+   * `InstanceIds` filters, pages of 100 via NextToken): a fleet's discovery (src/sets/) and `import`.
+   * Costs ceil(matched/100) calls (more InstanceIds than 100 are asked for in chunks of 100).
+   */
+  async findInstances(target: EcsTarget, filter: InstanceFilter, signal?: AbortSignal): Promise<FoundInstance[]> {
+    const tag = Object.entries(filter.tags ?? {}).map(([key, value]) => new DescribeInstancesRequestTag({ key, value }));
+    const idChunks = filter.instanceIds ? chunk([...new Set(filter.instanceIds)], this.maxBatch) : [undefined];
+    const pages = await Promise.all(
+      idChunks.map((ids) =>
+        collectPages<RawInstance & { tags?: { tag?: { tagKey?: string; tagValue?: string }[] } }>(async (nextToken) => {
+          const r = await this.run(target, "DescribeInstances", [], signal ?? this.shutdown.signal, (c) =>
+            c.describeInstances(
+              new DescribeInstancesRequest({
+                regionId: target.regionId,
+                maxResults: this.maxBatch,
+                ...(tag.length > 0 ? { tag } : {}),
+                ...(filter.vpcId ? { vpcId: filter.vpcId } : {}),
+                ...(ids ? { instanceIds: JSON.stringify(ids) } : {}),
+                ...(nextToken ? { nextToken } : {}),
+              }),
+            ),
+          );
+          return { items: r.body?.instances?.instance ?? [], nextToken: r.body?.nextToken };
+        }),
+      ),
+    );
+    return pages.flat().map((raw) => ({
+      observed: normaliseInstance(raw, target.regionId),
+      tags: Object.fromEntries((raw.tags?.tag ?? []).map((t) => [t.tagKey ?? "", t.tagValue ?? ""])),
+    }));
   }
 
   /** The endpoint key (the circuit breaker's) that calls for `regionId` go to. */
