@@ -187,14 +187,16 @@ export const SetReason = {
 
 // ---- CRD ----------------------------------------------------------------------------------------
 
-/** int-or-string: the one node a structural schema allows `anyOf` in; written by hand. */
+/** int-or-string (no single `type`, so written by hand; zod's anyOf is not structural), checked with CEL. */
 const MAX_IN_FLIGHT_NODE: SchemaNode = {
   "x-kubernetes-int-or-string": true,
-  anyOf: [
-    { type: "integer", minimum: 1 },
-    { type: "string", pattern: MAX_IN_FLIGHT_PERCENT_PATTERN },
-  ],
   description: MAX_IN_FLIGHT_DESCRIPTION,
+  "x-kubernetes-validations": [
+    {
+      rule: `type(self) == int ? self >= 1 : self.matches('${MAX_IN_FLIGHT_PERCENT_PATTERN}')`,
+      message: "maxInFlight must be a number of at least 1 or a percentage from 1% to 100%",
+    },
+  ],
 };
 
 function specOpenApi(): SchemaNode {
