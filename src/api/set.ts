@@ -76,8 +76,13 @@ const TAG_MAX = 128;
 const SELECTOR_NOT_EMPTY =
   "(has(self.matchAll) && self.matchAll) || (has(self.tags) && size(self.tags) > 0) || has(self.vpcId) || (has(self.instanceIds) && size(self.instanceIds) > 0) || has(self.instanceNamePattern)";
 const selectorNotEmpty = (s: Selector) =>
-  s.matchAll === true || Object.keys(s.tags ?? {}).length > 0 || s.vpcId !== undefined || (s.instanceIds?.length ?? 0) > 0 || s.instanceNamePattern !== undefined;
-const SELECTOR_EMPTY_MESSAGE = "selector must name tags, vpcId, instanceIds or instanceNamePattern, or set matchAll: true to select every instance in the region";
+  s.matchAll === true ||
+  Object.keys(s.tags ?? {}).length > 0 ||
+  s.vpcId !== undefined ||
+  (s.instanceIds?.length ?? 0) > 0 ||
+  s.instanceNamePattern !== undefined;
+const SELECTOR_EMPTY_MESSAGE =
+  "selector must name tags, vpcId, instanceIds or instanceNamePattern, or set matchAll: true to select every instance in the region";
 
 const selectorShape = z.object({
   tags: z
@@ -117,7 +122,10 @@ const MAX_IN_FLIGHT_DESCRIPTION = `How many children may have a change pending a
 export const rolloutSchema = z
   .object({
     maxInFlight: maxInFlightSchema.optional(),
-    paused: z.boolean().optional().meta({ description: "true stops creating and updating children (deleting children of instances that no longer match goes on)." }),
+    paused: z
+      .boolean()
+      .optional()
+      .meta({ description: "true stops creating and updating children (deleting children of instances that no longer match goes on)." }),
   })
   .meta({ description: "Staged rollout of template changes across the children." });
 
@@ -133,7 +141,6 @@ export const setSpecSchema = z
 
 export type SetSpec = z.output<typeof setSpecSchema>;
 export type SetTemplate = z.output<typeof templateSchema>;
-export type SetSelector = z.output<typeof selectorSchema>;
 export type MaxInFlight = z.output<typeof maxInFlightSchema>;
 
 const count = (description: string) => z.int().min(0).meta({ description, format: "int64" });
@@ -156,7 +163,11 @@ export const setStatusSchema = z
     waiting: count("Matched instances whose child waits for a rollout slot (or for paused to be lifted).").optional(),
     skipped: count("Matched instances left out because a standalone EcsInstanceAttributes manages them.").optional(),
     failingByReason: z.record(z.string(), z.int()).optional().meta({ description: "Failing children by reason." }),
-    failingChildren: z.array(failingChildSchema).max(MAX_FAILING_LISTED).optional().meta({ description: `Up to ${MAX_FAILING_LISTED} failing children.` }),
+    failingChildren: z
+      .array(failingChildSchema)
+      .max(MAX_FAILING_LISTED)
+      .optional()
+      .meta({ description: `Up to ${MAX_FAILING_LISTED} failing children.` }),
     skippedInstances: z
       .array(z.object({ instanceId: z.string().max(64), resource: z.string().max(512) }))
       .max(MAX_FAILING_LISTED)
@@ -221,7 +232,14 @@ export function buildSetCrd(version: string = VERSION): SchemaNode {
     },
     spec: {
       group: GROUP,
-      names: { kind: SET_KIND, listKind: SET_LIST_KIND, plural: SET_PLURAL, singular: SET_SINGULAR, shortNames: [...SET_SHORT_NAMES], categories: ["alicloud", "ecs"] },
+      names: {
+        kind: SET_KIND,
+        listKind: SET_LIST_KIND,
+        plural: SET_PLURAL,
+        singular: SET_SINGULAR,
+        shortNames: [...SET_SHORT_NAMES],
+        categories: ["alicloud", "ecs"],
+      },
       scope: "Namespaced",
       versions: [
         {

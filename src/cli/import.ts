@@ -72,7 +72,8 @@ export function parseImportArgs(argv: string[]): ImportOptions {
     ?.split(",")
     .map((s) => s.trim())
     .filter(Boolean);
-  if (Object.keys(tags).length === 0 && !ids?.length) throw new ConfigError("give --tag and/or --instance-ids (import never selects a whole region by accident)");
+  if (Object.keys(tags).length === 0 && !ids?.length)
+    throw new ConfigError("give --tag and/or --instance-ids (import never selects a whole region by accident)");
   return {
     region: v.region,
     tags,
@@ -117,7 +118,12 @@ function asSet(opts: ImportOptions, specs: Array<Record<string, unknown>>): Reco
     if (specs.every((s) => JSON.stringify(s[k]) === JSON.stringify(v))) template[k] = v;
   }
   const selector = { ...(Object.keys(opts.tags).length > 0 ? { tags: opts.tags } : {}), ...(opts.instanceIds ? { instanceIds: opts.instanceIds } : {}) };
-  return { apiVersion: API_VERSION, kind: SET_KIND, metadata: { name: opts.name, namespace: opts.namespace }, spec: { regionId: opts.region, managementPolicy: "Observe", selector, template } };
+  return {
+    apiVersion: API_VERSION,
+    kind: SET_KIND,
+    metadata: { name: opts.name, namespace: opts.namespace },
+    spec: { regionId: opts.region, managementPolicy: "Observe", selector, template },
+  };
 }
 
 /** The YAML documents for what was found. */

@@ -63,7 +63,12 @@ const sample = (ids: readonly string[]) => `${ids.slice(0, 5).join(", ")}${ids.l
 
 export function buildSetController(deps: SetControllerDeps): { controller: Controller<SetObject>; informer: Informer<SetObject> } {
   const { log, resources } = deps;
-  const sets = new Informer<SetObject>({ kubeConfig: deps.kubeConfig, resource: SET_RESOURCE, namespace: deps.namespace, logger: log.child({ informer: SET_PLURAL }) });
+  const sets = new Informer<SetObject>({
+    kubeConfig: deps.kubeConfig,
+    resource: SET_RESOURCE,
+    namespace: deps.namespace,
+    logger: log.child({ informer: SET_PLURAL }),
+  });
   const status = statusWriter<SetStatus, SetObject>(deps.kubeConfig, SET_RESOURCE, log, deps.limiter);
   const writer = kubeChildWriter(deps.kubeConfig, deps.limiter);
   const discoveries = new Map<string, Discovery>();
@@ -89,7 +94,8 @@ export function buildSetController(deps: SetControllerDeps): { controller: Contr
   const standaloneIn = (regionId: string): Map<string, string> => {
     const out = new Map<string, string>();
     for (const r of resources.list()) {
-      if (r.spec?.regionId === regionId && owningSet(r) === undefined && !r.metadata.deletionTimestamp) out.set(r.spec.instanceId, `${r.metadata.namespace}/${r.metadata.name}`);
+      if (r.spec?.regionId === regionId && owningSet(r) === undefined && !r.metadata.deletionTimestamp)
+        out.set(r.spec.instanceId, `${r.metadata.namespace}/${r.metadata.name}`);
     }
     return out;
   };
@@ -98,11 +104,22 @@ export function buildSetController(deps: SetControllerDeps): { controller: Contr
     const matched = plan.creates.map((b) => String(b.spec["instanceId"])).filter((id) => !hadChild.has(id));
     const unmatched = plan.deletes.filter((d) => d.why === "unmatched").map((d) => d.instanceId);
     const yielded = plan.deletes.filter((d) => d.why === "standalone").map((d) => d.instanceId);
-    if (matched.length > 0) deps.events.record(set, "Normal", "InstancesMatched", `${matched.length} instances now match; children created: ${sample(matched)}`);
+    if (matched.length > 0)
+      deps.events.record(set, "Normal", "InstancesMatched", `${matched.length} instances now match; children created: ${sample(matched)}`);
     if (unmatched.length > 0)
-      deps.events.record(set, "Normal", "InstancesUnmatched", `${unmatched.length} instances no longer match; children deleted, instances left as they are: ${sample(unmatched)}`);
+      deps.events.record(
+        set,
+        "Normal",
+        "InstancesUnmatched",
+        `${unmatched.length} instances no longer match; children deleted, instances left as they are: ${sample(unmatched)}`,
+      );
     if (yielded.length > 0)
-      deps.events.record(set, "Warning", "StandaloneWins", `${yielded.length} instances are managed by a standalone resource; children deleted: ${sample(yielded)}`);
+      deps.events.record(
+        set,
+        "Warning",
+        "StandaloneWins",
+        `${yielded.length} instances are managed by a standalone resource; children deleted: ${sample(yielded)}`,
+      );
   };
 
   const writeStatus = async (set: SetObject, next: SetStatus) => {
@@ -146,7 +163,9 @@ export function buildSetController(deps: SetControllerDeps): { controller: Contr
         // A child's progress re-queues its set; a standalone resource coming or going re-queues every set.
         map: (r: EcsInstanceAttributes) => {
           const owner = owningSet(r);
-          return owner !== undefined ? [{ namespace: r.metadata.namespace, name: owner }] : setsIn(undefined).map((s) => ({ namespace: s.metadata.namespace, name: s.metadata.name ?? "" }));
+          return owner !== undefined
+            ? [{ namespace: r.metadata.namespace, name: owner }]
+            : setsIn(undefined).map((s) => ({ namespace: s.metadata.namespace, name: s.metadata.name ?? "" }));
         },
       },
     ],

@@ -118,7 +118,12 @@ function desiredChild(set: SetView, inst: Discovered): { ok: true; body: ChildBo
  * The plan. `standalone` maps an instance ID to the standalone resource managing it (namespace/name):
  * a standalone resource wins, so the set neither creates nor keeps a child for that instance.
  */
-export function decideSet(set: SetView, matchedInstances: readonly Discovered[], children: readonly ChildView[], standalone: ReadonlyMap<string, string>): SetPlan {
+export function decideSet(
+  set: SetView,
+  matchedInstances: readonly Discovered[],
+  children: readonly ChildView[],
+  standalone: ReadonlyMap<string, string>,
+): SetPlan {
   const byInstance = new Map(children.map((c) => [c.instanceId, c]));
   const matchedIds = new Set(matchedInstances.map((i) => i.instanceId));
   const plan: SetPlan = {

@@ -30,7 +30,11 @@ export function kubeChildWriter(kc: KubeConfig, limiter: KubeWriteLimiter): Chil
   };
   return {
     create: (body, signal) =>
-      send(`create child ${body.metadata.name}`, { method: "POST", path: path(body.metadata.namespace), body, signal }, (s) => s === 201 || s === 200 || s === 409),
+      send(
+        `create child ${body.metadata.name}`,
+        { method: "POST", path: path(body.metadata.namespace), body, signal },
+        (s) => s === 201 || s === 200 || s === 409,
+      ),
     update: (body, signal) =>
       send(
         `update child ${body.metadata.name}`,

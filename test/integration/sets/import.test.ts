@@ -92,7 +92,14 @@ describe("import", () => {
     // Only values every instance shares go into the template (here: not deletionProtection, which alternates).
     expect((doc?.spec["template"] as Record<string, unknown>)["deletionProtection"]).toBeUndefined();
     // The standalone resources from the previous test own these instances; remove them first.
-    for (const o of await fleet.list()) await fleet.custom.deleteNamespacedCustomObject({ group: "ecs.alicloud.dev", version: "v1alpha1", namespace: ns, plural: "ecsinstanceattributes", name: o.metadata.name });
+    for (const o of await fleet.list())
+      await fleet.custom.deleteNamespacedCustomObject({
+        group: "ecs.alicloud.dev",
+        version: "v1alpha1",
+        namespace: ns,
+        plural: "ecsinstanceattributes",
+        name: o.metadata.name,
+      });
     await emu.admin.clearCallLog();
     const sets = new Sets(fleet.kc, ns);
     await sets.create("ops", doc!.spec);

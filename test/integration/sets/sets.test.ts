@@ -87,7 +87,13 @@ describe("EcsInstanceAttributesSet", () => {
     // matchAll: true is the explicit way to select everything (paused here so it never touches the fleet).
     const all = await sets.create("match-all", { regionId: "cn-hangzhou", selector: { matchAll: true }, template: {}, rollout: { paused: true } });
     expect(all.metadata.name).toBe("match-all");
-    await fleet.custom.deleteNamespacedCustomObject({ group: "ecs.alicloud.dev", version: "v1alpha1", namespace: ns, plural: "ecsinstanceattributessets", name: "match-all" });
+    await fleet.custom.deleteNamespacedCustomObject({
+      group: "ecs.alicloud.dev",
+      version: "v1alpha1",
+      namespace: ns,
+      plural: "ecsinstanceattributessets",
+      name: "match-all",
+    });
   });
 
   it("makes one owned child per tagged instance and reports all Ready", async () => {
@@ -115,7 +121,11 @@ describe("EcsInstanceAttributesSet", () => {
     const id = fleetInstanceId("pay", N);
     await emu.admin.seed({ instances: [{ instanceId: id, regionId: "cn-hangzhou", instanceName: "late", tags: [{ key: "team", value: "pay" }] }] });
     const t0 = Date.now();
-    await waitFor(`child for ${id}`, async () => (await children("pay")).some((c) => c.spec.instanceId === id), { timeoutMs: 60_000, intervalMs: 250, diag: tail });
+    await waitFor(`child for ${id}`, async () => (await children("pay")).some((c) => c.spec.instanceId === id), {
+      timeoutMs: 60_000,
+      intervalMs: 250,
+      diag: tail,
+    });
     const took = Date.now() - t0;
     process.stdout.write(`sets: child for a newly tagged instance after ${took} ms (resync ${RESYNC_MS} ms)\n`);
     await waitForSet("pay", (x) => x.status?.matched === N + 1 && allReady(x), "new instance Ready");
@@ -127,7 +137,11 @@ describe("EcsInstanceAttributesSet", () => {
     const before = await emu.admin.getInstance(id);
     const writesBefore = (await emu.admin.callLog({ action: "ModifyInstanceAttribute" })).filter((c) => c.params["InstanceId"] === id).length;
     await emu.admin.patchInstance(id, { tags: [] });
-    await waitFor(`child of ${id} deleted`, async () => !(await children("pay")).some((c) => c.spec.instanceId === id), { timeoutMs: 60_000, intervalMs: 250, diag: tail });
+    await waitFor(`child of ${id} deleted`, async () => !(await children("pay")).some((c) => c.spec.instanceId === id), {
+      timeoutMs: 60_000,
+      intervalMs: 250,
+      diag: tail,
+    });
     await waitForSet("pay", (x) => x.status?.matched === N && allReady(x), "matched back to N");
     const after = await emu.admin.getInstance(id);
     expect({ name: after.instanceName, description: after.description, dp: after.deletionProtection }).toEqual({
