@@ -262,6 +262,7 @@ export class EcsCloud {
   async findInstances(target: EcsTarget, filter: InstanceFilter, signal?: AbortSignal): Promise<FoundInstance[]> {
     const tag = Object.entries(filter.tags ?? {}).map(([key, value]) => new DescribeInstancesRequestTag({ key, value }));
     const idChunks = filter.instanceIds ? chunk([...new Set(filter.instanceIds)], this.maxBatch) : [undefined];
+    const at = Date.now();
     const pages = await Promise.all(
       idChunks.map((ids) =>
         collectPages<RawInstance & { tags?: { tag?: { tagKey?: string; tagValue?: string }[] } }>(async (nextToken) => {
@@ -281,10 +282,14 @@ export class EcsCloud {
         }),
       ),
     );
-    return pages.flat().map((raw) => ({
+    const found = pages.flat().map((raw) => ({
       observed: normaliseInstance(raw, target.regionId),
       tags: Object.fromEntries((raw.tags?.tag ?? []).map((t) => [t.tagKey ?? "", t.tagValue ?? ""])),
     }));
+    // Like prefetch: what discovery read stands in for the next read of each instance (its child's).
+    const group = this.groupKey(target);
+    for (const f of found) this.snapshots.set(`${group}|${f.observed.instanceId}`, { obs: f.observed, at });
+    return found;
   }
 
   /** The endpoint key (the circuit breaker's) that calls for `regionId` go to. */

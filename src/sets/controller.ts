@@ -58,6 +58,13 @@ interface Discovery {
   instances: Discovered[];
 }
 
+/**
+ * Least time between two full reconciles of one set. Every child's status change re-queues its set,
+ * and a full reconcile is O(children); without this a converging fleet of thousands re-plans the set
+ * after every child write and takes the event loop from the children's reconciles.
+ */
+const MIN_REPLAN_MS = 1_000;
+
 /** Up to five IDs and a count, for Event text. */
 const sample = (ids: readonly string[]) => `${ids.slice(0, 5).join(", ")}${ids.length > 5 ? ` and ${ids.length - 5} more` : ""}`;
 
@@ -72,7 +79,14 @@ export function buildSetController(deps: SetControllerDeps): { controller: Contr
   const status = statusWriter<SetStatus, SetObject>(deps.kubeConfig, SET_RESOURCE, log, deps.limiter);
   const writer = kubeChildWriter(deps.kubeConfig, deps.limiter);
   const discoveries = new Map<string, Discovery>();
-  sets.addHandler({ delete: (o) => discoveries.delete(`${o.metadata.namespace}/${o.metadata.name}`) });
+  /** When each set was last planned, and for which generation (MIN_REPLAN_MS). */
+  const planned = new Map<string, { at: number; generation: number }>();
+  sets.addHandler({
+    delete: (o) => {
+      discoveries.delete(`${o.metadata.namespace}/${o.metadata.name}`);
+      planned.delete(`${o.metadata.namespace}/${o.metadata.name}`);
+    },
+  });
 
   const discover = async (key: string, spec: SetSpec, generation: number, signal: AbortSignal): Promise<Discovery> => {
     const cached = discoveries.get(key);
@@ -131,6 +145,9 @@ export function buildSetController(deps: SetControllerDeps): { controller: Contr
     const set = status.fresh(sets.get(key.namespace, key.name));
     if (!set || set.metadata.deletionTimestamp) return Action.awaitChange();
     const generation = set.metadata.generation ?? 0;
+    const last = planned.get(k);
+    if (last && last.generation === generation && Date.now() - last.at < MIN_REPLAN_MS) return Action.requeueAfter(last.at + MIN_REPLAN_MS - Date.now());
+    planned.set(k, { at: Date.now(), generation });
     const parsed = setSpecSchema.safeParse(set.spec);
     if (!parsed.success) {
       await writeStatus(set, errorStatus(set.status, generation, "InvalidSpec", formatIssues(parsed.error.issues, "spec"), new Date()));

@@ -12,6 +12,7 @@ import { type RunningController, startController } from "../../../harness/contro
 import { type EmulatorHandle, startEmulatorInProcess } from "../../../harness/emulator.js";
 import { cond, Fleet, fleetInstanceId, fleetInstances, isConverged, type Resource } from "../../../harness/fleet.js";
 import { waitFor } from "../../../harness/wait.js";
+import { kubectl } from "../api/helpers.js";
 import { condition, currentStatus, maxConcurrent, Sets, type SetResource } from "./helpers.js";
 
 const N = 50;
@@ -116,6 +117,14 @@ describe("EcsInstanceAttributesSet", () => {
     const webWrites = (await emu.admin.callLog({ action: "ModifyInstanceAttribute" })).filter((c) => c.params["InstanceId"]?.startsWith("i-web"));
     expect(webWrites).toEqual([]);
   }, 150_000);
+
+  it("lists sets with MATCHED READY UPDATING AGE under the short name", async () => {
+    const out = await kubectl(["get", "ecsattrsets", "-n", ns]);
+    expect(out.code, out.stderr).toBe(0);
+    const [header, row] = out.stdout.split("\n").map((l) => l.split(/\s+/).filter(Boolean));
+    expect(header).toEqual(["NAME", "MATCHED", "READY", "UPDATING", "AGE"]);
+    expect(row?.slice(0, 4)).toEqual(["pay", String(N), String(N), "0"]);
+  });
 
   it("follows a tag added to a new instance within one discovery round", async () => {
     const id = fleetInstanceId("pay", N);
