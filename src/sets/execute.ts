@@ -12,8 +12,8 @@ import type { KubeWriteLimiter } from "../runtime/write-limiter.js";
 import type { ChildBody, SetPlan } from "./decide.js";
 
 const CHILDREN = { group: GROUP, version: VERSION, plural: PLURAL };
-/** Writes of one reconcile in flight at once (the write limiter paces them). */
-const PARALLEL_WRITES = 16;
+/** Writes of one reconcile in flight at once: creating thousands of children is bound by the API server's latency × this, and the write limiter (--kube-qps) paces them. */
+const PARALLEL_WRITES = 64;
 
 export interface ChildWriter {
   create(body: ChildBody, signal: AbortSignal): Promise<void>;
