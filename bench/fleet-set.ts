@@ -34,15 +34,18 @@ export async function runSetBench(args: string[]): Promise<number> {
   const build = buildController(cfg.controller, cfg.controllerRev, cfg.controllerPatch);
   const rig = await startRig(cfg, say);
   try {
-    await rig.emu.admin.seed({
-      instances: Array.from({ length: cfg.N }, (_, i) => ({
-        instanceId: idOf(i),
-        regionId: REGION,
-        vpcId: "vpc-bench",
-        securityGroupIds: ["sg-bench"],
-        tags: [{ key: "team", value: "bench" }],
-      })),
-    });
+    // The admin API takes bodies up to 1 MiB: re-seed (replace by ID) in chunks.
+    for (let from = 0; from < cfg.N; from += 2000) {
+      await rig.emu.admin.seed({
+        instances: Array.from({ length: Math.min(2000, cfg.N - from) }, (_, k) => ({
+          instanceId: idOf(from + k),
+          regionId: REGION,
+          vpcId: "vpc-bench",
+          securityGroupIds: ["sg-bench"],
+          tags: [{ key: "team", value: "bench" }],
+        })),
+      });
+    }
     const ctl = await launchController(rig, build.command, controllerArgs(cfg, NS), undefined);
     await ctl.waitForLog(/informers synced|workers running/, 120_000);
     const setPath = `/apis/${GROUP}/${VERSION}/namespaces/${NS}/${SET_PLURAL}`;

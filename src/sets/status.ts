@@ -9,6 +9,11 @@ import type { SetPlan } from "./decide.js";
 
 type Cond = { status: "True" | "False"; reason: string; message: string };
 
+/** Sets each (type, condition) for `generation`; unchanged conditions keep their transition time. */
+function withConditions(prev: SetStatus["conditions"], generation: number, now: Date, next: Array<[string, Cond]>): NonNullable<SetStatus["conditions"]> {
+  return next.reduce((list, [type, c]) => setCondition(list, { type, ...c, observedGeneration: generation }, now), prev ?? []);
+}
+
 function readyCondition(p: SetPlan): Cond {
   const active = p.matched - p.skipped.length;
   if (p.failing.length > 0 && p.updating === 0 && p.waiting === 0)
@@ -31,27 +36,12 @@ export function planStatus(prev: SetStatus | undefined, p: SetPlan, generation: 
   const ready = readyCondition(p);
   const progressing = !p.paused && (p.updating > 0 || p.waiting > 0);
   const stalled = p.failing.length > 0 && p.updating === 0 && p.waiting === 0;
-  let conditions = prev?.conditions;
-  conditions = setCondition(conditions, { type: "Ready", ...ready, observedGeneration: generation }, now);
-  conditions = setCondition(
-    conditions,
-    { type: "Synced", status: "True", reason: SetReason.DiscoverySucceeded, message: `${p.matched} instances match`, observedGeneration: generation },
-    now,
-  );
-  conditions = setCondition(
-    conditions,
-    progressing
-      ? { type: "Reconciling", status: "True", reason: SetReason.RolloutInProgress, message: ready.message, observedGeneration: generation }
-      : { type: "Reconciling", status: "False", reason: ready.reason, message: ready.message, observedGeneration: generation },
-    now,
-  );
-  conditions = setCondition(
-    conditions,
-    stalled
-      ? { type: "Stalled", status: "True", reason: SetReason.ChildrenFailing, message: ready.message, observedGeneration: generation }
-      : { type: "Stalled", status: "False", reason: ready.reason, message: ready.message, observedGeneration: generation },
-    now,
-  );
+  const conditions = withConditions(prev?.conditions, generation, now, [
+    ["Ready", ready],
+    ["Synced", { status: "True", reason: SetReason.DiscoverySucceeded, message: `${p.matched} instances match` }],
+    ["Reconciling", progressing ? { status: "True", reason: SetReason.RolloutInProgress, message: ready.message } : { ...ready, status: "False" }],
+    ["Stalled", stalled ? { status: "True", reason: SetReason.ChildrenFailing, message: ready.message } : { ...ready, status: "False" }],
+  ]);
   return {
     observedGeneration: generation,
     matched: p.matched,
@@ -71,11 +61,13 @@ export function planStatus(prev: SetStatus | undefined, p: SetPlan, generation: 
 
 /** The status when the set cannot act: an invalid spec (Stalled) or a failed discovery (retried). */
 export function errorStatus(prev: SetStatus | undefined, generation: number, reason: "InvalidSpec" | "DiscoveryFailed", message: string, now: Date): SetStatus {
-  let conditions = prev?.conditions;
   const stalled = reason === "InvalidSpec";
-  conditions = setCondition(conditions, { type: "Ready", status: "False", reason, message, observedGeneration: generation }, now);
-  conditions = setCondition(conditions, { type: "Synced", status: "False", reason, message, observedGeneration: generation }, now);
-  conditions = setCondition(conditions, { type: "Reconciling", status: stalled ? "False" : "True", reason, message, observedGeneration: generation }, now);
-  conditions = setCondition(conditions, { type: "Stalled", status: stalled ? "True" : "False", reason, message, observedGeneration: generation }, now);
+  const c = (status: "True" | "False"): Cond => ({ status, reason, message });
+  const conditions = withConditions(prev?.conditions, generation, now, [
+    ["Ready", c("False")],
+    ["Synced", c("False")],
+    ["Reconciling", c(stalled ? "False" : "True")],
+    ["Stalled", c(stalled ? "True" : "False")],
+  ]);
   return { ...prev, observedGeneration: generation, conditions };
 }

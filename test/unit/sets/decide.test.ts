@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { setSpecSchema, TEMPLATE_TEXT_PATTERN, type SetSpec } from "../../../src/api/set.js";
-import { type ChildView, decideSet, type Discovered, resolveMaxInFlight, selectInstances } from "../../../src/sets/decide.js";
+import { type ChildView, decideSet, type Discovered, resolveMaxInFlight, selectInstances, type SetPlan } from "../../../src/sets/decide.js";
+import { planStatus } from "../../../src/sets/status.js";
 import { globToRegExp, renderText } from "../../../src/sets/template.js";
 
 const spec = (over: Record<string, unknown> = {}): SetSpec =>
@@ -131,5 +132,39 @@ describe("decideSet", () => {
   it("selects by the name glob after ECS filtered the rest", () => {
     const s = spec({ selector: { tags: { team: "pay" }, instanceNamePattern: "seed-1*" } });
     expect(selectInstances(s, [inst(1), inst(2), inst(10)]).map((i) => i.instanceName)).toEqual(["seed-1", "seed-10"]);
+  });
+});
+
+describe("planStatus", () => {
+  const now = new Date("2026-01-01T00:00:00Z");
+  const plan = (over: Partial<SetPlan>): SetPlan => ({
+    creates: [],
+    updates: [],
+    deletes: [],
+    matched: 3,
+    ready: 3,
+    updating: 0,
+    waiting: 0,
+    failing: [],
+    skipped: [],
+    maxInFlight: 3,
+    paused: false,
+    ...over,
+  });
+  const conds = (p: SetPlan) => Object.fromEntries((planStatus(undefined, p, 2, "t", now).conditions ?? []).map((c) => [c.type, `${c.status}/${c.reason}`]));
+
+  it("Ready only when every child is Ready and nothing is left to roll out", () => {
+    expect(conds(plan({}))).toEqual({ Ready: "True/AllReady", Synced: "True/DiscoverySucceeded", Reconciling: "False/AllReady", Stalled: "False/AllReady" });
+    expect(conds(plan({ ready: 1, updating: 1, waiting: 1 }))).toMatchObject({ Ready: "False/RolloutInProgress", Reconciling: "True/RolloutInProgress" });
+    expect(conds(plan({ ready: 1, waiting: 2, paused: true }))).toMatchObject({ Ready: "False/RolloutPaused", Reconciling: "False/RolloutPaused" });
+    expect(conds(plan({ ready: 2, failing: [{ name: "a", instanceId: "i-a", reason: "InvalidSpec" }] }))).toMatchObject({
+      Ready: "False/ChildrenFailing",
+      Stalled: "True/ChildrenFailing",
+    });
+  });
+
+  it("an unchanged plan gives an identical status (no write)", () => {
+    const first = planStatus(undefined, plan({}), 2, "t", now);
+    expect(planStatus(first, plan({}), 2, "t", new Date("2026-01-02T00:00:00Z"))).toEqual(first);
   });
 });
