@@ -57,6 +57,9 @@ export interface EcsTarget {
   regionId: string;
 }
 
+/** Pages a findInstances call may walk: 100,000 instances at 100 a page (a batch read stops at 50). */
+const DISCOVERY_MAX_PAGES = 1000;
+
 /** DescribeInstances filters for findInstances: all given ones must match (tags: every key with its value). */
 export interface InstanceFilter {
   tags?: Readonly<Record<string, string>> | undefined;
@@ -279,7 +282,7 @@ export class EcsCloud {
             ),
           );
           return { items: r.body?.instances?.instance ?? [], nextToken: r.body?.nextToken };
-        }),
+        }, DISCOVERY_MAX_PAGES),
       ),
     );
     const found = pages.flat().map((raw) => ({

@@ -64,6 +64,8 @@ interface Discovery {
  * after every child write and takes the event loop from the children's reconciles.
  */
 const MIN_REPLAN_MS = 1_000;
+/** Child creates/updates per pass; the rest follow in the next pass, a second later, after a status write. */
+const MAX_WRITES_PER_PASS = 2_000;
 
 /** Up to five IDs and a count, for Event text. */
 const sample = (ids: readonly string[]) => `${ids.slice(0, 5).join(", ")}${ids.length > 5 ? ` and ${ids.length - 5} more` : ""}`;
@@ -163,11 +165,18 @@ export function buildSetController(deps: SetControllerDeps): { controller: Contr
     }
     const view = { namespace: key.namespace ?? "", name: key.name, uid: set.metadata.uid ?? "", spec: parsed.data };
     const children = resources.list().filter((r) => r.metadata.namespace === view.namespace && owningSet(r) === view.name);
-    const plan = decideSet(view, selectInstances(parsed.data, discovery.instances), children.map(childView), standaloneIn(parsed.data.regionId));
+    const plan = decideSet(
+      view,
+      selectInstances(parsed.data, discovery.instances),
+      children.map(childView),
+      standaloneIn(parsed.data.regionId),
+      MAX_WRITES_PER_PASS,
+    );
     announce(set, plan, new Set(children.map((c) => c.spec.instanceId)));
     await executePlan(plan, view.namespace, writer, signal);
     await writeStatus(set, planStatus(set.status, plan, generation, discovery.atText, new Date()));
-    return Action.requeueAfter(Math.max(1_000, discovery.at + deps.resyncPeriodMs - Date.now()));
+    const nextDiscovery = discovery.at + deps.resyncPeriodMs - Date.now();
+    return Action.requeueAfter(plan.waiting > 0 && !plan.paused ? MIN_REPLAN_MS : Math.max(MIN_REPLAN_MS, nextDiscovery));
   };
 
   const setsIn = (ns: string | undefined) => sets.list().filter((s) => ns === undefined || s.metadata.namespace === ns);

@@ -117,12 +117,14 @@ function desiredChild(set: SetView, inst: Discovered): { ok: true; body: ChildBo
 /**
  * The plan. `standalone` maps an instance ID to the standalone resource managing it (namespace/name):
  * a standalone resource wins, so the set neither creates nor keeps a child for that instance.
+ * Creates and updates beyond `maxWrites` wait for the next pass (counted in `waiting`).
  */
 export function decideSet(
   set: SetView,
   matchedInstances: readonly Discovered[],
   children: readonly ChildView[],
   standalone: ReadonlyMap<string, string>,
+  maxWrites = Number.POSITIVE_INFINITY,
 ): SetPlan {
   const byInstance = new Map(children.map((c) => [c.instanceId, c]));
   const matchedIds = new Set(matchedInstances.map((i) => i.instanceId));
@@ -166,7 +168,8 @@ export function decideSet(
     if (child && !child.settled) plan.updates.push(desired.body);
     else changes.push(desired.body);
   }
-  const budget = plan.paused ? 0 : Math.max(0, plan.maxInFlight - plan.updating);
+  // `maxWrites` bounds one pass (the status then shows progress while a large fleet is created).
+  const budget = plan.paused ? 0 : Math.max(0, Math.min(plan.maxInFlight - plan.updating, maxWrites - plan.updates.length));
   for (const body of changes.slice(0, budget)) (byInstance.has(String(body.spec["instanceId"])) ? plan.updates : plan.creates).push(body);
   plan.updating += Math.min(budget, changes.length);
   plan.waiting = changes.length - Math.min(budget, changes.length);

@@ -99,6 +99,18 @@ describe("decideSet", () => {
     expect(p).toMatchObject({ updating: 3, waiting: 7, ready: 9 });
   });
 
+  it("bounds one pass to maxWrites creates/updates; the rest waits for the next pass", () => {
+    const p = decideSet(
+      set(spec()),
+      range(5).map((n) => inst(n)),
+      [],
+      new Map(),
+      2,
+    );
+    expect(p.creates).toHaveLength(2);
+    expect(p).toMatchObject({ updating: 2, waiting: 3 });
+  });
+
   it("paused: no creates or updates, the rest waits", () => {
     const p = decideSet(
       set(spec({ rollout: { paused: true } })),
