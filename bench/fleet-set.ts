@@ -61,7 +61,7 @@ export async function runSetBench(args: string[]): Promise<number> {
     let status: SetStatus | undefined;
     let peakRss = 0;
     for (;;) {
-      if (Date.now() - t0 > Math.max(600_000, (cfg.N / cfg.Q) * 4000)) throw new Error(`not Ready in time: ${JSON.stringify(status)}`);
+      if (Date.now() - t0 > Math.max(1_800_000, (cfg.N / cfg.Q) * 4000)) throw new Error(`not Ready in time: ${JSON.stringify(status)}`);
       await sleep(1000);
       peakRss = Math.max(peakRss, memoryMiB(ctl.pid).rss);
       status = ((await rig.kube.request("GET", `${setPath}/bench`)).body as { status?: SetStatus }).status;
