@@ -1,4 +1,7 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { parse } from "yaml";
 import { setSpecSchema, TEMPLATE_TEXT_PATTERN, type SetSpec } from "../../../src/api/set.js";
 import { type ChildView, decideSet, type Discovered, resolveMaxInFlight, selectInstances, type SetPlan } from "../../../src/sets/decide.js";
 import { planStatus } from "../../../src/sets/status.js";
@@ -178,5 +181,16 @@ describe("planStatus", () => {
   it("an unchanged plan gives an identical status (no write)", () => {
     const first = planStatus(undefined, plan({}), 2, "t", now);
     expect(planStatus(first, plan({}), 2, "t", new Date("2026-01-02T00:00:00Z"))).toEqual(first);
+  });
+});
+
+describe("examples/set.yaml", () => {
+  it("passes the set schema and renders a valid child for a tagged instance", () => {
+    const doc = parse(readFileSync(join(import.meta.dirname, "../../../examples/set.yaml"), "utf8")) as { kind: string; spec: unknown };
+    expect(doc.kind).toBe("EcsInstanceAttributesSet");
+    const s = setSpecSchema.parse(doc.spec);
+    const p = decideSet({ namespace: "pay", name: "pay-fleet", uid: "u", spec: s }, [inst(1)], [], new Map());
+    expect(p.failing).toEqual([]);
+    expect(p.creates[0]?.spec).toMatchObject({ instanceName: "pay-i-x001", description: "pay service in cn-hangzhou-h, owner pay" });
   });
 });
