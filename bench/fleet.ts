@@ -6,6 +6,7 @@
  *                    [--describe-qps D] [--resync-period S] [--concurrency C] [--idle-rounds R]
  *                    [--change-percent P] [--cpu-prof DIR]
  *                    [--controller dist|tsx] [--controller-rev REV] [--controller-patch FILE[,FILE]]
+ *   npm run bench -- --set [same options]   one EcsInstanceAttributesSet instead (bench/fleet-set.ts)
  *
  * Parts, all real (bench/fleet/rig.ts): kube-apiserver + etcd (harness/controlplane.ts), the ECS
  * emulator as its own process (harness/emulator-process.ts) with a per-minute Throttling limit of
@@ -33,6 +34,11 @@ import { changePhase, closingReadings, createPhase, type Ctx, idlePhase, startPh
 import { assemble, machine, table } from "./fleet/report.js";
 import { launchController, NS, startRig } from "./fleet/rig.js";
 
+// `--set`: the EcsInstanceAttributesSet benchmark (bench/fleet-set.ts), same options.
+if (process.argv.includes("--set")) {
+  const { runSetBench } = await import("./fleet-set.js");
+  process.exit(await runSetBench(process.argv.slice(2).filter((a) => a !== "--set")));
+}
 const cfg = parseOptions(process.argv.slice(2));
 if (!cfg) {
   process.stdout.write(readFileSync(new URL(import.meta.url), "utf8").split("*/")[0]! + "*/\n");

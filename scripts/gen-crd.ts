@@ -13,6 +13,7 @@ import { dirname, relative, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { renderCrdYaml } from "../src/api/crd.js";
 import { PROVIDER_CONFIG_CRD_FILE_NAME, renderProviderConfigCrdYaml } from "../src/api/provider-config-crd.js";
+import { renderSetCrdYaml } from "../src/api/set.js";
 import { API_DOC_PATH, apiDocIsCurrent, writeApiDoc } from "./gen-docs.js";
 
 export { renderCrdYaml };
@@ -22,6 +23,9 @@ const repoRoot = resolve(import.meta.dirname, "..");
 export const CRD_FILE_NAME = "ecs.alicloud.dev_ecsinstanceattributes.yaml";
 /** The committed CRD file. */
 export const CRD_PATH = resolve(repoRoot, "crds", CRD_FILE_NAME);
+
+/** The EcsInstanceAttributesSet CRD (src/api/set.ts); render-manifests copies it into the chart too. */
+const SET_CRD_PATH = resolve(repoRoot, "crds", "ecs.alicloud.dev_ecsinstanceattributessets.yaml");
 
 /** Writes the CRD to every path (creating directories); returns the paths written. */
 export async function writeCrdFiles(paths: readonly string[] = [CRD_PATH]): Promise<string[]> {
@@ -79,12 +83,15 @@ async function main(argv: string[]): Promise<number> {
   if (check) {
     const stale = await checkCrdFiles(targets);
     stale.push(...(await syncProviderConfigCrd(true)));
+    if ((await readFile(SET_CRD_PATH, "utf8").catch(() => undefined)) !== renderSetCrdYaml()) stale.push(SET_CRD_PATH);
     if (!(await apiDocIsCurrent())) stale.push(API_DOC_PATH);
     for (const p of stale) process.stderr.write(`gen-crd: ${rel(p)} is stale; run npm run gen:crd\n`);
     return stale.length === 0 ? 0 : 1;
   }
   for (const p of await syncProviderConfigCrd(false)) process.stdout.write(`gen-crd: wrote ${rel(p)}\n`);
   for (const p of await writeCrdFiles(targets)) process.stdout.write(`gen-crd: wrote ${rel(p)}\n`);
+  await writeFile(SET_CRD_PATH, renderSetCrdYaml());
+  process.stdout.write(`gen-crd: wrote ${rel(SET_CRD_PATH)}\n`);
   if (await writeApiDoc()) process.stdout.write(`gen-crd: wrote ${rel(API_DOC_PATH)}\n`);
   return 0;
 }

@@ -18,8 +18,8 @@ const CRD_FILE_NAME = "ecs.alicloud.dev_ecsinstanceattributes.yaml";
 /** The generated CRD (scripts/gen-crd.ts) and its copy inside the chart. */
 export const CRD_SOURCE = resolve(repoRoot, "crds", CRD_FILE_NAME);
 export const CHART_CRD = resolve(CHART_DIR, "files/crds", CRD_FILE_NAME);
-/** Further generated CRDs copied the same way (cluster-scoped EcsProviderConfig). */
-const EXTRA_CRDS = ["ecs.alicloud.dev_ecsproviderconfigs.yaml"].map((f) => ({
+/** Further generated CRDs copied the same way (EcsProviderConfig, EcsInstanceAttributesSet). */
+const EXTRA_CRDS = ["ecs.alicloud.dev_ecsproviderconfigs.yaml", "ecs.alicloud.dev_ecsinstanceattributessets.yaml"].map((f) => ({
   source: resolve(repoRoot, "crds", f),
   chart: resolve(CHART_DIR, "files/crds", f),
 }));

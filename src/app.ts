@@ -25,6 +25,7 @@ import { CoreResources, Informer, type KubeObject } from "./runtime/informer.js"
 import type { RuntimeMetrics } from "./runtime/metrics.js";
 import { annotationsChanged, anyOf, generationChanged, labelsChanged } from "./runtime/predicates.js";
 import { registerResourceGauge } from "./resource-metrics.js";
+import { buildSetController, type SetObject } from "./sets/controller.js";
 
 export const VERSION_STRING = "0.1.0";
 
@@ -52,6 +53,8 @@ export interface BuiltApp {
   informers: Array<Informer<KubeObject>>;
   cloud: EcsCloud;
   sweeper: ResyncSweeper<EcsInstanceAttributes, EcsTarget>;
+  /** The EcsInstanceAttributesSet controller (src/sets/) and its informer; started apart so a missing set CRD never holds up the main one. */
+  sets: { controller: Controller<SetObject>; informer: Informer<SetObject> };
 }
 
 export function buildApp(deps: AppDeps): BuiltApp {
@@ -59,12 +62,8 @@ export function buildApp(deps: AppDeps): BuiltApp {
   const { resources, secrets, configMaps, indexes, objects } = watchResources(deps);
   if (deps.metrics) registerResourceGauge(deps.metrics.registry, () => resources.list());
   const cloud = buildCloud(deps);
-  const status = statusWriter<EcsInstanceAttributesStatus, EcsInstanceAttributes>(
-    deps.kubeConfig,
-    EIA_RESOURCE,
-    log,
-    new KubeWriteLimiter(config.kubeQps, config.kubeBurst),
-  );
+  const writeLimiter = new KubeWriteLimiter(config.kubeQps, config.kubeBurst);
+  const status = statusWriter<EcsInstanceAttributesStatus, EcsInstanceAttributes>(deps.kubeConfig, EIA_RESOURCE, log, writeLimiter);
   // The read-your-writes copy of a deleted resource would otherwise stay in memory for good.
   resources.addHandler({ delete: (o) => status.forget(`${o.metadata.namespace}/${o.metadata.name}`) });
   const objectsAt = (keys: string[]) => keys.map((k) => resources.getByKey(k)).filter((o): o is EcsInstanceAttributes => o !== undefined);
@@ -118,7 +117,18 @@ export function buildApp(deps: AppDeps): BuiltApp {
   const sweeper = buildSweeper(deps, resources, objects, cloud, (key) => {
     if (!unreachable.isWaiting(key)) controller.enqueueLowPriority(key);
   });
-  return { controller, informers: [resources, secrets, configMaps] as Array<Informer<KubeObject>>, cloud, sweeper };
+  const sets = buildSetController({
+    kubeConfig: deps.kubeConfig,
+    namespace: config.namespace,
+    log,
+    cloud,
+    resources,
+    events: deps.events,
+    limiter: writeLimiter,
+    resyncPeriodMs: config.resyncPeriod,
+    metrics: deps.metrics,
+  });
+  return { controller, informers: [resources, secrets, configMaps] as Array<Informer<KubeObject>>, cloud, sweeper, sets };
 }
 
 /** `policy`, plus: a key that could not reach its ECS endpoint waits for it (and is re-queued when it answers). */

@@ -7,6 +7,15 @@ import { VERSION_STRING } from "./app.js";
 import { ConfigError, helpText, loadConfig } from "./config.js";
 import { runController } from "./run.js";
 
+// Subcommand: `import` prints adoptable YAML (src/cli/import.ts) and exits.
+if (process.argv[2] === "import") {
+  const { runImport } = await import("./cli/import.js");
+  const code = await runImport(process.argv.slice(3));
+  // Exit only once the YAML reached a pipe (process.exit would cut a large output short).
+  await new Promise((resolve) => process.stdout.write("", resolve));
+  process.exit(code);
+}
+
 let config;
 try {
   config = loadConfig(process.argv.slice(2));

@@ -78,11 +78,12 @@ export async function runController(config: Config): Promise<number> {
     reportingInstance: identity.slice(0, 128),
     logger: log.child({ component: "events" }),
   });
-  const { controller, informers, cloud, sweeper } = buildApp({ config, kubeConfig, log, metrics, events: recorder });
+  const { controller, informers, cloud, sweeper, sets } = buildApp({ config, kubeConfig, log, metrics, events: recorder });
 
   // Standbys run informers too (warm caches make failover fast); only the leader runs workers.
   controller.start();
-  for (const inf of informers) inf.start();
+  sets.controller.start();
+  for (const inf of [...informers, sets.informer]) inf.start();
   log.info(
     {
       version: VERSION_STRING,
@@ -99,6 +100,8 @@ export async function runController(config: Config): Promise<number> {
   const startWorkers = () =>
     void (async () => {
       await Promise.all(informers.map((i) => i.waitForSync()));
+      // Sets start on their own: a cluster without the set CRD still runs the main controller.
+      void sets.informer.waitForSync().then(() => sets.controller.startWorkers());
       await sweeper.start();
       await controller.startWorkers();
       log.info("informers synced; workers running");
@@ -127,9 +130,9 @@ export async function runController(config: Config): Promise<number> {
 
   const steps = [
     { name: "stop resync rounds", run: () => sweeper.stop() },
-    { name: "drain workers", run: (left: number) => controller.stop(left) },
+    { name: "drain workers", run: (left: number) => Promise.all([controller.stop(left), sets.controller.stop(left)]) },
     { name: "release lease", run: () => elector?.stop() },
-    { name: "stop watches", run: () => Promise.all(informers.map((i) => i.stop())) },
+    { name: "stop watches", run: () => Promise.all([...informers, sets.informer].map((i) => i.stop())) },
     { name: "flush events", run: () => recorder.close() },
     { name: "close ECS clients", run: () => cloud.close() },
     {

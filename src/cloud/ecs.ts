@@ -78,6 +78,22 @@ export interface EcsTarget {
   regionId: string;
 }
 
+/** Pages a findInstances call may walk: 100,000 instances at 100 a page (a batch read stops at 50). */
+const DISCOVERY_MAX_PAGES = 1000;
+
+/** DescribeInstances filters for findInstances: all given ones must match (tags: every key with its value). */
+export interface InstanceFilter {
+  tags?: Readonly<Record<string, string>> | undefined;
+  vpcId?: string | undefined;
+  instanceIds?: readonly string[] | undefined;
+}
+
+/** One instance found by findInstances: the observed attributes plus its tags (key → value). */
+export interface FoundInstance {
+  observed: ObservedInstance;
+  tags: Record<string, string>;
+}
+
 export const DEFAULT_RATE: RateSpec = Object.freeze({ qps: 10, burst: 20 });
 
 export interface EcsCloudOptions extends ClientPoolOptions {
@@ -261,6 +277,41 @@ export class EcsCloud {
       "ECS instance modified",
     );
     return { requestId };
+  }
+
+  /**
+   * Every instance in the region that matches `filter` (DescribeInstances with `Tag.N`, `VpcId`,
+   * `InstanceIds` filters, pages of 100 via NextToken): a fleet's discovery (src/sets/) and `import`.
+   * Costs ceil(matched/100) calls (more InstanceIds than 100 are asked for in chunks of 100).
+   */
+  async findInstances(target: EcsTarget, filter: InstanceFilter, signal?: AbortSignal): Promise<FoundInstance[]> {
+    const tag = Object.entries(filter.tags ?? {}).map(([Key, Value]) => ({ Key, Value }));
+    const idChunks = filter.instanceIds ? chunk([...new Set(filter.instanceIds)], this.maxBatch) : [undefined];
+    const at = Date.now();
+    const pages = await Promise.all(
+      idChunks.map((ids) =>
+        collectPages<RawInstance & { tags?: { tag?: { tagKey?: string; tagValue?: string }[] } }>(async (nextToken) => {
+          const params: RpcParams = {
+            RegionId: target.regionId,
+            MaxResults: this.maxBatch,
+            ...(tag.length > 0 ? { Tag: tag } : {}),
+            ...(filter.vpcId ? { VpcId: filter.vpcId } : {}),
+            ...(ids ? { InstanceIds: JSON.stringify(ids) } : {}),
+            ...(nextToken ? { NextToken: nextToken } : {}),
+          };
+          const body = await this.rpc<DescribeInstancesBody>("DescribeInstances", params, target, { signal: signal ?? this.shutdown.signal });
+          return { items: body.instances?.instance ?? [], nextToken: body.nextToken };
+        }, DISCOVERY_MAX_PAGES),
+      ),
+    );
+    const found = pages.flat().map((raw) => ({
+      observed: normaliseInstance(raw, target.regionId),
+      tags: Object.fromEntries((raw.tags?.tag ?? []).map((t) => [t.tagKey ?? "", t.tagValue ?? ""])),
+    }));
+    // Like prefetch: what discovery read stands in for the next read of each instance (its child's).
+    const group = this.groupKey(target);
+    for (const f of found) this.snapshots.set(`${group}|${f.observed.instanceId}`, { obs: f.observed, at });
+    return found;
   }
 
   /** The endpoint key (the circuit breaker's) that calls for `regionId` go to. */

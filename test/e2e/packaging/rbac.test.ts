@@ -60,6 +60,7 @@ async function grantedRules(as: string, ns: string): Promise<Record<string, stri
 const ECSATTRS = "ecsinstanceattributes.ecs.alicloud.dev";
 /** The chart's Lease (leaderElection.id); get/update are limited to it by resourceNames. */
 const LEASE = "leases.coordination.k8s.io/ecs-attributes-controller";
+const ECSATTRSETS = "ecsinstanceattributessets.ecs.alicloud.dev";
 
 describe("RBAC: cluster-wide install (default values)", () => {
   const ns = uniqueName("rbac-cluster");
@@ -98,10 +99,10 @@ describe("RBAC: cluster-wide install (default values)", () => {
       ["get", "pods", { all: true }],
       ["update", "deployments.apps", { ns }],
       ["create", "deployments.apps", { ns: other }],
+      // Children of sets are created, patched and deleted (src/sets/execute.ts); never replaced.
       ["update", ECSATTRS, { ns: other }],
-      ["patch", ECSATTRS, { ns: other }],
-      ["create", ECSATTRS, { ns: other }],
-      ["delete", ECSATTRS, { ns: other }],
+      ["update", ECSATTRSETS, { ns: other }],
+      ["delete", ECSATTRSETS, { ns: other }],
       ["create", "secrets", { ns: other }],
       ["update", "secrets", { ns: other }],
       ["delete", "configmaps", { ns: other }],
@@ -130,8 +131,10 @@ describe("RBAC: cluster-wide install (default values)", () => {
 
   it("holds exactly the chart's rules and nothing more", async () => {
     expect(await grantedRules(sa, ns)).toEqual({
-      [ECSATTRS]: "get list watch",
+      [ECSATTRS]: "create delete get list patch watch",
       [`${ECSATTRS}/status`]: "get patch update",
+      [ECSATTRSETS]: "get list watch",
+      [`${ECSATTRSETS}/status`]: "get patch update",
       secrets: "get list watch",
       configmaps: "get list watch",
       events: "create patch",
@@ -145,7 +148,7 @@ describe("RBAC: cluster-wide install (default values)", () => {
     const elsewhere = await grantedRules(sa, other);
     expect(elsewhere["leases.coordination.k8s.io"]).toBeUndefined();
     expect(elsewhere["leases.coordination.k8s.io [ecs-attributes-controller]"]).toBeUndefined();
-    expect(elsewhere[ECSATTRS]).toBe("get list watch");
+    expect(elsewhere[ECSATTRS]).toBe("create delete get list patch watch");
   });
 });
 

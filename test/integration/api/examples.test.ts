@@ -17,8 +17,8 @@ describe("examples/ against the real API server", () => {
   beforeAll(async () => ({ ns, cleanup } = await tempNamespace("api-examples")));
   afterAll(async () => cleanup());
 
-  it("has the four example files", () => {
-    expect(files).toEqual(["fleet.yaml", "full.yaml", "minimal.yaml", "observe-only.yaml"]);
+  it("has the five example files", () => {
+    expect(files).toEqual(["fleet.yaml", "full.yaml", "minimal.yaml", "observe-only.yaml", "set.yaml"]);
   });
 
   it.each(files)("%s applies with --dry-run=server, then for real", async (file) => {

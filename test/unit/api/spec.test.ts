@@ -14,11 +14,11 @@ function exampleObjects(): { file: string; obj: Record<string, unknown> }[] {
 }
 
 describe("examples", () => {
-  it("cover the four documented cases", () => {
+  it("cover the documented cases (set.yaml: test/unit/sets)", () => {
     const files = readdirSync(examplesDir)
       .filter((f) => f.endsWith(".yaml"))
       .sort();
-    expect(files).toEqual(["fleet.yaml", "full.yaml", "minimal.yaml", "observe-only.yaml"]);
+    expect(files).toEqual(["fleet.yaml", "full.yaml", "minimal.yaml", "observe-only.yaml", "set.yaml"]);
   });
 
   it("every EcsInstanceAttributes in examples/ passes the zod schema", () => {
