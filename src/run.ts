@@ -77,10 +77,11 @@ export async function runController(config: Config): Promise<number> {
     reportingInstance: identity.slice(0, 128),
     logger: log.child({ component: "events" }),
   });
-  const { controller, informers, cloud, sweeper } = buildApp({ config, kubeConfig, log, metrics, events: recorder });
+  const { controller, informers, cloud, sweeper, providerConfigs } = buildApp({ config, kubeConfig, log, metrics, events: recorder });
 
   // Standbys run informers too (warm caches make failover fast); only the leader runs workers.
   controller.start();
+  providerConfigs.start();
   for (const inf of informers) inf.start();
   log.info(
     {
@@ -100,6 +101,7 @@ export async function runController(config: Config): Promise<number> {
       await Promise.all(informers.map((i) => i.waitForSync()));
       await sweeper.start();
       await controller.startWorkers();
+      await providerConfigs.startWorkers();
       log.info("informers synced; workers running");
     })();
 
@@ -120,6 +122,7 @@ export async function runController(config: Config): Promise<number> {
   const steps = [
     { name: "stop resync rounds", run: () => sweeper.stop() },
     { name: "drain workers", run: (left: number) => controller.stop(left) },
+    { name: "drain provider-config workers", run: (left: number) => providerConfigs.stop(left) },
     { name: "release lease", run: () => elector?.stop() },
     { name: "stop watches", run: () => Promise.all(informers.map((i) => i.stop())) },
     { name: "flush events", run: () => recorder.close() },

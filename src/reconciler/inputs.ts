@@ -131,6 +131,31 @@ export function resolveCredentials(
   return undefined;
 }
 
+/**
+ * An AccessKey Secret in any namespace (an EcsProviderConfig's credentials.secretRef), or why it
+ * cannot be read; the error names the Secret and the key, never a value.
+ */
+export function readAccessKeySecret(
+  reader: ObjectReader,
+  namespace: string,
+  name: string,
+  field: string,
+): Extract<EcsCredentials, { type: "accessKey" }> | { error: string } {
+  try {
+    const secret = requireSecret(reader, namespace, field, name);
+    const token = secretValue(secret, CREDENTIAL_KEYS.securityToken);
+    return {
+      type: "accessKey",
+      accessKeyId: requireSecretKey(secret, field, CREDENTIAL_KEYS.accessKeyId).toString("utf8").trim(),
+      accessKeySecret: requireSecretKey(secret, field, CREDENTIAL_KEYS.accessKeySecret).toString("utf8").trim(),
+      securityToken: token?.toString("utf8").trim() || undefined,
+    };
+  } catch (e) {
+    if (e instanceof InputError) return { error: e.message };
+    throw e;
+  }
+}
+
 /** Names of the Secrets and ConfigMaps a spec references (to re-queue it when they change). */
 export function referencedObjects(spec: Partial<EcsInstanceAttributesSpec> | undefined): { secrets: string[]; configMaps: string[] } {
   const secrets = [spec?.passwordSecretRef?.name, spec?.userData?.secretRef?.name, spec?.credentialsSecretRef?.name].filter(

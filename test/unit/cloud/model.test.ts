@@ -163,6 +163,7 @@ describe("normaliseInstance", () => {
         ],
       },
       operationLocks: { lockReason: [{ lockReason: "security" }] },
+      tags: { tag: [{ tagKey: "team", tagValue: "a" }, { tagKey: "", tagValue: "keyless" }, { tagKey: "env" }] },
     };
     expect(normaliseInstance(raw as RawInstance, "cn-hangzhou")).toEqual({
       instanceId: "i-1",
@@ -191,6 +192,10 @@ describe("normaliseInstance", () => {
         enableIpDnsPtrRecord: false,
       },
       primaryNetworkInterfaceId: "eni-1",
+      tags: [
+        { key: "team", value: "a" },
+        { key: "env", value: "" },
+      ],
     });
   });
 
