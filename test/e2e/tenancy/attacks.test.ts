@@ -23,7 +23,7 @@ import { type ControlPlane, startControlPlane } from "../../../harness/controlpl
 import { type RunningController, startController } from "../../../harness/controller.js";
 import { type CallRecord, type EmulatorHandle, startEmulatorInProcess, TEST_ACCESS_KEY } from "../../../harness/emulator.js";
 import { cond, findLeaks, Fleet, REGION, type Resource } from "../../../harness/fleet.js";
-import { waitFor } from "../../../harness/wait.js";
+import { sleep, waitFor } from "../../../harness/wait.js";
 
 const PASSWORD = "Tenancy-Pw-42!x";
 let cp: ControlPlane;
@@ -213,6 +213,8 @@ describe("tenancy: attack scenarios (real API server, call-log evidence)", () =>
     const b = fleets["team-b"]!;
     await b.create("b-older", { instanceId: "i-teama00001", regionId: REGION, providerConfigRef: { name: "team-b" }, instanceName: "b-older-name" });
     await waitReason("team-b", "b-older", "Forbidden");
+    // creationTimestamp has second precision: make b-older really older than team A's resource.
+    await sleep(1100);
     await fleets["team-a"]!.create("a-owner", {
       instanceId: "i-teama00001",
       regionId: REGION,
