@@ -91,9 +91,13 @@ describe("helm chart", () => {
   it("renders the documented defaults: 2 replicas with leader election, probes, restricted security, grace above shutdown", () => {
     expect(defaults.map((o) => o.kind).sort()).toEqual([
       "ClusterRole",
+      "ClusterRole",
+      "ClusterRoleBinding",
       "ClusterRoleBinding",
       "CustomResourceDefinition",
+      "CustomResourceDefinition",
       "Deployment",
+      "EcsProviderConfig",
       "Pod",
       "PodDisruptionBudget",
       "Role",
@@ -109,6 +113,9 @@ describe("helm chart", () => {
     expect(flag(c, "leader-election-namespace")).toBe(`--leader-election-namespace=${releaseNs}`);
     expect(flag(c, "namespace")).toBeUndefined();
     expect(flag(c, "shutdown-timeout")).toBe("--shutdown-timeout=30s");
+    // The chart's `default` EcsProviderConfig, and the flag that makes it required (docs/security.md).
+    expect(flag(c, "require-provider-config")).toBe("--require-provider-config");
+    expect(findObject(defaults, "EcsProviderConfig").metadata.name).toBe("default");
     expect(pod.terminationGracePeriodSeconds).toBeGreaterThan(30);
     expect(c.livenessProbe.httpGet).toEqual({ path: "/healthz", port: "health" });
     expect(c.readinessProbe.httpGet).toEqual({ path: "/readyz", port: "health" });
@@ -149,6 +156,10 @@ describe("helm chart", () => {
         "ConfigMap",
         "CustomResourceDefinition",
         "Pod",
+        // Tenancy: cluster-scoped EcsProviderConfigs and Namespaces need a ClusterRole in every mode.
+        "ClusterRole",
+        "ClusterRoleBinding",
+        "EcsProviderConfig",
       ]),
     );
     const c = containerOf(all);
@@ -196,7 +207,11 @@ describe("helm chart", () => {
       .map((o) => o.metadata.namespace)
       .sort();
     expect(roles).toEqual([leaseNs, watchNs].sort());
-    expect(all.some((o) => o.kind.startsWith("Cluster"))).toBe(false);
+    // Cluster-wide: only the tenancy role (configs, their status, namespaces; read-only otherwise).
+    const clusterRoles = all.filter((o) => o.kind === "ClusterRole") as unknown as Array<{ metadata: { name: string }; rules: Array<{ resources: string[] }> }>;
+    expect(clusterRoles.map((r) => r.metadata.name)).toEqual([expect.stringMatching(/-tenancy$/)]);
+    expect(clusterRoles[0]!.rules.flatMap((r) => r.resources).sort()).toEqual(["ecsproviderconfigs", "ecsproviderconfigs/status", "namespaces"]);
+    expect(findObject(all, "EcsProviderConfig").spec).toMatchObject({ constraints: { instanceTags: [{ key: "team", value: "platform" }] } });
   });
 
   it("values-all.yaml sets every option that values.yaml defines", async () => {

@@ -126,6 +126,10 @@ describe("RBAC: cluster-wide install (default values)", () => {
       events: "create patch",
       "events.events.k8s.io": "create patch",
       "leases.coordination.k8s.io": "create get update",
+      // Tenancy (cluster-scoped): EcsProviderConfigs, their status, Namespace labels.
+      "ecsproviderconfigs.ecs.alicloud.dev": "get list watch",
+      "ecsproviderconfigs.ecs.alicloud.dev/status": "get patch update",
+      namespaces: "get list watch",
     });
     // In another namespace: the same, minus the Lease.
     const elsewhere = await grantedRules(sa, other);

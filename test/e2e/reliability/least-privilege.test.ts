@@ -70,7 +70,8 @@ beforeAll(async () => {
     "controller.resyncPeriod=30s",
   ]);
   const objs = parseObjects(rendered);
-  expect(objs.some((o) => o.kind === "ClusterRole")).toBe(false);
+  // Cluster-wide, only the tenancy role: EcsProviderConfigs and Namespaces are cluster-scoped.
+  expect(objs.filter((o) => o.kind === "ClusterRole").map((o) => o.metadata.name)).toEqual([expect.stringMatching(/-tenancy$/)]);
   await kubectlOk(["apply", "-f", "-"], { input: rendered });
   const sa = findObject(objs, "ServiceAccount").metadata.name;
   saUser = `system:serviceaccount:${releaseNs}:${sa}`;
