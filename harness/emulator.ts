@@ -194,13 +194,22 @@ export interface EmulatorHandle {
   /** `127.0.0.1:PORT`: the SDK's `endpoint` (use with `protocol: "http"`). */
   endpoint: string;
   admin: EmulatorAdmin;
+  /** With `tls`: the HTTPS listener's `127.0.0.1:PORT` (an STS endpoint for `@alicloud/credentials`). */
+  httpsEndpoint?: string;
   stop(): Promise<void>;
 }
 
 /** Starts the emulator inside this process. Options as `startEmulator` (src/emulator/server.ts). */
 export async function startEmulatorInProcess(options: EmulatorOptions = {}): Promise<EmulatorHandle> {
   const emu = await startEmulator(options);
-  return { url: emu.url, port: emu.port, endpoint: emu.endpoint, admin: new EmulatorAdmin(emu.url), stop: () => emu.close() };
+  return {
+    url: emu.url,
+    port: emu.port,
+    endpoint: emu.endpoint,
+    admin: new EmulatorAdmin(emu.url),
+    ...(emu.httpsEndpoint ? { httpsEndpoint: emu.httpsEndpoint } : {}),
+    stop: () => emu.close(),
+  };
 }
 
 export interface EmulatorProcessOptions {
@@ -348,13 +357,16 @@ export interface EcsClientOptions {
   readTimeout?: number;
   connectTimeout?: number;
   userAgent?: string;
+  /** An `@alicloud/credentials` Credential (e.g. over an STS provider); replaces the static key. */
+  credential?: $OpenApiUtil.Config["credential"];
 }
 
 /** An official `@alicloud/ecs20140526` client pointed at the emulator over plain HTTP. */
 export function ecsClient(emu: { endpoint: string }, opts: EcsClientOptions = {}): EcsClient {
   const config = new $OpenApiUtil.Config({
-    accessKeyId: opts.accessKeyId ?? TEST_ACCESS_KEY.accessKeyId,
-    accessKeySecret: opts.accessKeySecret ?? TEST_ACCESS_KEY.accessKeySecret,
+    ...(opts.credential
+      ? { credential: opts.credential }
+      : { accessKeyId: opts.accessKeyId ?? TEST_ACCESS_KEY.accessKeyId, accessKeySecret: opts.accessKeySecret ?? TEST_ACCESS_KEY.accessKeySecret }),
     ...(opts.securityToken ? { securityToken: opts.securityToken } : {}),
     ...(opts.signatureAlgorithm ? { signatureAlgorithm: opts.signatureAlgorithm } : {}),
     ...(opts.readTimeout ? { readTimeout: opts.readTimeout } : {}),

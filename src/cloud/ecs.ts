@@ -5,23 +5,14 @@
 //   const { requestId } = await ecs.modifyInstanceAttribute(target, { instanceId, instanceName }, signal);
 //
 // Every request: the endpoint's circuit breaker (fails fast while the endpoint is unreachable) →
-// client-side token bucket per (account, region, action) → SDK call (SDK retries off, explicit
-// timeouts) → metrics → errors converted to EcsError, once (classified, secrets scrubbed) → on
+// client-side token bucket per (account, region, action) → the RPC call (client.ts: the official
+// core's generic call, its retries off, explicit timeouts) → metrics → errors converted to EcsError, once (classified, secrets scrubbed) → on
 // Throttling* the bucket pauses → reads only: a short in-call retry of transient answers (retry.ts)
 // → the EcsError is thrown; the reconciler records it and the work queue's error policy retries.
 
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
-import {
-  DescribeInstanceAttributeRequest,
-  DescribeInstancesRequest,
-  DescribeNetworkInterfacesRequest,
-  DescribeUserDataRequest,
-  ModifyInstanceAttributeRequest,
-  ModifyInstanceAttributeRequestCpuOptions,
-  ModifyInstanceAttributeRequestPrivateDnsNameOptions,
-} from "@alicloud/ecs20140526";
-import { type ExtraRead, FIELD_ROWS, lowerFirst, putAt, valueAt } from "../api/fields.js";
+import { type ExtraRead, FIELD_ROWS, putAt, valueAt } from "../api/fields.js";
 import { Batcher, chunk, collectPages } from "./batcher.js";
 import {
   credentialSecrets,
@@ -49,6 +40,30 @@ import {
 } from "./model.js";
 import { RateLimiter, RateLimitWaitError, type BucketKey, type RateLimiterOptions, type RateSpec } from "./rate-limit.js";
 import { DEFAULT_RETRY_POLICY, withRetry, type RetryPolicy } from "./retry.js";
+import { type EcsAction, type RpcParams, toModelKeys } from "./rpc.js";
+
+// The parts of the answers read here, in the generated models' key casing (rpc.ts `toModelKeys`).
+interface DescribeInstancesBody {
+  nextToken?: string;
+  instances?: { instance?: RawInstance[] };
+}
+interface DescribeUserDataBody {
+  userData?: string;
+}
+interface NetworkInterfacesBody {
+  nextToken?: string;
+  networkInterfaceSets?: { networkInterfaceSet?: { networkInterfaceId?: string; type?: string; queueNumber?: number }[] };
+}
+interface ModifyBody {
+  requestId?: string;
+}
+
+/** Options of one `rpc` call. */
+interface RpcCallOptions {
+  /** Secret parameter values, scrubbed from error text. */
+  secrets?: readonly string[] | undefined;
+  signal?: AbortSignal | undefined;
+}
 
 /** Where to send a call: which credentials, which region. */
 export interface EcsTarget {
@@ -100,9 +115,14 @@ export class EcsCloud {
   /** When the last Modify of each instance (group|id) returned: older snapshots are stale. */
   private readonly lastWrite = new Map<string, number>();
 
+  private readonly limiterOptions: RateLimiterOptions;
+  /** Accounts with a provider config's own per-action rates (`setAccountRates`): their own buckets. */
+  private readonly accountLimiters = new Map<string, RateLimiter>();
+
   constructor(opts: EcsCloudOptions = {}) {
     this.pool = opts.pool ?? new EcsClientPool(opts);
-    this.limiter = new RateLimiter({ ...opts.rateLimit, default: opts.rateLimit?.default ?? DEFAULT_RATE });
+    this.limiterOptions = { ...opts.rateLimit, default: opts.rateLimit?.default ?? DEFAULT_RATE };
+    this.limiter = new RateLimiter(this.limiterOptions);
     this.metrics = createEcsMetrics(opts.registry);
     this.retryPolicy = { ...DEFAULT_RETRY_POLICY, ...opts.retry };
     this.log = opts.logger;
@@ -168,17 +188,11 @@ export class EcsCloud {
     signal: AbortSignal | undefined,
   ): Promise<unknown> {
     switch (read.extra) {
-      case "jumboFrame": {
-        const r = await this.run(target, "DescribeInstanceAttribute", [], signal, (c) =>
-          c.describeInstanceAttribute(new DescribeInstanceAttributeRequest({ instanceId })),
-        );
-        return attributeFlagFrom(r.body, read.key);
-      }
+      case "jumboFrame":
+        return attributeFlagFrom(await this.rpc<object>("DescribeInstanceAttribute", { InstanceId: instanceId }, target, { signal }), read.key);
       case "userData": {
-        const r = await this.run(target, "DescribeUserData", [], signal, (c) =>
-          c.describeUserData(new DescribeUserDataRequest({ regionId: target.regionId, instanceId })),
-        );
-        return r.body?.userData ?? "";
+        const body = await this.rpc<DescribeUserDataBody>("DescribeUserData", { RegionId: target.regionId, InstanceId: instanceId }, target, { signal });
+        return body.userData ?? "";
       }
       case "nicQueue":
         return this.primaryQueueNumber(target, instanceId, base.primaryNetworkInterfaceId, signal);
@@ -227,9 +241,8 @@ export class EcsCloud {
    * Password and user data never appear in logs or error messages.
    */
   async modifyInstanceAttribute(target: EcsTarget, request: ModifyRequest, signal?: AbortSignal): Promise<{ requestId: string }> {
-    const sdkRequest = toSdkModifyRequest(request);
-    const res = await this.run(target, "ModifyInstanceAttribute", modifySecrets(request), signal, (c) => c.modifyInstanceAttribute(sdkRequest));
-    const requestId = res.body?.requestId ?? "";
+    const body = await this.rpc<ModifyBody>("ModifyInstanceAttribute", modifyParams(request), target, { secrets: modifySecrets(request), signal });
+    const requestId = body.requestId ?? "";
     const writeKey = `${this.groupKey(target)}|${request.instanceId}`;
     this.lastWrite.set(writeKey, Date.now());
     this.snapshots.delete(writeKey);
@@ -250,10 +263,28 @@ export class EcsCloud {
     this.recoveryListeners.push(fn);
   }
 
+  /**
+   * A provider config's `rateLimits.perAction` for the account it resolved to (the bucket account of
+   * its targets, e.g. `acct:<accountId>`): those actions get these rates, the rest the controller's.
+   * Configs of one account share the buckets; undefined or empty returns the account to the shared
+   * limiter. Replacing the rates starts fresh buckets.
+   */
+  setAccountRates(account: string, perAction: Readonly<Record<string, { qps: number; burst?: number | undefined }>> | undefined): void {
+    this.accountLimiters.get(account)?.close();
+    this.accountLimiters.delete(account);
+    if (!perAction || Object.keys(perAction).length === 0) return;
+    this.accountLimiters.set(account, new RateLimiter({ ...this.limiterOptions, perAction: { ...this.limiterOptions.perAction, ...perAction } }));
+  }
+
+  private limiterFor(account: string): RateLimiter {
+    return this.accountLimiters.get(account) ?? this.limiter;
+  }
+
   /** Rejects waiters and stops retries (shutdown). */
   close(): void {
     this.shutdown.abort(new Error("ECS client closed"));
     this.limiter.close();
+    for (const l of this.accountLimiters.values()) l.close();
     this.breakers.close();
   }
 
@@ -263,17 +294,9 @@ export class EcsCloud {
   private async describeInstances(target: EcsTarget, ids: readonly string[], signal: AbortSignal): Promise<Map<string, ObservedInstance>> {
     const wanted = new Set(ids);
     const items = await collectPages<RawInstance>(async (nextToken) => {
-      const r = await this.run(target, "DescribeInstances", [], signal, (c) =>
-        c.describeInstances(
-          new DescribeInstancesRequest({
-            regionId: target.regionId,
-            instanceIds: JSON.stringify(ids),
-            maxResults: this.maxBatch,
-            ...(nextToken ? { nextToken } : {}),
-          }),
-        ),
-      );
-      return { items: r.body?.instances?.instance ?? [], nextToken: r.body?.nextToken };
+      const params = { RegionId: target.regionId, InstanceIds: JSON.stringify(ids), MaxResults: this.maxBatch, NextToken: nextToken || undefined };
+      const body = await this.rpc<DescribeInstancesBody>("DescribeInstances", params, target, { signal });
+      return { items: body.instances?.instance ?? [], nextToken: body.nextToken };
     });
     const out = new Map<string, ObservedInstance>();
     for (const raw of items) {
@@ -297,32 +320,34 @@ export class EcsCloud {
       const q = await this.eniBatcher.get(target, eniId, signal);
       if (q !== null) return q;
     }
-    const r = await this.run(target, "DescribeNetworkInterfaces", [], signal, (c) =>
-      c.describeNetworkInterfaces(new DescribeNetworkInterfacesRequest({ regionId: target.regionId, instanceId, type: "Primary" })),
-    );
-    return primaryQueueNumberFrom(r.body?.networkInterfaceSets?.networkInterfaceSet ?? []);
+    const params = { RegionId: target.regionId, InstanceId: instanceId, Type: "Primary" };
+    const body = await this.rpc<NetworkInterfacesBody>("DescribeNetworkInterfaces", params, target, { signal });
+    return primaryQueueNumberFrom(body.networkInterfaceSets?.networkInterfaceSet ?? []);
   }
 
   private async describeEniQueues(target: EcsTarget, ids: readonly string[], signal: AbortSignal): Promise<Map<string, number>> {
     const wanted = new Set(ids);
     const items = await collectPages<{ networkInterfaceId?: string | undefined; queueNumber?: number | undefined }>(async (nextToken) => {
-      const r = await this.run(target, "DescribeNetworkInterfaces", [], signal, (c) =>
-        c.describeNetworkInterfaces(
-          new DescribeNetworkInterfacesRequest({
-            regionId: target.regionId,
-            networkInterfaceId: [...ids],
-            maxResults: this.maxBatch,
-            ...(nextToken ? { nextToken } : {}),
-          }),
-        ),
-      );
-      return { items: r.body?.networkInterfaceSets?.networkInterfaceSet ?? [], nextToken: r.body?.nextToken };
+      const params = { RegionId: target.regionId, NetworkInterfaceId: [...ids], MaxResults: this.maxBatch, NextToken: nextToken || undefined };
+      const body = await this.rpc<NetworkInterfacesBody>("DescribeNetworkInterfaces", params, target, { signal });
+      return { items: body.networkInterfaceSets?.networkInterfaceSet ?? [], nextToken: body.nextToken };
     });
     const out = new Map<string, number>();
     for (const e of items) {
       if (e.networkInterfaceId && wanted.has(e.networkInterfaceId) && typeof e.queueNumber === "number") out.set(e.networkInterfaceId, e.queueNumber);
     }
     return out;
+  }
+
+  /**
+   * One ECS action, parameters under their API names (lists and groups nested: rpc.ts), through
+   * breaker + rate limit + call + metrics + classification; reads inside the in-call retry policy.
+   * Returns the JSON answer with its keys in the generated models' casing (what model.ts reads).
+   */
+  protected async rpc<B extends object>(action: EcsAction, params: RpcParams, target: EcsTarget, opts: RpcCallOptions = {}): Promise<Partial<B>> {
+    const answer = await this.run(target, action, opts.secrets ?? [], opts.signal, (c) => c.call(action, params));
+    const body = toModelKeys(answer.body);
+    return typeof body === "object" && body !== null ? body : {};
   }
 
   /** Breaker + rate limit + call + metrics + classification; reads inside the in-call retry policy. */
@@ -352,7 +377,7 @@ export class EcsCloud {
     const endpoint = this.pool.endpointKey(target.regionId);
     this.breakers.admit(endpoint, action);
     try {
-      await this.limiter.acquire(key, signal);
+      await this.limiterFor(key.account).acquire(key, signal);
     } catch (err) {
       if (err instanceof RateLimitWaitError) {
         throw new EcsError({
@@ -369,7 +394,7 @@ export class EcsCloud {
     try {
       const res = await fn(client);
       this.metrics.observe(action, target.regionId, "Success", (performance.now() - t0) / 1000);
-      this.limiter.onSuccess(key);
+      this.limiterFor(key.account).onSuccess(key);
       this.breakers.reached(endpoint);
       return res;
     } catch (raw) {
@@ -379,7 +404,7 @@ export class EcsCloud {
       // An ECS answer (even an error) proves the endpoint reachable; a local failure proves nothing.
       else if (err.httpStatus !== undefined) this.breakers.reached(endpoint);
       if (err.throttled) {
-        const pausedMs = this.limiter.onThrottled(key, err.retryAfterMs);
+        const pausedMs = this.limiterFor(key.account).onThrottled(key, err.retryAfterMs);
         this.log?.warn(
           { action, regionId: target.regionId, account: key.account, code: err.code, requestId: err.requestId, pausedMs },
           "ECS throttled; pausing this action",
@@ -391,36 +416,21 @@ export class EcsCloud {
   }
 }
 
-/** SDK classes for the nested parameter groups (`CpuOptions.Core` → a ModifyInstanceAttributeRequestCpuOptions). */
-const SDK_GROUPS: Record<string, new (map: Record<string, unknown>) => object> = {
-  cpuOptions: ModifyInstanceAttributeRequestCpuOptions,
-  privateDnsNameOptions: ModifyInstanceAttributeRequestPrivateDnsNameOptions,
-};
-
 /**
- * The SDK model's key path for a ModifyInstanceAttribute parameter: each segment in lower camel
- * case, the repeated-list marker dropped (`SecurityGroupIds.N` → `securityGroupIds`).
+ * ModifyInstanceAttribute parameters for `rpc`: only the fields that are set, under the field table's
+ * parameter names (src/api/fields.ts): `SecurityGroupIds.N` → a list, `CpuOptions.Core` → a member.
  */
-export function sdkKeyOf(param: string): string {
-  return param
-    .split(".")
-    .filter((seg) => seg !== "N")
-    .map(lowerFirst)
-    .join(".");
-}
-
-/** ModifyRequest → SDK model (only the fields that are set; see the field table in src/api/fields.ts). */
-export function toSdkModifyRequest(r: ModifyRequest): ModifyInstanceAttributeRequest {
-  const fields: Record<string, unknown> = { instanceId: r.instanceId };
+export function modifyParams(r: ModifyRequest): RpcParams {
+  const params: Record<string, unknown> = { InstanceId: r.instanceId };
   for (const row of FIELD_ROWS) {
     const v = valueAt(r, row.name);
-    if (v !== undefined) putAt(fields, sdkKeyOf(row.param), Array.isArray(v) ? [...(v as unknown[])] : v);
+    const path = row.param
+      .split(".")
+      .filter((seg) => seg !== "N")
+      .join(".");
+    if (v !== undefined) putAt(params, path, Array.isArray(v) ? [...(v as unknown[])] : v);
   }
-  for (const [key, Group] of Object.entries(SDK_GROUPS)) {
-    const group = fields[key];
-    if (group !== undefined) fields[key] = new Group(group as Record<string, unknown>);
-  }
-  return new ModifyInstanceAttributeRequest(fields);
+  return params as RpcParams;
 }
 
 export { EcsError, toEcsError };

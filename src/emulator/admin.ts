@@ -21,6 +21,7 @@ export interface AdminDeps {
   /** Current access keys (secrets included; only ids are ever returned). */
   keys: () => AccessKey[];
   setKeys: (keys: AccessKey[]) => void;
+  now: () => number;
 }
 
 class HttpError extends Error {
@@ -60,6 +61,8 @@ interface AdminRequest {
   /** The second path segment (`:id` in a route key), decoded; "" when absent. */
   id: string;
   body: Buffer;
+  /** The emulator's clock (the signature verifier's). */
+  now: () => number;
 }
 
 interface AdminReply {
@@ -206,6 +209,34 @@ function addAccessKey({ deps, body }: AdminRequest): AdminReply {
   return created({ accessKeyId: key.accessKeyId, sts: key.securityToken !== undefined });
 }
 
+function stsSettings(store: Store): { lifetimeSeconds: number | null } {
+  return { lifetimeSeconds: store.iam.stsLifetimeSeconds ?? null };
+}
+
+/** `{"lifetimeSeconds": 60}` caps the lifetime of credentials issued from now on; `null` removes the cap. */
+function patchSts({ deps, body }: AdminRequest): AdminReply {
+  const { lifetimeSeconds } = parseJson(body) as { lifetimeSeconds?: unknown };
+  if (lifetimeSeconds !== undefined) {
+    if (lifetimeSeconds !== null && !(typeof lifetimeSeconds === "number" && Number.isInteger(lifetimeSeconds) && lifetimeSeconds > 0)) {
+      throw new HttpError(400, "lifetimeSeconds must be a positive integer or null");
+    }
+    deps.store.iam.stsLifetimeSeconds = lifetimeSeconds ?? undefined;
+  }
+  return ok(stsSettings(deps.store));
+}
+
+const STS_ROUTES: Record<string, AdminRoute> = {
+  "GET sts": ({ deps }) => ok(stsSettings(deps.store)),
+  "PATCH sts": patchSts,
+  "GET sts-sessions": ({ deps }) => ok(deps.store.iam.listSessions()),
+  /** Expires issued sessions now (`{"roleName":"x"}` for one role's): the next call with them gets `InvalidSecurityToken.Expired`. */
+  "POST sts-sessions-expire": ({ deps, body, now }) => {
+    const { roleName } = parseJson(body) as { roleName?: unknown };
+    if (roleName !== undefined && typeof roleName !== "string") throw new HttpError(400, "roleName must be a string");
+    return ok({ expired: deps.store.iam.expireSessions(now(), roleName) });
+  },
+};
+
 const SETTINGS_ROUTES: Record<string, AdminRoute> = {
   "GET account": ({ deps }) => ok(deps.store.account),
   "PATCH account": ({ deps, body }) => ok(deps.store.patchAccount(parseJson(body))),
@@ -250,7 +281,7 @@ const FAULT_AND_CALL_ROUTES: Record<string, AdminRoute> = {
 
 /** "METHOD path" with the second segment as `:id` (e.g. "POST instances/:id/start") → handler. */
 const ROUTES = new Map<string, AdminRoute>(
-  Object.entries({ ...STATE_ROUTES, ...INSTANCE_ROUTES, ...TAG_ROUTES, ...NETWORK_ROUTES, ...SETTINGS_ROUTES, ...FAULT_AND_CALL_ROUTES }),
+  Object.entries({ ...STATE_ROUTES, ...INSTANCE_ROUTES, ...TAG_ROUTES, ...NETWORK_ROUTES, ...SETTINGS_ROUTES, ...STS_ROUTES, ...FAULT_AND_CALL_ROUTES }),
 );
 
 function sendError(res: ServerResponse, err: unknown): void {
@@ -276,7 +307,7 @@ export function handleAdmin(deps: AdminDeps, req: IncomingMessage, res: ServerRe
   const route = ROUTES.get(`${method} ${parts.map((p, i) => (i === 1 ? ":id" : p)).join("/")}`);
   try {
     if (!route) throw new HttpError(404, `no admin route ${method} ${url.pathname}`);
-    const reply = route({ deps, url, id: parts[1] ?? "", body });
+    const reply = route({ deps, url, id: parts[1] ?? "", body, now: deps.now });
     send(res, reply.status, reply.body);
   } catch (err) {
     sendError(res, err);

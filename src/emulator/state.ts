@@ -7,6 +7,7 @@ import { BUILTIN_INSTANCE_TYPES, genericInstanceType, type InstanceTypeSpec } fr
 import { Consistency, type ConsistencyInput } from "./consistency.js";
 import { ecsError } from "./errors.js";
 import { hashPassword } from "./password.js";
+import { Iam } from "./iam.js";
 import { mergeTags, uniqueTags, type Tag } from "./tags.js";
 import {
   accountSchema,
@@ -171,9 +172,12 @@ export class Store {
   private readonly now: () => number;
   /** What the Describe actions show (src/emulator/consistency.ts); writes use the true state above. */
   readonly consistency: Consistency;
+  /** Accounts, RAM users and roles, issued STS sessions (src/emulator/iam.ts). */
+  readonly iam: Iam;
 
   constructor(options: StoreOptions = {}) {
     this.now = options.now ?? Date.now;
+    this.iam = new Iam();
     this.consistency = new Consistency({ now: this.now, ...(options.random ? { random: options.random } : {}) }, options.consistency ?? {});
     this.account = accountSchema.parse({});
     this.delays = delaysSchema.parse(options.delays ?? {});
@@ -192,6 +196,7 @@ export class Store {
     this.account = accountSchema.parse({});
     if (delays) this.delays = delaysSchema.parse(delays);
     this.consistency.reset();
+    this.iam.clear();
   }
 
   typeSpec(instanceType: string): InstanceTypeSpec {
@@ -204,6 +209,7 @@ export class Store {
     if (seed.account) this.patchAccount(seed.account);
     if (seed.delays) this.delays = delaysSchema.parse({ ...this.delays, ...seed.delays });
     if (seed.consistency) this.consistency.configure(seed.consistency);
+    if (seed.identity) this.iam.applySeed(seed.identity);
     for (const t of seed.instanceTypes) this.putInstanceType(t);
     for (const v of seed.vpcs) this.putVpc(v);
     for (const g of seed.securityGroups) this.putSecurityGroup(g);

@@ -71,6 +71,7 @@ const CASES: PatchCase[] = [
   { route: "security-groups/:id", path: "security-groups/sg-full", body: { description: "after" } },
   { route: "account", path: "account", body: { securityGroupQuotaPerInstance: 9 } },
   { route: "delays", path: "delays", body: { stopMs: 123 } },
+  { route: "sts", path: "sts", body: { lifetimeSeconds: 60 } },
   { route: "consistency", path: "consistency", body: { defaultLag: 250 } },
 ];
 
