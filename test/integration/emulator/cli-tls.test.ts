@@ -33,7 +33,7 @@ describe("ecs-emulator --tls-cert/--tls-key/--sts-lifetime-seconds", () => {
       const ready = JSON.parse(line) as { listening: string; https: string };
       expect(ready.listening).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
       expect(ready.https).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
-      const sts = (await (await fetch(`${ready.https}/_emulator/sts`)).json()) as unknown;
+      const sts = await (await fetch(`${ready.https}/_emulator/sts`)).json();
       expect(sts).toEqual({ lifetimeSeconds: 60 });
       expect((await fetch(`${ready.listening}/_emulator/health`)).status).toBe(200);
     } finally {
