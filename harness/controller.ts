@@ -39,7 +39,8 @@ export interface ControllerOptions {
   /**
    * The one namespace it watches. Required: test files share a control plane, and a cluster-wide
    * controller would reconcile the other files' resources against its own emulator and overwrite
-   * their statuses (a test needing a cluster-wide controller starts its own control plane).
+   * their statuses (a test needing a cluster-wide controller starts its own control plane and
+   * passes "*": no --namespace flag).
    */
   namespace: string;
   args?: string[];
@@ -80,7 +81,7 @@ export async function startController(opts: ControllerOptions): Promise<RunningC
     "--health-probe-bind-address=127.0.0.1:0",
     ...(opts.secureMetrics ? [] : ["--metrics-secure=false"]),
     `--log-level=${opts.logLevel ?? "debug"}`,
-    `--namespace=${opts.namespace}`,
+    ...(opts.namespace === "*" ? [] : [`--namespace=${opts.namespace}`]),
     ...(opts.args ?? []),
   ];
   const child: ChildProcess = spawn(process.execPath, args, {

@@ -56,7 +56,23 @@ export async function renderInstallYaml(): Promise<string> {
     "# with default values. Do not edit by hand; use the Helm chart to change values.",
     "",
   ].join("\n");
-  return `${header}---\n${NAMESPACE_DOC}${r.stdout.startsWith("---") ? "" : "---\n"}${r.stdout}`;
+  const body = withoutProviderConfigHook(r.stdout);
+  return `${header}---\n${NAMESPACE_DOC}${body.startsWith("---") ? "" : "---\n"}${body}`;
+}
+
+/**
+ * The chart creates the `default` EcsProviderConfig as a Helm hook (templates/providerconfig.yaml
+ * says why); for kubectl the hook annotations mean nothing, so install.yaml carries a plain object.
+ */
+function withoutProviderConfigHook(manifests: string): string {
+  return manifests
+    .split("\n---\n")
+    .map((doc) =>
+      doc.includes("# Source: ecs-attributes-controller/templates/providerconfig.yaml")
+        ? doc.replace(/\n {2}annotations:\n( {4}helm\.sh\/hook[^\n]*\n)+/, "\n")
+        : doc,
+    )
+    .join("\n---\n");
 }
 
 /** The paths that are missing or differ from what would be generated. */

@@ -16,6 +16,7 @@ import { type ConfigMapLike, type ObjectReader, resolveCredentials, type SecretL
 import { DEFAULT_CREDENTIALS } from "./cloud/client.js";
 import { errorPolicy } from "./reconciler/error-policy.js";
 import { type EventSink, Reconciler } from "./reconciler/reconciler.js";
+import type { Tenancy } from "./reconciler/provider-config/tenancy.js";
 import { Controller, type ErrorPolicy, type ObjectKey } from "./runtime/controller.js";
 import { DependencyWaiters } from "./runtime/waiters.js";
 import { ResyncSweeper } from "./runtime/resync.js";
@@ -26,6 +27,7 @@ import type { RuntimeMetrics } from "./runtime/metrics.js";
 import { annotationsChanged, anyOf, generationChanged, labelsChanged } from "./runtime/predicates.js";
 import { registerResourceGauge } from "./resource-metrics.js";
 import { buildSetController, type SetObject } from "./sets/controller.js";
+import { buildProviderConfigs, type ProviderConfigs } from "./reconciler/provider-config/watch.js";
 
 export const VERSION_STRING = "0.1.0";
 
@@ -55,6 +57,8 @@ export interface BuiltApp {
   sweeper: ResyncSweeper<EcsInstanceAttributes, EcsTarget>;
   /** The EcsInstanceAttributesSet controller (src/sets/) and its informer; started apart so a missing set CRD never holds up the main one. */
   sets: { controller: Controller<SetObject>; informer: Informer<SetObject> };
+  /** EcsProviderConfig status (src/reconciler/provider-config/); its informers are in `informers`. */
+  providerConfigs: ProviderConfigs["controller"];
 }
 
 export function buildApp(deps: AppDeps): BuiltApp {
@@ -68,6 +72,17 @@ export function buildApp(deps: AppDeps): BuiltApp {
   resources.addHandler({ delete: (o) => status.forget(`${o.metadata.namespace}/${o.metadata.name}`) });
   const objectsAt = (keys: string[]) => keys.map((k) => resources.getByKey(k)).filter((o): o is EcsInstanceAttributes => o !== undefined);
   const unreachable = new DependencyWaiters();
+  const tenancy = buildProviderConfigs({
+    kubeConfig: deps.kubeConfig,
+    log,
+    objects,
+    secrets,
+    requireConfig: config.requireProviderConfig,
+    limiter: writeLimiter,
+    usingConfig: (name) => indexes.usingProviderConfig(name),
+    inNamespace: (ns) => indexes.inNamespace(ns),
+    metrics: deps.metrics,
+  });
   const reconciler = new Reconciler({
     resources: { get: (ns, name) => status.fresh(resources.get(ns, name)), sameInstance: (obj) => objectsAt(indexes.sameInstance(obj)) },
     objects,
@@ -77,6 +92,7 @@ export function buildApp(deps: AppDeps): BuiltApp {
     resyncPeriodMs: config.resyncPeriod,
     resyncBySweeper: true,
     stateWaitMs: config.statePollInterval,
+    tenancy: tenancy.tenancy,
   });
 
   const controller = new Controller<EcsInstanceAttributes>({
@@ -93,6 +109,7 @@ export function buildApp(deps: AppDeps): BuiltApp {
       { informer: configMaps, map: (c: KubeObject) => indexes.referencingConfigMap(c.metadata?.namespace, c.metadata?.name) },
       // A deleted resource may have been the oldest on its instance: re-evaluate the others.
       { informer: resources, map: (r: EcsInstanceAttributes) => indexes.sameInstance(r) },
+      ...tenancy.watches,
     ],
     concurrency: config.concurrency,
     logger: log,
@@ -114,7 +131,7 @@ export function buildApp(deps: AppDeps): BuiltApp {
   cloud.onEndpointRecovered((endpoint) => {
     for (const key of unreachable.release(endpoint)) controller.enqueue(key);
   });
-  const sweeper = buildSweeper(deps, resources, objects, cloud, (key) => {
+  const sweeper = buildSweeper(deps, resources, objects, cloud, tenancy.tenancy, (key) => {
     if (!unreachable.isWaiting(key)) controller.enqueueLowPriority(key);
   });
   const sets = buildSetController({
@@ -128,7 +145,8 @@ export function buildApp(deps: AppDeps): BuiltApp {
     resyncPeriodMs: config.resyncPeriod,
     metrics: deps.metrics,
   });
-  return { controller, informers: [resources, secrets, configMaps] as Array<Informer<KubeObject>>, cloud, sweeper, sets };
+  const informers = [resources, secrets, configMaps, ...tenancy.informers] as Array<Informer<KubeObject>>;
+  return { controller, informers, cloud, sweeper, sets, providerConfigs: tenancy.controller };
 }
 
 /** `policy`, plus: a key that could not reach its ECS endpoint waits for it (and is re-queued when it answers). */
@@ -185,6 +203,7 @@ function buildSweeper(
   resources: Informer<EcsInstanceAttributes>,
   objects: ObjectReader,
   cloud: EcsCloud,
+  tenancy: Tenancy,
   enqueue: (key: string) => void,
 ): ResyncSweeper<EcsInstanceAttributes, EcsTarget> {
   return new ResyncSweeper<EcsInstanceAttributes, EcsTarget>({
@@ -193,7 +212,10 @@ function buildSweeper(
     readAhead: (obj) => {
       if (isPaused(obj.metadata) || !obj.spec?.instanceId) return undefined;
       try {
-        const credentials = resolveCredentials(objects, obj.metadata.namespace ?? "", obj.spec) ?? DEFAULT_CREDENTIALS;
+        // A resource its provider config denies is not read at all, not even in a batch.
+        const view = tenancy.resolve(obj.metadata.namespace ?? "", obj.spec);
+        if (view.denial) return undefined;
+        const credentials = resolveCredentials(objects, obj.metadata.namespace ?? "", obj.spec) ?? view.credentials ?? DEFAULT_CREDENTIALS;
         const target = { credentials, regionId: obj.spec.regionId };
         return { group: cloud.groupKey(target), target, id: obj.spec.instanceId };
       } catch {

@@ -119,6 +119,7 @@ export const configSchema = z
     shutdownTimeout: duration.default(30_000),
     kubeQps: numFromString(0).default(50),
     kubeBurst: intFromString(1).default(100),
+    requireProviderConfig: bool.default(false),
   })
   .superRefine((c, ctx) => {
     // client-go refuses these too: a renewal must fit in the lease, and a retry (with its 20 % jitter)
@@ -170,6 +171,11 @@ export const flags: Record<string, FlagSpec> = {
     key: "statePollInterval",
     type: "string",
     help: "Re-check interval while a change waits for an instance state, e.g. Stopped (default 15s)",
+  },
+  "require-provider-config": {
+    key: "requireProviderConfig",
+    type: "boolean",
+    help: "A resource without providerConfigRef needs the EcsProviderConfig named default (else ProviderConfigNotFound); the Helm chart sets it (default false: no default config means the controller's own credentials, no constraints)",
   },
   "leader-elect": { key: "leaderElect", type: "boolean", help: "Use a Lease so only one replica reconciles (default false)" },
   "leader-election-namespace": { key: "leaderElectionNamespace", type: "string", help: "Namespace of the Lease (default: the pod's namespace)" },

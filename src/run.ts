@@ -78,11 +78,12 @@ export async function runController(config: Config): Promise<number> {
     reportingInstance: identity.slice(0, 128),
     logger: log.child({ component: "events" }),
   });
-  const { controller, informers, cloud, sweeper, sets } = buildApp({ config, kubeConfig, log, metrics, events: recorder });
+  const { controller, informers, cloud, sweeper, sets, providerConfigs } = buildApp({ config, kubeConfig, log, metrics, events: recorder });
 
   // Standbys run informers too (warm caches make failover fast); only the leader runs workers.
   controller.start();
   sets.controller.start();
+  providerConfigs.start();
   for (const inf of [...informers, sets.informer]) inf.start();
   log.info(
     {
@@ -104,6 +105,7 @@ export async function runController(config: Config): Promise<number> {
       void sets.informer.waitForSync().then(() => sets.controller.startWorkers());
       await sweeper.start();
       await controller.startWorkers();
+      await providerConfigs.startWorkers();
       log.info("informers synced; workers running");
     })();
 
@@ -131,6 +133,7 @@ export async function runController(config: Config): Promise<number> {
   const steps = [
     { name: "stop resync rounds", run: () => sweeper.stop() },
     { name: "drain workers", run: (left: number) => Promise.all([controller.stop(left), sets.controller.stop(left)]) },
+    { name: "drain provider-config workers", run: (left: number) => providerConfigs.stop(left) },
     { name: "release lease", run: () => elector?.stop() },
     { name: "stop watches", run: () => Promise.all([...informers, sets.informer].map((i) => i.stop())) },
     { name: "flush events", run: () => recorder.close() },

@@ -66,6 +66,10 @@ export const Reason = {
   ConfigMapNotFound: "ConfigMapNotFound",
   /** The `ecs.alicloud.dev/paused: "true"` annotation is set; no ECS calls are made. */
   Paused: "Paused",
+  /** The EcsProviderConfig the resource names does not exist; no ECS call is made. */
+  ProviderConfigNotFound: "ProviderConfigNotFound",
+  /** The EcsProviderConfig's constraints forbid this resource (namespace, region, field, instance tag); nothing is written. */
+  Forbidden: "Forbidden",
   // Synced=False / Unknown
   /** ECS throttled the call (Throttling.*); retrying after the window. */
   Throttled: "Throttled",
@@ -153,6 +157,18 @@ export const REASON_DOCS: Readonly<Record<ReasonName, ReasonDoc>> = {
     kstatus: "Stalled",
   },
   Paused: { uses: ["Ready=False", "Synced=False"], meaning: "the paused annotation is set; no ECS calls are made", kstatus: null },
+  ProviderConfigNotFound: {
+    uses: ["Ready=False", "Synced=False"],
+    meaning:
+      "the EcsProviderConfig named by spec.providerConfigRef (or `default` under --require-provider-config) does not exist; no ECS call; re-queued when it appears",
+    kstatus: "Stalled",
+  },
+  Forbidden: {
+    uses: ["Ready=False", "Synced=False"],
+    meaning:
+      "the EcsProviderConfig's constraints forbid the resource: namespace, region or field (before any ECS call), or a required instance tag (after the read, before any write); the message names the config and the rule",
+    kstatus: "Stalled",
+  },
   Throttled: { uses: ["Synced=False"], meaning: "ECS throttled the call; retried after the window", kstatus: "Reconciling" },
   TransientError: { uses: ["Synced=False"], meaning: "5xx, timeouts, connection errors; retried with backoff", kstatus: "Reconciling" },
   CredentialsError: { uses: ["Synced=False"], meaning: "ECS rejected the credentials or RAM denied the call", kstatus: "Stalled" },

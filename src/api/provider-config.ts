@@ -375,3 +375,13 @@ export function parseProviderConfigSpec(raw: unknown): { ok: true; spec: EcsProv
   const path = issue?.path.join(".") ?? "";
   return { ok: false, message: `${path === "" ? "spec" : `spec.${path}`}: ${issue?.message ?? "invalid"}` };
 }
+
+/** Reasons of an EcsProviderConfig's Ready condition (docs/security.md). */
+export const ProviderConfigReason = {
+  /** Ready=True: the credentials resolved; status.resolvedSource and identity say which. */
+  CredentialsResolved: "CredentialsResolved",
+  /** Ready=False: the spec does not parse (written around admission); nothing may use the config. */
+  InvalidConfig: "InvalidConfig",
+  /** Ready=False: the credentials cannot be had (e.g. the AccessKey Secret is missing). */
+  CredentialsUnavailable: "CredentialsUnavailable",
+} as const;

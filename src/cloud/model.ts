@@ -61,6 +61,8 @@ export type ObservedInstance = ObservedAttributes & {
   operationLocks: string[];
   /** The primary ENI (from DescribeInstances' NetworkInterfaces), when reported. */
   primaryNetworkInterfaceId: string | undefined;
+  /** `Tags.Tag[]` (key, value; value `""` when ECS leaves it out): checked by EcsProviderConfig instanceTags. */
+  tags?: { key: string; value: string }[] | undefined;
 };
 
 /** Which extra single-instance reads to make (each costs one call per instance; see src/api/fields.ts). */
@@ -135,6 +137,7 @@ export interface RawInstance {
   startTime?: string | undefined;
   operationLocks?: { lockReason?: { lockReason?: string | undefined }[] | undefined } | undefined;
   networkInterfaces?: { networkInterface?: { networkInterfaceId?: string | undefined; type?: string | undefined }[] | undefined } | undefined;
+  tags?: { tag?: { tagKey?: string | undefined; tagValue?: string | undefined }[] | undefined } | undefined;
 }
 
 function num(v: unknown): number | undefined {
@@ -165,6 +168,7 @@ export function normaliseInstance(raw: RawInstance, regionId: string): ObservedI
     startTime: raw.startTime || undefined,
     operationLocks: locks,
     primaryNetworkInterfaceId: primary?.networkInterfaceId || undefined,
+    tags: (raw.tags?.tag ?? []).filter((t) => !!t.tagKey).map((t) => ({ key: t.tagKey ?? "", value: t.tagValue ?? "" })),
   };
   for (const row of FIELD_ROWS) {
     if (row.read.action !== "DescribeInstances") continue;

@@ -28,6 +28,7 @@ import type { EcsError } from "../cloud/errors.js";
 import { modifyBlockingLocks } from "../cloud/locks.js";
 import type { ModifyRequest, ObservedInstance, ReadExtras } from "../cloud/model.js";
 import type { Next } from "./cadence.js";
+import { type ConfigChoice, type Denial, tagDenial } from "./provider-config/policy.js";
 import { instanceKey } from "./conflicts.js";
 import { failureStatus } from "./error-policy.js";
 import { InputError, type ResolvedInputs } from "./inputs.js";
@@ -49,6 +50,11 @@ export interface World {
   conflictWith?: string | undefined;
   /** The resolved references, or why they cannot be resolved. */
   inputs?: ResolvedInputs | InputError;
+  /**
+   * The EcsProviderConfig the resource uses, the credentials it resolves to, and the first
+   * constraint broken before any ECS call (absent: no tenancy, as before provider configs existed).
+   */
+  tenancy?: { choice: ConfigChoice; credentials?: EcsCredentials | undefined; denial?: Denial | undefined } | undefined;
   /** The ECS read: absent before it happened; `observed: null` when the instance does not exist. */
   instance?: { observed: ObservedInstance | null } | { failed: EcsError };
   now: Date;
@@ -126,6 +132,12 @@ function readFacts(w: World): { spec: EcsInstanceAttributesSpec; inputs: Resolve
   return { spec, inputs, observed };
 }
 
+const DENIAL_REASON = {
+  ProviderConfigNotFound: Reason.ProviderConfigNotFound,
+  Forbidden: Reason.Forbidden,
+  CredentialsError: Reason.CredentialsError,
+} as const;
+
 export const GUARDS: readonly Guard[] = [
   // No finalizer: the resource does not own the instance, so there is nothing to clean up.
   { name: "deleted", check: (w) => (w.obj ? undefined : { by: "deleted", status: undefined, events: [], next: "awaitChange" }) },
@@ -137,6 +149,15 @@ export const GUARDS: readonly Guard[] = [
   {
     name: "invalidSpec",
     check: (w) => (w.spec && !w.spec.ok ? stop("invalidSpec", notOk(Reason.InvalidSpec, w.spec.message), { error: null }) : undefined),
+  },
+  {
+    // Before the conflict guard: a resource its config does not allow never takes part in one.
+    name: "providerConfig",
+    check: (w) => {
+      const d = w.tenancy?.denial;
+      if (!d) return undefined;
+      return stop("providerConfig", notOk(DENIAL_REASON[d.kind], d.message), { error: null });
+    },
   },
   {
     name: "conflict",
@@ -192,6 +213,18 @@ export const GUARDS: readonly Guard[] = [
       const gone = notOk(Reason.InstanceNotFound, `instance ${spec?.instanceId} not found in ${spec?.regionId} (or not visible to these credentials)`);
       const error = { code: "InvalidInstanceId.NotFound", message: gone.message, retryable: false, lastTime: toRfc3339(w.now), action: "DescribeInstances" };
       return stop("notFound", gone, { error }, "resync");
+    },
+  },
+  {
+    // Checked on this reconcile's DescribeInstances, so before every write. No atProvider: the
+    // instance may be another team's, and its attributes are not this resource's to see.
+    name: "instanceTags",
+    needsInstance: true,
+    check: (w) => {
+      const choice = w.tenancy?.choice;
+      const observed = observedOf(w);
+      const d = choice && observed ? tagDenial(choice, observed) : undefined;
+      return d ? stop("instanceTags", notOk(Reason.Forbidden, d.message), { error: null }) : undefined;
     },
   },
   {
@@ -278,7 +311,7 @@ function applyPlan(w: World): Decision {
     return { by: "plan", status, events, next };
   }
   const modify: ModifyIntent = {
-    target: targetOf(spec, inputs),
+    target: targetOf(spec, inputs, w),
     request: p.request,
     observed,
     differences: p.differences,
@@ -291,8 +324,9 @@ function applyPlan(w: World): Decision {
   return { by: "plan", status, events: [], next, modify };
 }
 
-function targetOf(spec: EcsInstanceAttributesSpec, inputs: ResolvedInputs): EcsTarget {
-  return { credentials: inputs.credentials ?? DEFAULT_CREDENTIALS, regionId: spec.regionId };
+/** Credentials: the resource's own Secret, else its provider config's, else the controller's chain. */
+function targetOf(spec: EcsInstanceAttributesSpec, inputs: ResolvedInputs, w: World): EcsTarget {
+  return { credentials: inputs.credentials ?? w.tenancy?.credentials ?? DEFAULT_CREDENTIALS, regionId: spec.regionId };
 }
 
 /** The ECS read as World records it. */
@@ -305,7 +339,7 @@ export function decide(world: World): Decision | ReadRequest {
   for (const guard of GUARDS) {
     if (guard.needsInstance && !world.instance) {
       const spec = readFactsBeforeRead(world);
-      return { read: { target: targetOf(spec.spec, spec.inputs), instanceId: spec.spec.instanceId, extras: extrasFor(spec.spec) } };
+      return { read: { target: targetOf(spec.spec, spec.inputs, world), instanceId: spec.spec.instanceId, extras: extrasFor(spec.spec) } };
     }
     const d = guard.check(world);
     if (d) return d;

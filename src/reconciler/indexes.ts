@@ -5,6 +5,7 @@
  * matters at startup when the informers replay every Secret and resource of the cluster.
  */
 import type { EcsInstanceAttributes } from "../api/index.js";
+import { DEFAULT_PROVIDER_CONFIG_NAME } from "../api/provider-config.js";
 import { instanceKey } from "./conflicts.js";
 import { referencedObjects } from "./inputs.js";
 
@@ -44,6 +45,8 @@ export class ResourceIndexes {
   private readonly secrets = new MultiIndex();
   private readonly configMaps = new MultiIndex();
   private readonly instances = new MultiIndex();
+  private readonly providerConfigs = new MultiIndex();
+  private readonly namespaces = new MultiIndex();
 
   /** Call on add and update. */
   upsert(obj: Indexed): void {
@@ -59,6 +62,8 @@ export class ResourceIndexes {
       refs.configMaps.map((n) => `${ns}/${n}`),
     );
     this.instances.set(key, obj.spec?.instanceId ? [instanceKey(obj.spec)] : []);
+    this.providerConfigs.set(key, [obj.spec?.providerConfigRef?.name ?? DEFAULT_PROVIDER_CONFIG_NAME]);
+    this.namespaces.set(key, [ns]);
   }
 
   /** Call on delete. */
@@ -67,6 +72,18 @@ export class ResourceIndexes {
     this.secrets.remove(key);
     this.configMaps.remove(key);
     this.instances.remove(key);
+    this.providerConfigs.remove(key);
+    this.namespaces.remove(key);
+  }
+
+  /** Resources naming the EcsProviderConfig (omitted providerConfigRef counts as `default`). */
+  usingProviderConfig(name: string): string[] {
+    return this.providerConfigs.get(name);
+  }
+
+  /** Resources in a namespace (re-queued when its labels change: constraints.namespaceSelector). */
+  inNamespace(namespace: string): string[] {
+    return this.namespaces.get(namespace);
   }
 
   /** Resources referencing the Secret namespace/name. */

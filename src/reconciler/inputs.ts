@@ -117,18 +117,38 @@ export function resolveCredentials(
   namespace: string,
   spec: Pick<EcsInstanceAttributesSpec, "credentialsSecretRef">,
 ): EcsCredentials | undefined {
-  if (spec.credentialsSecretRef) {
-    const field = "spec.credentialsSecretRef";
-    const secret = requireSecret(reader, namespace, field, spec.credentialsSecretRef.name);
-    const token = secretValue(secret, CREDENTIAL_KEYS.securityToken);
-    return {
-      type: "accessKey",
-      accessKeyId: requireSecretKey(secret, field, CREDENTIAL_KEYS.accessKeyId).toString("utf8").trim(),
-      accessKeySecret: requireSecretKey(secret, field, CREDENTIAL_KEYS.accessKeySecret).toString("utf8").trim(),
-      securityToken: token?.toString("utf8").trim() || undefined,
-    };
-  }
+  if (spec.credentialsSecretRef) return accessKeyFrom(reader, namespace, spec.credentialsSecretRef.name, "spec.credentialsSecretRef");
   return undefined;
+}
+
+/** The AccessKey (and optional STS token) in Secret namespace/name; throws InputError naming what is missing. */
+function accessKeyFrom(reader: ObjectReader, namespace: string, name: string, field: string): Extract<EcsCredentials, { type: "accessKey" }> {
+  const secret = requireSecret(reader, namespace, field, name);
+  const token = secretValue(secret, CREDENTIAL_KEYS.securityToken);
+  return {
+    type: "accessKey",
+    accessKeyId: requireSecretKey(secret, field, CREDENTIAL_KEYS.accessKeyId).toString("utf8").trim(),
+    accessKeySecret: requireSecretKey(secret, field, CREDENTIAL_KEYS.accessKeySecret).toString("utf8").trim(),
+    securityToken: token?.toString("utf8").trim() || undefined,
+  };
+}
+
+/**
+ * An AccessKey Secret in any namespace (an EcsProviderConfig's credentials.secretRef), or why it
+ * cannot be read; the error names the Secret and the key, never a value.
+ */
+export function readAccessKeySecret(
+  reader: ObjectReader,
+  namespace: string,
+  name: string,
+  field: string,
+): Extract<EcsCredentials, { type: "accessKey" }> | { error: string } {
+  try {
+    return accessKeyFrom(reader, namespace, name, field);
+  } catch (e) {
+    if (e instanceof InputError) return { error: e.message };
+    throw e;
+  }
 }
 
 /** Names of the Secrets and ConfigMaps a spec references (to re-queue it when they change). */

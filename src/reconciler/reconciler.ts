@@ -20,6 +20,7 @@ import { Cadence, type CadenceOptions } from "./cadence.js";
 import { conflictWinner } from "./conflicts.js";
 import { type Decision, decide, type EcsTarget, type InstanceRead, type ReadRequest, type World } from "./decide.js";
 import { InputError, type ObjectReader, resolveInputs } from "./inputs.js";
+import type { Tenancy } from "./provider-config/tenancy.js";
 import { type ExecuteResult, type Outcome, settle, statusBase } from "./settle.js";
 import { nextStatus, statusNeedsWrite } from "./status.js";
 
@@ -49,6 +50,8 @@ export interface ReconcilerDeps extends CadenceOptions {
   events: EventSink;
   /** Writes status through the status subresource. */
   writeStatus(obj: EcsInstanceAttributes, status: EcsInstanceAttributesStatus): Promise<void>;
+  /** EcsProviderConfigs: which config, credentials and constraints apply. Absent: none (tests, old wiring). */
+  tenancy?: Tenancy | undefined;
   now?: () => Date;
 }
 
@@ -92,7 +95,9 @@ export class Reconciler {
       if (!(e instanceof InputError)) throw e;
       inputs = e;
     }
-    return { obj, spec, conflictWith: conflictWinner(this.deps.resources.sameInstance(obj), obj), inputs, now: this.now() };
+    const tenancy = this.deps.tenancy;
+    const rivals = this.deps.resources.sameInstance(obj).filter((o) => tenancy?.eligible(o) ?? true);
+    return { obj, spec, tenancy: tenancy?.resolve(namespace, spec.value), conflictWith: conflictWinner(rivals, obj), inputs, now: this.now() };
   }
 
   private async read({ read }: ReadRequest, signal: AbortSignal): Promise<InstanceRead> {

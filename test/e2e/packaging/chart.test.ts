@@ -94,6 +94,7 @@ describe("helm chart", () => {
       "ClusterRoleBinding",
       "CustomResourceDefinition",
       "Deployment",
+      "EcsProviderConfig",
       "Pod",
       "PodDisruptionBudget",
       "Role",
@@ -112,6 +113,9 @@ describe("helm chart", () => {
     expect(flag(c, "metrics-secure")).toBeUndefined();
     expect(flag(c, "metrics-cert-path")).toBeUndefined();
     expect(flag(c, "shutdown-timeout")).toBe("--shutdown-timeout=30s");
+    // The chart's `default` EcsProviderConfig, and the flag that makes it required (docs/security.md).
+    expect(flag(c, "require-provider-config")).toBe("--require-provider-config");
+    expect(findObject(defaults, "EcsProviderConfig").metadata.name).toBe("default");
     expect(pod.terminationGracePeriodSeconds).toBeGreaterThan(30);
     expect(c.livenessProbe.httpGet).toEqual({ path: "/healthz", port: "health" });
     expect(c.readinessProbe.httpGet).toEqual({ path: "/readyz", port: "health" });
@@ -154,6 +158,10 @@ describe("helm chart", () => {
         "ConfigMap",
         "CustomResourceDefinition",
         "Pod",
+        // Tenancy: cluster-scoped EcsProviderConfigs and Namespaces need a ClusterRole in every mode.
+        "ClusterRole",
+        "ClusterRoleBinding",
+        "EcsProviderConfig",
       ]),
     );
     const c = containerOf(all);
@@ -202,19 +210,24 @@ describe("helm chart", () => {
       .map((o) => o.metadata.namespace)
       .sort();
     expect(roles).toEqual([leaseNs, watchNs].sort());
-    // Cluster-wide, the controller holds only the metrics reviews (TokenReview/SubjectAccessReview are
-    // cluster-scoped); the other ClusterRoles are for people and the scraper.
+    // Cluster-wide, the controller holds only the metrics reviews and the tenancy role (TokenReview,
+    // SubjectAccessReview, EcsProviderConfigs and Namespaces are cluster-scoped); the other ClusterRoles are for people and the scraper.
     const cluster = all.filter((o) => o.kind.startsWith("Cluster") && o.kind !== "CustomResourceDefinition");
     expect(cluster.map((o) => `${o.kind} ${o.metadata.name}`).sort()).toEqual([
       "ClusterRole ecsattrs-ctl-edit",
       "ClusterRole ecsattrs-ctl-metrics-auth",
       "ClusterRole ecsattrs-ctl-metrics-reader",
+      "ClusterRole ecsattrs-ctl-tenancy",
       "ClusterRole ecsattrs-ctl-view",
       "ClusterRoleBinding ecsattrs-ctl-metrics-auth",
       "ClusterRoleBinding ecsattrs-ctl-metrics-reader",
+      "ClusterRoleBinding ecsattrs-ctl-tenancy",
     ]);
     const controllerBinding = findObject(all, "ClusterRoleBinding", "ecsattrs-ctl-metrics-auth") as K8sObject & { subjects: unknown[] };
     expect(controllerBinding.subjects).toEqual([{ kind: "ServiceAccount", name: "ecsattrs-sa", namespace: expect.any(String) }]);
+    const tenancy = findObject(all, "ClusterRole", "ecsattrs-ctl-tenancy") as unknown as { rules: Array<{ resources: string[] }> };
+    expect(tenancy.rules.flatMap((r) => r.resources).sort()).toEqual(["ecsproviderconfigs", "ecsproviderconfigs/status", "namespaces"]);
+    expect(findObject(all, "EcsProviderConfig").spec).toMatchObject({ constraints: { instanceTags: [{ key: "team", value: "platform" }] } });
   });
 
   it("values-all.yaml sets every option that values.yaml defines", async () => {

@@ -33,7 +33,7 @@ describe("generated manifests", () => {
     expect(crd.metadata.labels).toMatchObject(source.metadata.labels ?? {});
     expect(crd.metadata.annotations).toEqual({ "helm.sh/resource-policy": "keep" });
     expect(objs.some((o) => o.metadata.annotations?.["helm.sh/hook"])).toBe(false);
-    for (const o of objs.filter((x) => !["Namespace", "CustomResourceDefinition", "ClusterRole", "ClusterRoleBinding"].includes(x.kind))) {
+    for (const o of objs.filter((x) => !["Namespace", "CustomResourceDefinition", "ClusterRole", "ClusterRoleBinding", "EcsProviderConfig"].includes(x.kind))) {
       expect(o.metadata.namespace, `${o.kind}/${o.metadata.name}`).toBe(RELEASE_NAMESPACE);
     }
     expect((findObject(objs, "Deployment").spec as { replicas: number }).replicas).toBe(2);

@@ -143,6 +143,10 @@ describe("RBAC: cluster-wide install (default values)", () => {
       "leases.coordination.k8s.io [ecs-attributes-controller]": "get update",
       "tokenreviews.authentication.k8s.io": "create",
       "subjectaccessreviews.authorization.k8s.io": "create",
+      // Tenancy (cluster-scoped): EcsProviderConfigs, their status, Namespace labels.
+      "ecsproviderconfigs.ecs.alicloud.dev": "get list watch",
+      "ecsproviderconfigs.ecs.alicloud.dev/status": "get patch update",
+      namespaces: "get list watch",
     });
     // In another namespace: the same, minus the Lease.
     const elsewhere = await grantedRules(sa, other);

@@ -70,9 +70,15 @@ beforeAll(async () => {
     "controller.resyncPeriod=30s",
   ]);
   const objs = parseObjects(rendered);
-  // Cluster-wide, the controller is bound only to the /metrics reviews (TokenReview and
-  // SubjectAccessReview are cluster-scoped); the chart's other ClusterRoles are for people.
-  expect(objs.filter((o) => o.kind === "ClusterRoleBinding").map((o) => o.metadata.name.replace(/^.*-/, ""))).toEqual(["auth"]);
+  // Cluster-wide, the controller is bound only to the /metrics reviews and the tenancy role
+  // (TokenReview, SubjectAccessReview, EcsProviderConfigs and Namespaces are cluster-scoped);
+  // the chart's other ClusterRoles are for people.
+  expect(
+    objs
+      .filter((o) => o.kind === "ClusterRoleBinding")
+      .map((o) => o.metadata.name.replace(/^.*-/, ""))
+      .sort(),
+  ).toEqual(["auth", "tenancy"]);
   await kubectlOk(["apply", "-f", "-"], { input: rendered });
   const sa = findObject(objs, "ServiceAccount").metadata.name;
   saUser = `system:serviceaccount:${releaseNs}:${sa}`;

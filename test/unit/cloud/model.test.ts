@@ -157,6 +157,7 @@ describe("normaliseInstance", () => {
         ],
       },
       operationLocks: { lockReason: [{ lockReason: "security" }] },
+      tags: { tag: [{ tagKey: "team", tagValue: "a" }, { tagKey: "", tagValue: "keyless" }, { tagKey: "env" }] },
     };
     expect(normaliseInstance(raw as RawInstance, "cn-hangzhou")).toEqual({
       instanceId: "i-1",
@@ -185,6 +186,10 @@ describe("normaliseInstance", () => {
         enableIpDnsPtrRecord: false,
       },
       primaryNetworkInterfaceId: "eni-1",
+      tags: [
+        { key: "team", value: "a" },
+        { key: "env", value: "" },
+      ],
     });
   });
 

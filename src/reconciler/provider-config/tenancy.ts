@@ -1,0 +1,83 @@
+/**
+ * The reconciler's view of tenancy: for one resource, the EcsProviderConfig it uses, the credentials
+ * that config resolves to, and the first constraint it breaks before any ECS call. Reads only
+ * caches (the config and Namespace informers, the Secret informer), so it costs no API call.
+ *
+ * Credentials by source: Default → the controller's chain; Secret → the AccessKey Secret the config
+ * names. RRSA and AssumeRole are resolved by the cloud layer's credential sources (issue 16, wip/hid);
+ * `credentialsFor` is the seam where they plug in. Until one is given, such a config reports
+ * CredentialsError and no resource uses it: never a silent fall-back to another identity.
+ */
+import { ConditionType, type EcsInstanceAttributes, type EcsInstanceAttributesSpec, getCondition, Reason } from "../../api/index.js";
+import type { EcsProviderConfigSpec } from "../../api/provider-config.js";
+import { DEFAULT_CREDENTIALS, type EcsCredentials } from "../../cloud/client.js";
+import { type ObjectReader, readAccessKeySecret } from "../inputs.js";
+import { type CachedConfig, chooseConfig, type ConfigChoice, type Denial, preReadDenial } from "./policy.js";
+
+/** Credentials of a config, or why they cannot be had (a message without any secret). */
+export type ConfigCredentials = { credentials: EcsCredentials; identity: string } | { error: string };
+
+/** Resolves a config's credentials; `undefined` means this build has no resolver for the source. */
+export type CredentialsFor = (name: string, spec: EcsProviderConfigSpec) => ConfigCredentials | undefined;
+
+export interface TenancyOptions {
+  getConfig(name: string): CachedConfig | undefined;
+  /** The namespace's labels, or undefined when it is not in the cache. */
+  namespaceLabels(namespace: string): Readonly<Record<string, string>> | undefined;
+  objects: ObjectReader;
+  /** --require-provider-config: a missing `default` is ProviderConfigNotFound, not today's behaviour. */
+  requireConfig: boolean;
+  /** RRSA / AssumeRole (and any source it returns a value for); Default and Secret are built in. */
+  credentialsFor?: CredentialsFor | undefined;
+}
+
+export interface TenancyView {
+  choice: ConfigChoice;
+  credentials?: EcsCredentials | undefined;
+  denial?: Denial | undefined;
+}
+
+export class Tenancy {
+  constructor(private readonly opts: TenancyOptions) {}
+
+  /** The config, credentials and first pre-read denial for a resource with a valid spec. */
+  resolve(namespace: string, spec: EcsInstanceAttributesSpec): TenancyView {
+    const choice = chooseConfig(spec.providerConfigRef?.name, (n) => this.opts.getConfig(n), this.opts.requireConfig);
+    const denial = preReadDenial(choice, namespace, this.opts.namespaceLabels(namespace), spec);
+    if (denial || !choice.spec) return { choice, denial };
+    const creds = this.credentials(choice.name, choice.spec);
+    if ("error" in creds)
+      return {
+        choice,
+        denial: { kind: "CredentialsError", rule: "spec.credentials", message: `EcsProviderConfig ${choice.name} (spec.credentials): ${creds.error}` },
+      };
+    return { choice, credentials: creds.credentials };
+  }
+
+  /**
+   * False when `obj` may not take part in a conflict over its instance: its config denies it now,
+   * or its last reconcile of this generation found it Forbidden (a required tag the instance lacks,
+   * which only a read can tell). Such a resource never wins, so it never blocks the instance's owner.
+   */
+  eligible(obj: EcsInstanceAttributes): boolean {
+    if (obj.spec?.instanceId === undefined) return true;
+    if (this.resolve(obj.metadata.namespace ?? "", obj.spec).denial) return false;
+    const ready = getCondition(obj.status?.conditions, ConditionType.Ready);
+    return !(ready?.reason === Reason.Forbidden && ready.observedGeneration === obj.metadata.generation);
+  }
+
+  /** The credentials a config resolves to (for its status and the identity log). */
+  credentials(name: string, spec: EcsProviderConfigSpec): ConfigCredentials {
+    const custom = this.opts.credentialsFor?.(name, spec);
+    if (custom) return custom;
+    const c = spec.credentials;
+    if (c.source === "Default") return { credentials: DEFAULT_CREDENTIALS, identity: "the controller's credential chain" };
+    if (c.source === "Secret" && c.secretRef) {
+      const r = readAccessKeySecret(this.opts.objects, c.secretRef.namespace, c.secretRef.name, "spec.credentials.secretRef");
+      return "error" in r
+        ? r
+        : { credentials: r, identity: `AccessKey ${r.accessKeyId.slice(0, 8)}… from Secret ${c.secretRef.namespace}/${c.secretRef.name}` };
+    }
+    return { error: `credentials source ${c.source} needs the cloud layer's resolver, which this build does not have; no ECS call is made with this config` };
+  }
+}
