@@ -21,6 +21,11 @@ export interface BenchConfig {
   controller: "dist" | "tsx";
   controllerRev: string;
   controllerPatch: string | undefined;
+  /** Run the controller inside a memory cgroup with this limit (MiB); undefined = no limit. */
+  memoryLimitMiB: number | undefined;
+  /** Bisect the smallest passing limit between minMemoryMiB and memoryLimitMiB (32 MiB steps). */
+  findMemoryLimit: boolean;
+  minMemoryMiB: number;
   json: boolean;
 }
 
@@ -48,6 +53,9 @@ export function parseOptions(args: string[]): BenchConfig | undefined {
       controller: { type: "string", default: "dist" },
       "controller-rev": { type: "string", default: "HEAD" },
       "controller-patch": { type: "string" },
+      "memory-limit": { type: "string" },
+      "find-memory-limit": { type: "boolean", default: false },
+      "min-memory": { type: "string", default: "64" },
       json: { type: "boolean", default: false },
       help: { type: "boolean", default: false },
     },
@@ -77,8 +85,15 @@ export function parseOptions(args: string[]): BenchConfig | undefined {
     controller: argv.controller,
     controllerRev: argv["controller-rev"],
     controllerPatch: argv["controller-patch"],
+    memoryLimitMiB: argv["memory-limit"] === undefined ? (argv["find-memory-limit"] ? 512 : undefined) : Number(argv["memory-limit"]),
+    findMemoryLimit: argv["find-memory-limit"],
+    minMemoryMiB: Number(argv["min-memory"]),
     json: argv.json,
   };
+  if (cfg.memoryLimitMiB !== undefined && !(cfg.memoryLimitMiB >= 16)) throw new Error(`--memory-limit must be a number of MiB ≥ 16`);
+  if (cfg.findMemoryLimit && !(cfg.minMemoryMiB >= 16 && cfg.minMemoryMiB < cfg.memoryLimitMiB!)) {
+    throw new Error(`--min-memory must be ≥ 16 and below --memory-limit`);
+  }
   const { N, D, resyncS, C, idleRounds, changePct } = cfg;
   for (const [k, v] of Object.entries({ N, Q, L, D, resyncS, C, idleRounds, changePct })) {
     if (!Number.isFinite(v) || v < 0) throw new Error(`bad value for ${k}: ${v}`);
