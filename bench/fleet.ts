@@ -5,7 +5,7 @@
  *   npm run bench -- [--preset quick|full] [--resources N] [--modify-qps Q] [--latency-ms L] [--json]
  *                    [--describe-qps D] [--resync-period S] [--concurrency C] [--idle-rounds R]
  *                    [--change-percent P] [--cpu-prof DIR]
- *                    [--memory-limit MiB] [--find-memory-limit [--min-memory MiB]]
+ *                    [--memory-limit MiB] [--find-memory-limit [--min-memory MiB]] [--unrelated-secrets COUNT:KiB]
  *                    [--controller dist|tsx] [--controller-rev REV] [--controller-patch FILE[,FILE]]
  *
  * Parts, all real (bench/fleet/rig.ts): kube-apiserver + etcd (harness/controlplane.ts), the ECS
@@ -29,6 +29,9 @@
  * `--find-memory-limit` bisects, in 32 MiB steps between --min-memory (default 64) and --memory-limit
  * (default 512), the smallest limit at which a whole run still meets the figures (bench/fleet/verdict.ts),
  * each attempt a fresh rig. The controller's module-load RSS (bench/fleet/floor.ts) is its own figure.
+ *
+ * `--unrelated-secrets COUNT:KiB` creates that many Secrets nothing references in the namespace before
+ * the controller starts (what a Secret cache holds for nothing; e.g. Helm release Secrets).
  *
  * Figures (bench/fleet/report.ts): table on stdout (or one JSON object with --json). Not part of `npm test`.
  */

@@ -5,7 +5,8 @@
  * adds leader election, Events, the metrics/probe servers and shutdown; tests may call `buildApp`
  * in-process.
  */
-import { KubeConfig } from "@kubernetes/client-node";
+// Not the package index: it would load every generated API (src/slim-kube-client.ts).
+import { KubeConfig } from "@kubernetes/client-node/dist/config.js";
 import type { Logger } from "pino";
 import { type EcsInstanceAttributes, type EcsInstanceAttributesStatus, GROUP, isPaused, KIND, PAUSED_ANNOTATION, PLURAL, VERSION } from "./api/index.js";
 import { EcsCloud, type EcsTarget } from "./cloud/ecs.js";

@@ -1,18 +1,20 @@
 /**
  * The controller's module floor, reported with every fleet run: the RSS of a fresh `node --expose-gc`
- * process that has imported what dist/main.js imports (dist/run.js, dist/config.js) without starting
- * anything, after two garbage collections, minus the same reading of a process that imported nothing.
+ * process that has imported what dist/main.js imports (dist/run.js, dist/config.js, after the
+ * module hook main.js registers first where the build has one) without starting anything, after two garbage collections, minus the same reading of a process that imported nothing.
  * Everything the controller holds for its resources comes on top of this.
  */
 import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
 
 const MiB = 1024 * 1024;
 
 /** RSS (bytes) of a fresh process after importing `modules` and collecting garbage. */
-function rssAfterImport(modules: readonly string[]): number {
-  const script = `for (const m of ${JSON.stringify(modules)}) await import(m);
+function rssAfterImport(modules: readonly string[], prelude = ""): number {
+  const script = `${prelude}
+for (const m of ${JSON.stringify(modules)}) await import(m);
 globalThis.gc(); await new Promise((r) => setTimeout(r, 50)); globalThis.gc();
 process.stdout.write(String(process.memoryUsage().rss));`;
   const r = spawnSync(process.execPath, ["--expose-gc", "--input-type=module", "-e", script], { encoding: "utf8" });
@@ -27,8 +29,11 @@ process.stdout.write(String(process.memoryUsage().rss));`;
  */
 export function moduleFloor(mainJs: string, runs = 3): { rss_mib: number; above_bare_node_mib: number } {
   const entry = ["run.js", "config.js"].map((f) => pathToFileURL(join(dirname(mainJs), f)).href);
+  // What dist/main.js does before its imports, in builds that have it (src/slim-kube-client.ts).
+  const slim = join(dirname(mainJs), "slim-kube-client.js");
+  const prelude = existsSync(slim) ? `(await import(${JSON.stringify(pathToFileURL(slim).href)})).useSlimKubeClient();` : "";
   const median = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-  const loaded = median(Array.from({ length: runs }, () => rssAfterImport(entry)));
+  const loaded = median(Array.from({ length: runs }, () => rssAfterImport(entry, prelude)));
   const bare = median(Array.from({ length: runs }, () => rssAfterImport([])));
   const mib = (b: number) => Math.round((b / MiB) * 10) / 10;
   return { rss_mib: mib(loaded), above_bare_node_mib: mib(loaded - bare) };

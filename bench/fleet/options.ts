@@ -26,6 +26,8 @@ export interface BenchConfig {
   /** Bisect the smallest passing limit between minMemoryMiB and memoryLimitMiB (32 MiB steps). */
   findMemoryLimit: boolean;
   minMemoryMiB: number;
+  /** Secrets nothing references, created in the namespace before the controller starts (count, KiB each). */
+  unrelatedSecrets: { count: number; kib: number };
   json: boolean;
 }
 
@@ -56,6 +58,7 @@ export function parseOptions(args: string[]): BenchConfig | undefined {
       "memory-limit": { type: "string" },
       "find-memory-limit": { type: "boolean", default: false },
       "min-memory": { type: "string", default: "64" },
+      "unrelated-secrets": { type: "string", default: "0:0" },
       json: { type: "boolean", default: false },
       help: { type: "boolean", default: false },
     },
@@ -88,6 +91,7 @@ export function parseOptions(args: string[]): BenchConfig | undefined {
     memoryLimitMiB: argv["memory-limit"] === undefined ? (argv["find-memory-limit"] ? 512 : undefined) : Number(argv["memory-limit"]),
     findMemoryLimit: argv["find-memory-limit"],
     minMemoryMiB: Number(argv["min-memory"]),
+    unrelatedSecrets: { count: Number(argv["unrelated-secrets"].split(":")[0]), kib: Number(argv["unrelated-secrets"].split(":")[1] ?? 64) },
     json: argv.json,
   };
   if (cfg.memoryLimitMiB !== undefined && !(cfg.memoryLimitMiB >= 16)) throw new Error(`--memory-limit must be a number of MiB ≥ 16`);
@@ -95,7 +99,8 @@ export function parseOptions(args: string[]): BenchConfig | undefined {
     throw new Error(`--min-memory must be ≥ 16 and below --memory-limit`);
   }
   const { N, D, resyncS, C, idleRounds, changePct } = cfg;
-  for (const [k, v] of Object.entries({ N, Q, L, D, resyncS, C, idleRounds, changePct })) {
+  const { count: secrets, kib: secretKiB } = cfg.unrelatedSecrets;
+  for (const [k, v] of Object.entries({ N, Q, L, D, resyncS, C, idleRounds, changePct, secrets, secretKiB })) {
     if (!Number.isFinite(v) || v < 0) throw new Error(`bad value for ${k}: ${v}`);
   }
   return cfg;

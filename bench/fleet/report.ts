@@ -62,6 +62,7 @@ export function assemble(
       concurrency: cfg.C,
       idle_rounds: cfg.idleRounds,
       change_percent: cfg.changePct,
+      unrelated_secrets: `${cfg.unrelatedSecrets.count} × ${cfg.unrelatedSecrets.kib} KiB`,
       preset: cfg.preset,
     },
     setup: m.create.figures,
