@@ -6,6 +6,7 @@
  *                    [--describe-qps D] [--resync-period S] [--concurrency C] [--idle-rounds R]
  *                    [--change-percent P] [--cpu-prof DIR]
  *                    [--memory-limit MiB] [--find-memory-limit [--min-memory MiB]] [--unrelated-secrets COUNT:KiB]
+ *                    [--controller-env NAME=VALUE]…
  *                    [--controller dist|tsx] [--controller-rev REV] [--controller-patch FILE[,FILE]]
  *
  * Parts, all real (bench/fleet/rig.ts): kube-apiserver + etcd (harness/controlplane.ts), the ECS
@@ -76,7 +77,7 @@ async function runOnce(limitMiB: number | undefined): Promise<Attempt> {
   try {
     const ctx: Ctx = { cfg, rig, say };
     const create = await createPhase(ctx);
-    const start = await startPhase(ctx, () => launchController(rig, build.command, ctlArgs, profDir, cgroup?.launcher()));
+    const start = await startPhase(ctx, () => launchController(rig, build.command, ctlArgs, profDir, cgroup?.launcher(), cfg.controllerEnv));
     const { ctl, failIf } = start.marks;
     const idle = await idlePhase(ctx, ctl, failIf);
     const change = await changePhase(ctx, ctl, failIf);

@@ -28,6 +28,8 @@ export interface BenchConfig {
   minMemoryMiB: number;
   /** Secrets nothing references, created in the namespace before the controller starts (count, KiB each). */
   unrelatedSecrets: { count: number; kib: number };
+  /** Extra environment for the controller process (e.g. MALLOC_ARENA_MAX, NODE_OPTIONS). */
+  controllerEnv: Record<string, string>;
   json: boolean;
 }
 
@@ -59,6 +61,7 @@ export function parseOptions(args: string[]): BenchConfig | undefined {
       "find-memory-limit": { type: "boolean", default: false },
       "min-memory": { type: "string", default: "64" },
       "unrelated-secrets": { type: "string", default: "0:0" },
+      "controller-env": { type: "string", multiple: true, default: [] },
       json: { type: "boolean", default: false },
       help: { type: "boolean", default: false },
     },
@@ -92,6 +95,13 @@ export function parseOptions(args: string[]): BenchConfig | undefined {
     findMemoryLimit: argv["find-memory-limit"],
     minMemoryMiB: Number(argv["min-memory"]),
     unrelatedSecrets: { count: Number(argv["unrelated-secrets"].split(":")[0]), kib: Number(argv["unrelated-secrets"].split(":")[1] ?? 64) },
+    controllerEnv: Object.fromEntries(
+      argv["controller-env"].map((kv) => {
+        const eq = kv.indexOf("=");
+        if (eq < 1) throw new Error(`--controller-env takes NAME=VALUE, got ${kv}`);
+        return [kv.slice(0, eq), kv.slice(eq + 1)];
+      }),
+    ),
     json: argv.json,
   };
   if (cfg.memoryLimitMiB !== undefined && !(cfg.memoryLimitMiB >= 16)) throw new Error(`--memory-limit must be a number of MiB ≥ 16`);

@@ -7,7 +7,7 @@ import { randomBytes } from "node:crypto";
 import type { RunningController } from "../../harness/controller.js";
 import { mapLimit } from "../../harness/fleet.js";
 import { sleep } from "../../harness/wait.js";
-import { cpuSeconds, memoryMiB, summary } from "../measure.js";
+import { cpuSeconds, memoryMiB, rssSplitMiB, summary } from "../measure.js";
 import { byAction, Calls, describes, idsPerDescribeInstances, mean, modifies } from "./calls.js";
 import type { BenchConfig } from "./options.js";
 import { GROUP, VERSION } from "../../src/api/index.js";
@@ -328,6 +328,7 @@ async function waitChangedReady(
 export async function closingReadings(rig: Rig, ctl: RunningController) {
   return {
     mem: memoryMiB(ctl.pid),
+    rssSplit: rssSplitMiB(ctl.pid),
     ctlMetrics: await controllerMetrics(ctl.metricsUrl).catch((e: unknown) => ({ error: String(e) })),
     cpuTotal: cpuSeconds(ctl.pid),
     latencyEnd: await apiLatency(rig),

@@ -75,6 +75,8 @@ export function assemble(
     controller: {
       peak_rss_mib: round(end.mem.peakRss, 1),
       rss_end_mib: round(end.mem.rss, 1),
+      rss_end_anon_mib: round(end.rssSplit.anon, 1),
+      rss_end_file_mib: round(end.rssSplit.file, 1),
       cpu_s: round(end.cpuTotal),
       cpu_s_per_resource_converged: round(s.cpuConverged / cfg.N, 4),
       module_floor_rss_mib: mem.floor?.rss_mib ?? null,
@@ -105,6 +107,7 @@ export function assemble(
     controller_rev: build.rev,
     controller_command: `node ${build.command.map((a) => a.replace(repoRoot + "/", "")).join(" ")}`,
     controller_args: ctlArgs,
+    controller_env: cfg.controllerEnv,
   };
 }
 
@@ -153,6 +156,7 @@ function figureRows(x: BenchResult): Array<[string, string, string]> {
         : "no limit (--memory-limit)",
       "OOM 0; limit ≤ 128 at 1k, ≤ 256 at 10k",
     ],
+    ["  RSS at end: anonymous / file-backed (MiB)", `${x.controller.rss_end_anon_mib} / ${x.controller.rss_end_file_mib}`, ""],
     ["module floor RSS (MiB; above bare node)", `${x.controller.module_floor_rss_mib} (${x.controller.module_floor_above_bare_node_mib})`, ""],
     ["  at end: heap used / heap total / external (MiB)", `${atEnd["heap_used_mib"]} / ${atEnd["heap_total_mib"]} / ${atEnd["external_mib"]}`, ""],
     [

@@ -123,6 +123,7 @@ export async function launchController(
   args: string[],
   cpuProfDir: string | undefined,
   launcher: string[] | undefined,
+  env: Record<string, string>,
 ): Promise<RunningController> {
   const ctl = await startController({
     kubeconfig: rig.cp.kubeconfigPath,
@@ -133,6 +134,7 @@ export async function launchController(
     args,
     ...(cpuProfDir ? { cpuProfDir } : {}),
     ...(launcher ? { launcher } : {}),
+    env,
   });
   rig.onClose(() => ctl.stop("SIGKILL"));
   return ctl;
