@@ -1,20 +1,29 @@
 // Coalescing of single-instance reads into batched DescribeInstances calls.
 //
 // Concurrent `get(group, id)` calls for the same group (one group = one (credentials, region)
-// pair) are collected for a short window (a few ms) and sent as one batch of up to `maxBatch`
-// (100, the DescribeInstances limit) distinct IDs; a batch is sent early as soon as it is full.
+// pair) join one open batch of up to `maxBatch` (100, the DescribeInstances limit) distinct IDs.
+// A batch is sent when both (a) its collection window (a few ms) has passed or it is full, and (b)
+// `admit` — the wait for its rate-limit token — has resolved. Until it is sent or full, a batch stays
+// open: reads arriving while it waits for its token join it, so when reads outpace the rate limit
+// each token carries up to 100 IDs instead of one batch per window queued behind the token bucket.
 // Each caller gets its own item or `null` ("not found": DescribeInstances leaves missing IDs out).
-// A failed batch rejects every caller in it with the same error. A caller whose AbortSignal fires
-// is detached (its ID is dropped if nobody else wants it and the batch has not been sent yet).
+// A failed batch (or a refused admission) rejects every caller in it with the same error. A caller
+// whose AbortSignal fires is detached (its ID is dropped if nobody else wants it and the batch has not
+// been sent yet; a batch left without callers gives up its place in the token queue).
 //
 // The fetch function does the paging (`collectPages`) and its own retries, so a throttled batch is
 // retried once for all its callers instead of once per caller.
 
 export interface BatcherOptions<G, V> {
-  /** Sends one batch: returns the items found, keyed by ID. Missing IDs mean "not found". */
+  /** Sends one batch (already admitted): returns the items found, keyed by ID. Missing IDs mean "not found". */
   fetch: (group: G, ids: readonly string[]) => Promise<ReadonlyMap<string, V>>;
   /** Stable string for a group (must not contain secrets). */
   groupKey: (group: G) => string;
+  /**
+   * Waits until one batch of `group` may be sent (its rate-limit token); started when the batch
+   * opens, aborted when every caller has left. A rejection fails the batch. Default: no wait.
+   */
+  admit?: ((group: G, signal: AbortSignal) => Promise<void>) | undefined;
   /** Collection window in ms. Default 5. */
   windowMs?: number;
   /** Max distinct IDs per batch. Default 100. */
@@ -28,14 +37,23 @@ interface Caller<V> {
   onAbort: (() => void) | undefined;
 }
 
-interface Pending<G, V> {
+interface Batch<G, V> {
+  key: string;
   group: G;
   callers: Map<string, Caller<V>[]>;
   timer: ReturnType<typeof setTimeout> | undefined;
+  /** The window has passed (or the batch is full). */
+  windowDone: boolean;
+  /** The token has been granted. */
+  admitted: boolean;
+  /** Ends the token wait when every caller has left. */
+  admission: AbortController;
+  sent: boolean;
 }
 
 export class Batcher<G, V> {
-  private readonly pending = new Map<string, Pending<G, V>>();
+  /** The open batch of each group (the one new IDs join). */
+  private readonly open = new Map<string, Batch<G, V>>();
   private readonly windowMs: number;
   private readonly maxBatch: number;
   /** Batches sent so far (for tests and debugging). */
@@ -51,63 +69,103 @@ export class Batcher<G, V> {
     if (signal?.aborted) return Promise.reject(signal.reason as Error);
     const key = this.opts.groupKey(group);
     return new Promise<V | null>((resolve, reject) => {
-      let p = this.pending.get(key);
-      if (!p) {
-        p = { group, callers: new Map(), timer: undefined };
-        this.pending.set(key, p);
-      }
-      const pend = p;
+      const batch = this.open.get(key) ?? this.openBatch(key, group);
       const caller: Caller<V> = { resolve, reject, signal, onAbort: undefined };
       if (signal) {
         caller.onAbort = () => {
-          const list = pend.callers.get(id);
-          if (list) {
-            const i = list.indexOf(caller);
-            if (i >= 0) list.splice(i, 1);
-            if (list.length === 0) pend.callers.delete(id);
-          }
-          if (pend.callers.size === 0 && this.pending.get(key) === pend) {
-            if (pend.timer) clearTimeout(pend.timer);
-            this.pending.delete(key);
-          }
+          this.detach(batch, id, caller);
           reject(signal.reason as Error);
         };
         signal.addEventListener("abort", caller.onAbort, { once: true });
       }
-      const list = pend.callers.get(id);
+      const list = batch.callers.get(id);
       if (list) list.push(caller);
-      else pend.callers.set(id, [caller]);
-
-      if (pend.callers.size >= this.maxBatch) {
-        this.flush(key, pend);
-      } else if (!pend.timer) {
-        pend.timer = setTimeout(() => this.flush(key, pend), this.windowMs);
+      else batch.callers.set(id, [caller]);
+      if (batch.callers.size >= this.maxBatch) {
+        // Full: no more IDs; it goes as soon as its token is there.
+        this.close(batch);
+        batch.windowDone = true;
+        this.maybeSend(batch);
       }
     });
   }
 
-  private flush(key: string, p: Pending<G, V>): void {
-    if (p.timer) clearTimeout(p.timer);
-    p.timer = undefined;
-    if (this.pending.get(key) === p) this.pending.delete(key);
-    if (p.callers.size === 0) return;
-    const callers = p.callers;
+  private openBatch(key: string, group: G): Batch<G, V> {
+    const batch: Batch<G, V> = {
+      key,
+      group,
+      callers: new Map(),
+      timer: undefined,
+      windowDone: false,
+      admitted: !this.opts.admit,
+      admission: new AbortController(),
+      sent: false,
+    };
+    this.open.set(key, batch);
+    batch.timer = setTimeout(() => {
+      batch.timer = undefined;
+      batch.windowDone = true;
+      this.maybeSend(batch);
+    }, this.windowMs);
+    this.opts.admit?.(group, batch.admission.signal).then(
+      () => {
+        batch.admitted = true;
+        this.maybeSend(batch);
+      },
+      (err: unknown) => this.fail(batch, err),
+    );
+    return batch;
+  }
+
+  /** Stops a batch from taking more IDs. */
+  private close(batch: Batch<G, V>): void {
+    if (batch.timer) clearTimeout(batch.timer);
+    batch.timer = undefined;
+    if (this.open.get(batch.key) === batch) this.open.delete(batch.key);
+  }
+
+  private detach(batch: Batch<G, V>, id: string, caller: Caller<V>): void {
+    const list = batch.callers.get(id);
+    if (list) {
+      const i = list.indexOf(caller);
+      if (i >= 0) list.splice(i, 1);
+      if (list.length === 0 && !batch.sent) batch.callers.delete(id);
+    }
+    if (batch.callers.size === 0 && !batch.sent) {
+      this.close(batch);
+      batch.admission.abort(new Error("batch abandoned"));
+    }
+  }
+
+  private maybeSend(batch: Batch<G, V>): void {
+    if (batch.sent || !batch.windowDone || !batch.admitted || batch.callers.size === 0) return;
+    this.close(batch);
+    batch.sent = true;
     // Abort listeners stay armed while the batch is in flight: an aborted caller is rejected at
     // once and simply not settled again when the batch returns.
-    const ids = [...callers.keys()];
+    const callers = batch.callers;
     this.batchesSent += 1;
-    const settle = (fn: (c: Caller<V>, id: string) => void) => {
-      for (const [id, list] of callers) {
-        for (const c of list) {
-          if (c.onAbort) c.signal?.removeEventListener("abort", c.onAbort);
-          fn(c, id);
-        }
-      }
-    };
-    this.opts.fetch(p.group, ids).then(
-      (found) => settle((c, id) => c.resolve(found.get(id) ?? null)),
-      (err: unknown) => settle((c) => c.reject(err)),
+    this.opts.fetch(batch.group, [...callers.keys()]).then(
+      (found) => settle(callers, (c, id) => c.resolve(found.get(id) ?? null)),
+      (err: unknown) => settle(callers, (c) => c.reject(err)),
     );
+  }
+
+  /** Admission refused (or abandoned): every remaining caller gets the error. */
+  private fail(batch: Batch<G, V>, err: unknown): void {
+    if (batch.sent) return;
+    this.close(batch);
+    batch.sent = true;
+    settle(batch.callers, (c) => c.reject(err));
+  }
+}
+
+function settle<V>(callers: Map<string, Caller<V>[]>, fn: (c: Caller<V>, id: string) => void): void {
+  for (const [id, list] of callers) {
+    for (const c of list) {
+      if (c.onAbort) c.signal?.removeEventListener("abort", c.onAbort);
+      fn(c, id);
+    }
   }
 }
 

@@ -1,11 +1,15 @@
-// SDK clients for ECS: one `@alicloud/ecs20140526` client per (credentials identity, region,
-// endpoint), created on first use and reused (the SDK keeps HTTP keep-alive agents per client).
+// ECS clients: one RPC client per (credentials identity, region, endpoint), created on first use
+// and reused (the core keeps HTTP keep-alive agents per client).
 //
-// - Timeouts are explicit (the SDK's 3000 ms defaults fail on a slow but healthy answer).
-// - SDK retries stay OFF (no `retryOptions`): retries are ours (retry.ts + the work queue).
+// - Transport: `@alicloud/openapi-core`'s generic `callApi` with the Params of an RPC-style action of
+//   ECS 2014-05-26 (src/cloud/rpc.ts), i.e. the official core, signer (V3 ACS3-HMAC-SHA256) and
+//   credentials, exactly as the generated `@alicloud/ecs20140526` client uses them — without loading
+//   that package's ~3,400 model files (issue 15). Parameters go in under their API names.
+// - Timeouts are explicit (the core's 3000 ms defaults fail on a slow but healthy answer).
+// - Core retries stay OFF (no `retryOptions`): retries are ours (retry.ts + the work queue).
 // - Endpoint: `--ecs-endpoint-for-region` (one region), else `--ecs-endpoint` (e.g.
-//   `http://127.0.0.1:18080` → protocol http, host:port) for all regions, else the SDK derives
-//   `ecs[-vpc].<region>.aliyuncs.com` from the region over HTTPS.
+//   `http://127.0.0.1:18080` → protocol http, host:port) for all regions, else the generated client's
+//   regional host (`ecs[-vpc].<region>.aliyuncs.com` or its endpoint map) over HTTPS.
 // - Credentials: the `@alicloud/credentials` default chain (ALIBABA_CLOUD_* env, RRSA OIDC, CLI
 //   profile, profile file, ECS RAM role, credentials URI), or an explicit AccessKey (+ STS token)
 //   that the reconciler read from a per-resource Secret.
@@ -13,9 +17,10 @@
 //   call log (and ActionTrail) can tell writers apart.
 
 import { createHash } from "node:crypto";
-import EcsModule from "@alicloud/ecs20140526";
+import CoreModule, { $OpenApiUtil } from "@alicloud/openapi-core";
 import CredentialsModule from "@alicloud/credentials";
-import { $OpenApiUtil } from "@alicloud/openapi-core";
+import { RuntimeOptions } from "@darabonba/typescript";
+import { type EcsAction, flattenParams, regionalHost, rpcCallParams, type RpcParams } from "./rpc.js";
 
 // The packages are CommonJS with `exports.default = Class`. Native Node ESM gives the module object
 // as the default import (class on `.default`); bundler-style interop (vitest/vite) gives the class
@@ -23,17 +28,35 @@ import { $OpenApiUtil } from "@alicloud/openapi-core";
 function cjsDefault<T>(mod: { default: T } | T): T {
   return typeof mod === "function" ? mod : (mod as { default: T }).default;
 }
-const EcsClient = cjsDefault(EcsModule as { default: typeof EcsModule.default } | typeof EcsModule.default);
+const OpenApiClient = cjsDefault(CoreModule as { default: typeof CoreModule.default } | typeof CoreModule.default);
 const Credential = cjsDefault(CredentialsModule as { default: typeof CredentialsModule.default } | typeof CredentialsModule.default);
 
-/** The SDK client type. */
-export type EcsSdkClient = InstanceType<typeof EcsClient>;
+/** An action's answer: the HTTP status and the JSON body as ECS sent it (API field names). */
+export interface RpcAnswer {
+  statusCode: number;
+  body: unknown;
+}
 
-/** The subset of the SDK client this package calls (fakes implement just this). */
-export type EcsApi = Pick<
-  EcsSdkClient,
-  "describeInstances" | "describeInstanceAttribute" | "describeUserData" | "describeNetworkInterfaces" | "modifyInstanceAttribute"
->;
+/** What EcsCloud calls (fakes implement just this): one RPC action; errors are the core's error classes. */
+export interface EcsApi {
+  call(action: EcsAction, params: RpcParams): Promise<RpcAnswer>;
+}
+
+/** The real client: the official core's generic call. */
+export class RpcClient implements EcsApi {
+  private readonly core: InstanceType<typeof OpenApiClient>;
+
+  constructor(config: $OpenApiUtil.Config) {
+    this.core = new OpenApiClient(config);
+  }
+
+  async call(action: EcsAction, params: RpcParams): Promise<RpcAnswer> {
+    const request = new $OpenApiUtil.OpenApiRequest({ query: flattenParams(params) });
+    // An empty RuntimeOptions, as the generated client passes: timeouts etc. come from the config.
+    const res = await this.core.callApi(rpcCallParams(action), request, new RuntimeOptions({}));
+    return { statusCode: Number(res.statusCode), body: res.body as unknown };
+  }
+}
 
 /** Credentials for one ECS target. */
 export type EcsCredentials =
@@ -79,7 +102,7 @@ export function credentialSecrets(c: EcsCredentials): string[] {
 }
 
 export interface ParsedEndpoint {
-  /** `host[:port]` without scheme, as the SDK wants it. */
+  /** `host[:port]` without scheme, as the core wants it. */
   host: string;
   protocol: "http" | "https";
 }
@@ -131,7 +154,7 @@ export interface ClientPoolOptions {
   maxClients?: number | undefined;
   /** Factory for the default-chain credential (tests inject one). Default `new Credential()`. */
   defaultCredential?: (() => InstanceType<typeof Credential>) | undefined;
-  /** Factory for the SDK client (tests may wrap it). */
+  /** Factory for the client (tests may wrap or fake it). Default `new RpcClient(config)`. */
   createClient?: ((config: $OpenApiUtil.Config) => EcsApi) | undefined;
 }
 
@@ -145,7 +168,7 @@ export function buildUserAgent(opts: Pick<ClientPoolOptions, "version" | "instan
   return parts.join(" ");
 }
 
-/** Caches SDK clients per (credentials identity, region, endpoint). */
+/** Caches clients per (credentials identity, region, endpoint). */
 export class EcsClientPool {
   private readonly clients = new Map<string, EcsApi>();
   private readonly endpoint: ParsedEndpoint | undefined;
@@ -193,14 +216,14 @@ export class EcsClientPool {
     return client;
   }
 
-  /** The explicit endpoint for a region, or undefined when the SDK derives it from the region. */
+  /** The explicit endpoint for a region, or undefined when it derives from the region. */
   private endpointFor(regionId: string): ParsedEndpoint | undefined {
     return this.regionEndpoints.get(regionId) ?? this.endpoint;
   }
 
   /**
    * Names the endpoint calls for `regionId` go to (the circuit breaker's key): the configured URL,
-   * else the regional host name (regions the SDK maps to a shared host still get one key each).
+   * else the regional host name (regions the endpoint map sends to a shared host still get one key each).
    */
   endpointKey(regionId: string): string {
     const ep = this.endpointFor(regionId);
@@ -218,7 +241,7 @@ export class EcsClientPool {
       connectTimeout: this.connectTimeoutMs,
       readTimeout: this.readTimeoutMs,
       userAgent: this.userAgent,
-      // No retryOptions: SDK retries stay off.
+      // No retryOptions: the core's retries stay off.
     });
     if (this.opts.headers && Object.keys(this.opts.headers).length > 0) {
       config.globalParameters = new $OpenApiUtil.GlobalParameters({ headers: { ...this.opts.headers } });
@@ -227,8 +250,8 @@ export class EcsClientPool {
     if (endpoint) {
       config.endpoint = endpoint.host;
       config.protocol = endpoint.protocol;
-    } else if (this.opts.network) {
-      config.network = this.opts.network;
+    } else {
+      config.endpoint = regionalHost(regionId, this.opts.network);
     }
     if (c.type === "accessKey") {
       config.accessKeyId = c.accessKeyId;
@@ -238,6 +261,6 @@ export class EcsClientPool {
       this.defaultCredential ??= this.opts.defaultCredential ? this.opts.defaultCredential() : new Credential();
       config.credential = this.defaultCredential;
     }
-    return this.opts.createClient ? this.opts.createClient(config) : new EcsClient(config);
+    return this.opts.createClient ? this.opts.createClient(config) : new RpcClient(config);
   }
 }

@@ -4,24 +4,18 @@
 //   const inst = await ecs.getInstance({ credentials, regionId }, "i-…", { nicQueue: true }, signal);
 //   const { requestId } = await ecs.modifyInstanceAttribute(target, { instanceId, instanceName }, signal);
 //
-// Every request: the endpoint's circuit breaker (fails fast while the endpoint is unreachable) →
-// client-side token bucket per (account, region, action) → SDK call (SDK retries off, explicit
-// timeouts) → metrics → errors converted to EcsError, once (classified, secrets scrubbed) → on
-// Throttling* the bucket pauses → reads only: a short in-call retry of transient answers (retry.ts)
-// → the EcsError is thrown; the reconciler records it and the work queue's error policy retries.
+// Every request (`rpc`): the endpoint's circuit breaker (fails fast while the endpoint is
+// unreachable) → client-side token bucket per (account, region, action), in the normal lane or, for
+// a resync round's read-ahead, the background lane (a batched read takes its token while the batch
+// is still open: batcher.ts) → the RPC call (client.ts: the official core's generic call, its
+// retries off, explicit timeouts) → metrics → errors converted to EcsError, once (classified,
+// secrets scrubbed) → on Throttling* the bucket pauses → reads only: a short in-call retry of
+// transient answers (retry.ts) → the EcsError is thrown; the reconciler records it and the work
+// queue's error policy retries.
 
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
-import {
-  DescribeInstanceAttributeRequest,
-  DescribeInstancesRequest,
-  DescribeNetworkInterfacesRequest,
-  DescribeUserDataRequest,
-  ModifyInstanceAttributeRequest,
-  ModifyInstanceAttributeRequestCpuOptions,
-  ModifyInstanceAttributeRequestPrivateDnsNameOptions,
-} from "@alicloud/ecs20140526";
-import { type ExtraRead, FIELD_ROWS, lowerFirst, putAt, valueAt } from "../api/fields.js";
+import { type ExtraRead, FIELD_ROWS, putAt, valueAt } from "../api/fields.js";
 import { Batcher, chunk, collectPages } from "./batcher.js";
 import {
   credentialSecrets,
@@ -47,8 +41,36 @@ import {
   type RawInstance,
   type ReadExtras,
 } from "./model.js";
-import { RateLimiter, RateLimitWaitError, type BucketKey, type RateLimiterOptions, type RateSpec } from "./rate-limit.js";
+import { type Lane, RateLimiter, RateLimitWaitError, type BucketKey, type RateLimiterOptions, type RateSpec } from "./rate-limit.js";
 import { DEFAULT_RETRY_POLICY, withRetry, type RetryPolicy } from "./retry.js";
+import { type EcsAction, type RpcParams, toModelKeys } from "./rpc.js";
+
+// The parts of the answers read here, in the generated models' key casing (rpc.ts `toModelKeys`).
+interface DescribeInstancesBody {
+  nextToken?: string;
+  instances?: { instance?: RawInstance[] };
+}
+interface DescribeUserDataBody {
+  userData?: string;
+}
+interface NetworkInterfacesBody {
+  nextToken?: string;
+  networkInterfaceSets?: { networkInterfaceSet?: { networkInterfaceId?: string; type?: string; queueNumber?: number }[] };
+}
+interface ModifyBody {
+  requestId?: string;
+}
+
+/** Options of one `rpc` call. */
+interface RpcCallOptions {
+  /** Secret parameter values, scrubbed from error text. */
+  secrets?: readonly string[] | undefined;
+  signal?: AbortSignal | undefined;
+  /** The rate-limit lane to wait in (rate-limit.ts); default normal. */
+  lane?: Lane | undefined;
+  /** The first attempt's token was already taken (a batch admitted by the batcher); retries take their own. */
+  admitted?: boolean | undefined;
+}
 
 /** Where to send a call: which credentials, which region. */
 export interface EcsTarget {
@@ -123,13 +145,15 @@ export class EcsCloud {
       windowMs: opts.batchWindowMs ?? 5,
       maxBatch: this.maxBatch,
       groupKey: (t) => this.groupKey(t),
-      fetch: (t, ids) => this.describeInstances(t, ids, this.shutdown.signal),
+      admit: (t, signal) => this.admitBatch(t, "DescribeInstances", signal),
+      fetch: (t, ids) => this.describeInstances(t, ids, this.shutdown.signal, { admitted: true }),
     });
     this.eniBatcher = new Batcher<EcsTarget, number>({
       windowMs: opts.batchWindowMs ?? 5,
       maxBatch: this.maxBatch,
       groupKey: (t) => this.groupKey(t),
-      fetch: (t, ids) => this.describeEniQueues(t, ids, this.shutdown.signal),
+      admit: (t, signal) => this.admitBatch(t, "DescribeNetworkInterfaces", signal),
+      fetch: (t, ids) => this.describeEniQueues(t, ids, this.shutdown.signal, { admitted: true }),
     });
   }
 
@@ -168,17 +192,11 @@ export class EcsCloud {
     signal: AbortSignal | undefined,
   ): Promise<unknown> {
     switch (read.extra) {
-      case "jumboFrame": {
-        const r = await this.run(target, "DescribeInstanceAttribute", [], signal, (c) =>
-          c.describeInstanceAttribute(new DescribeInstanceAttributeRequest({ instanceId })),
-        );
-        return attributeFlagFrom(r.body, read.key);
-      }
+      case "jumboFrame":
+        return attributeFlagFrom(await this.rpc<object>("DescribeInstanceAttribute", { InstanceId: instanceId }, target, { signal }), read.key);
       case "userData": {
-        const r = await this.run(target, "DescribeUserData", [], signal, (c) =>
-          c.describeUserData(new DescribeUserDataRequest({ regionId: target.regionId, instanceId })),
-        );
-        return r.body?.userData ?? "";
+        const body = await this.rpc<DescribeUserDataBody>("DescribeUserData", { RegionId: target.regionId, InstanceId: instanceId }, target, { signal });
+        return body.userData ?? "";
       }
       case "nicQueue":
         return this.primaryQueueNumber(target, instanceId, base.primaryNetworkInterfaceId, signal);
@@ -200,7 +218,8 @@ export class EcsCloud {
       chunk(ids, this.maxBatch).map(async (part) => {
         // The read's start time: a Modify that returned before it is reflected in the answer.
         const at = Date.now();
-        const found = await this.describeInstances(target, part, signal ?? this.shutdown.signal);
+        // The background lane: a round's read-ahead never delays the reads of spec changes.
+        const found = await this.describeInstances(target, part, signal ?? this.shutdown.signal, { lane: "background" });
         for (const id of part) this.snapshots.set(`${group}|${id}`, { obs: found.get(id) ?? null, at });
       }),
     );
@@ -227,9 +246,8 @@ export class EcsCloud {
    * Password and user data never appear in logs or error messages.
    */
   async modifyInstanceAttribute(target: EcsTarget, request: ModifyRequest, signal?: AbortSignal): Promise<{ requestId: string }> {
-    const sdkRequest = toSdkModifyRequest(request);
-    const res = await this.run(target, "ModifyInstanceAttribute", modifySecrets(request), signal, (c) => c.modifyInstanceAttribute(sdkRequest));
-    const requestId = res.body?.requestId ?? "";
+    const body = await this.rpc<ModifyBody>("ModifyInstanceAttribute", modifyParams(request), target, { secrets: modifySecrets(request), signal });
+    const requestId = body.requestId ?? "";
     const writeKey = `${this.groupKey(target)}|${request.instanceId}`;
     this.lastWrite.set(writeKey, Date.now());
     this.snapshots.delete(writeKey);
@@ -259,21 +277,31 @@ export class EcsCloud {
 
   // ---- internals -------------------------------------------------------------------------------
 
+  /**
+   * The wait for one batch's token (the batcher's `admit`): in the normal lane, the same refusal as
+   * any call when the wait would be too long. Skipped while the endpoint's circuit is open, so that
+   * the call fails fast in `once` instead of after a token wait.
+   */
+  private async admitBatch(target: EcsTarget, action: EcsAction, signal: AbortSignal): Promise<void> {
+    if (this.breakers.state(this.pool.endpointKey(target.regionId)) === "open") return;
+    // Shutdown needs no signal here: close() rejects every waiter of the limiter.
+    await this.takeToken(target, action, signal, "normal");
+  }
+
   /** Batch fetch: up to 100 IDs, NextToken paging (each page limited and retried on its own). */
-  private async describeInstances(target: EcsTarget, ids: readonly string[], signal: AbortSignal): Promise<Map<string, ObservedInstance>> {
+  private async describeInstances(
+    target: EcsTarget,
+    ids: readonly string[],
+    signal: AbortSignal,
+    opts: Pick<RpcCallOptions, "lane" | "admitted"> = {},
+  ): Promise<Map<string, ObservedInstance>> {
     const wanted = new Set(ids);
+    let admitted = opts.admitted;
     const items = await collectPages<RawInstance>(async (nextToken) => {
-      const r = await this.run(target, "DescribeInstances", [], signal, (c) =>
-        c.describeInstances(
-          new DescribeInstancesRequest({
-            regionId: target.regionId,
-            instanceIds: JSON.stringify(ids),
-            maxResults: this.maxBatch,
-            ...(nextToken ? { nextToken } : {}),
-          }),
-        ),
-      );
-      return { items: r.body?.instances?.instance ?? [], nextToken: r.body?.nextToken };
+      const params = { RegionId: target.regionId, InstanceIds: JSON.stringify(ids), MaxResults: this.maxBatch, NextToken: nextToken || undefined };
+      const body = await this.rpc<DescribeInstancesBody>("DescribeInstances", params, target, { signal, lane: opts.lane, admitted });
+      admitted = false;
+      return { items: body.instances?.instance ?? [], nextToken: body.nextToken };
     });
     const out = new Map<string, ObservedInstance>();
     for (const raw of items) {
@@ -297,26 +325,24 @@ export class EcsCloud {
       const q = await this.eniBatcher.get(target, eniId, signal);
       if (q !== null) return q;
     }
-    const r = await this.run(target, "DescribeNetworkInterfaces", [], signal, (c) =>
-      c.describeNetworkInterfaces(new DescribeNetworkInterfacesRequest({ regionId: target.regionId, instanceId, type: "Primary" })),
-    );
-    return primaryQueueNumberFrom(r.body?.networkInterfaceSets?.networkInterfaceSet ?? []);
+    const params = { RegionId: target.regionId, InstanceId: instanceId, Type: "Primary" };
+    const body = await this.rpc<NetworkInterfacesBody>("DescribeNetworkInterfaces", params, target, { signal });
+    return primaryQueueNumberFrom(body.networkInterfaceSets?.networkInterfaceSet ?? []);
   }
 
-  private async describeEniQueues(target: EcsTarget, ids: readonly string[], signal: AbortSignal): Promise<Map<string, number>> {
+  private async describeEniQueues(
+    target: EcsTarget,
+    ids: readonly string[],
+    signal: AbortSignal,
+    opts: Pick<RpcCallOptions, "admitted"> = {},
+  ): Promise<Map<string, number>> {
     const wanted = new Set(ids);
+    let admitted = opts.admitted;
     const items = await collectPages<{ networkInterfaceId?: string | undefined; queueNumber?: number | undefined }>(async (nextToken) => {
-      const r = await this.run(target, "DescribeNetworkInterfaces", [], signal, (c) =>
-        c.describeNetworkInterfaces(
-          new DescribeNetworkInterfacesRequest({
-            regionId: target.regionId,
-            networkInterfaceId: [...ids],
-            maxResults: this.maxBatch,
-            ...(nextToken ? { nextToken } : {}),
-          }),
-        ),
-      );
-      return { items: r.body?.networkInterfaceSets?.networkInterfaceSet ?? [], nextToken: r.body?.nextToken };
+      const params = { RegionId: target.regionId, NetworkInterfaceId: [...ids], MaxResults: this.maxBatch, NextToken: nextToken || undefined };
+      const body = await this.rpc<NetworkInterfacesBody>("DescribeNetworkInterfaces", params, target, { signal, admitted });
+      admitted = false;
+      return { items: body.networkInterfaceSets?.networkInterfaceSet ?? [], nextToken: body.nextToken };
     });
     const out = new Map<string, number>();
     for (const e of items) {
@@ -325,9 +351,26 @@ export class EcsCloud {
     return out;
   }
 
+  /**
+   * One ECS action, parameters under their API names (lists and groups nested: rpc.ts), through
+   * breaker + rate limit + call + metrics + classification; reads inside the in-call retry policy.
+   * Returns the JSON answer with its keys in the generated models' casing (what model.ts reads).
+   */
+  protected async rpc<B extends object>(action: EcsAction, params: RpcParams, target: EcsTarget, opts: RpcCallOptions = {}): Promise<Partial<B>> {
+    const answer = await this.run(target, action, opts, (c) => c.call(action, params));
+    const body = toModelKeys(answer.body);
+    return typeof body === "object" && body !== null ? body : {};
+  }
+
   /** Breaker + rate limit + call + metrics + classification; reads inside the in-call retry policy. */
-  private run<T>(target: EcsTarget, action: string, secrets: readonly string[], signal: AbortSignal | undefined, fn: (c: EcsApi) => Promise<T>): Promise<T> {
-    const call = () => this.once(target, action, secrets, signal, fn);
+  private run<T>(target: EcsTarget, action: EcsAction, opts: RpcCallOptions, fn: (c: EcsApi) => Promise<T>): Promise<T> {
+    const { signal } = opts;
+    let admitted = opts.admitted ?? false;
+    const call = () => {
+      const held = admitted;
+      admitted = false;
+      return this.once(target, action, { ...opts, admitted: held }, fn);
+    };
     // A write is never repeated inside a call: the queue retries the reconcile, which reads first.
     if (!action.startsWith("Describe")) return call();
     return withRetry(call, {
@@ -341,18 +384,14 @@ export class EcsCloud {
     });
   }
 
-  private async once<T>(
-    target: EcsTarget,
-    action: string,
-    secrets: readonly string[],
-    signal: AbortSignal | undefined,
-    fn: (c: EcsApi) => Promise<T>,
-  ): Promise<T> {
-    const key: BucketKey = { account: credentialsIdentity(target.credentials), region: target.regionId, action };
-    const endpoint = this.pool.endpointKey(target.regionId);
-    this.breakers.admit(endpoint, action);
+  private bucketKey(target: EcsTarget, action: EcsAction): BucketKey {
+    return { account: credentialsIdentity(target.credentials), region: target.regionId, action };
+  }
+
+  /** Waits for a token of (account, region, action); a wait longer than maxWaitMs is a ClientThrottled EcsError. */
+  private async takeToken(target: EcsTarget, action: EcsAction, signal: AbortSignal | undefined, lane: Lane): Promise<void> {
     try {
-      await this.limiter.acquire(key, signal);
+      await this.limiter.acquire(this.bucketKey(target, action), signal, lane);
     } catch (err) {
       if (err instanceof RateLimitWaitError) {
         throw new EcsError({
@@ -364,6 +403,13 @@ export class EcsCloud {
       }
       throw err;
     }
+  }
+
+  private async once<T>(target: EcsTarget, action: EcsAction, opts: RpcCallOptions, fn: (c: EcsApi) => Promise<T>): Promise<T> {
+    const key = this.bucketKey(target, action);
+    const endpoint = this.pool.endpointKey(target.regionId);
+    this.breakers.admit(endpoint, action);
+    if (!opts.admitted) await this.takeToken(target, action, opts.signal, opts.lane ?? "normal");
     const client = this.pool.get(target.credentials, target.regionId);
     const t0 = performance.now();
     try {
@@ -373,7 +419,7 @@ export class EcsCloud {
       this.breakers.reached(endpoint);
       return res;
     } catch (raw) {
-      const err = toEcsError(raw, action, [...secrets, ...credentialSecrets(target.credentials)]);
+      const err = toEcsError(raw, action, [...(opts.secrets ?? []), ...credentialSecrets(target.credentials)]);
       this.metrics.observe(action, target.regionId, err.code, (performance.now() - t0) / 1000);
       if (err.connectionFailure) this.breakers.failed(endpoint, err);
       // An ECS answer (even an error) proves the endpoint reachable; a local failure proves nothing.
@@ -391,36 +437,21 @@ export class EcsCloud {
   }
 }
 
-/** SDK classes for the nested parameter groups (`CpuOptions.Core` → a ModifyInstanceAttributeRequestCpuOptions). */
-const SDK_GROUPS: Record<string, new (map: Record<string, unknown>) => object> = {
-  cpuOptions: ModifyInstanceAttributeRequestCpuOptions,
-  privateDnsNameOptions: ModifyInstanceAttributeRequestPrivateDnsNameOptions,
-};
-
 /**
- * The SDK model's key path for a ModifyInstanceAttribute parameter: each segment in lower camel
- * case, the repeated-list marker dropped (`SecurityGroupIds.N` → `securityGroupIds`).
+ * ModifyInstanceAttribute parameters for `rpc`: only the fields that are set, under the field table's
+ * parameter names (src/api/fields.ts): `SecurityGroupIds.N` → a list, `CpuOptions.Core` → a member.
  */
-export function sdkKeyOf(param: string): string {
-  return param
-    .split(".")
-    .filter((seg) => seg !== "N")
-    .map(lowerFirst)
-    .join(".");
-}
-
-/** ModifyRequest → SDK model (only the fields that are set; see the field table in src/api/fields.ts). */
-export function toSdkModifyRequest(r: ModifyRequest): ModifyInstanceAttributeRequest {
-  const fields: Record<string, unknown> = { instanceId: r.instanceId };
+export function modifyParams(r: ModifyRequest): RpcParams {
+  const params: Record<string, unknown> = { InstanceId: r.instanceId };
   for (const row of FIELD_ROWS) {
     const v = valueAt(r, row.name);
-    if (v !== undefined) putAt(fields, sdkKeyOf(row.param), Array.isArray(v) ? [...(v as unknown[])] : v);
+    const path = row.param
+      .split(".")
+      .filter((seg) => seg !== "N")
+      .join(".");
+    if (v !== undefined) putAt(params, path, Array.isArray(v) ? [...(v as unknown[])] : v);
   }
-  for (const [key, Group] of Object.entries(SDK_GROUPS)) {
-    const group = fields[key];
-    if (group !== undefined) fields[key] = new Group(group as Record<string, unknown>);
-  }
-  return new ModifyInstanceAttributeRequest(fields);
+  return params as RpcParams;
 }
 
 export { EcsError, toEcsError };

@@ -8,6 +8,11 @@
 // probe the same API at 1 QPS until it succeeds). After `probeSuccesses` consecutive successes the
 // bucket returns to its full rate (starting with an empty bucket, so there is no burst).
 //
+// Two lanes share each bucket: `normal` (a reconcile's own reads and writes) and `background` (a
+// resync round's read-ahead). A background waiter gets a token only when no normal waiter is queued,
+// or once it has waited `maxWaitMs` (so a busy normal lane delays a round, never stalls it): a round
+// of N resources queues ceil(N/100) reads at once, and a spec change's read must not wait behind them.
+//
 // Pure logic: time comes from `now()` and timers from the global setTimeout at call time, so
 // vitest's fake timers drive it deterministically.
 
@@ -49,6 +54,9 @@ export interface RateLimiterOptions {
 
 export type BucketMode = "normal" | "paused" | "probing";
 
+/** Which queue a waiter joins (see the header). */
+export type Lane = "normal" | "background";
+
 export interface BucketSnapshot {
   mode: BucketMode;
   tokens: number;
@@ -71,6 +79,8 @@ export class RateLimitWaitError extends Error {
 }
 
 interface Waiter {
+  /** When it was queued (background waiters are served first once they have waited maxWaitMs). */
+  since: number;
   resolve: () => void;
   reject: (e: unknown) => void;
   signal: AbortSignal | undefined;
@@ -85,7 +95,10 @@ interface Bucket {
   mode: BucketMode;
   pausedUntil: number;
   probeSuccesses: number;
+  /** The normal lane, FIFO. */
   queue: Waiter[];
+  /** The background lane, FIFO. */
+  background: Waiter[];
   timer: ReturnType<typeof setTimeout> | undefined;
   timerAt: number;
 }
@@ -121,32 +134,34 @@ export class RateLimiter {
   }
 
   /**
-   * Waits for a slot in the (account, region, action) bucket. Rejects with the signal's reason
-   * when aborted, or with `RateLimitWaitError` when the estimated wait exceeds `maxWaitMs`.
+   * Waits for a slot in the (account, region, action) bucket, in `lane` (default normal). Rejects
+   * with the signal's reason when aborted, or with `RateLimitWaitError` when the estimated wait
+   * exceeds `maxWaitMs`.
    */
-  acquire(key: BucketKey, signal?: AbortSignal): Promise<void> {
+  acquire(key: BucketKey, signal?: AbortSignal, lane: Lane = "normal"): Promise<void> {
     if (signal?.aborted) return Promise.reject(signal.reason as Error);
     const b = this.bucket(key);
     const now = this.now();
     this.advance(b, now);
-    if (b.queue.length === 0 && b.mode !== "paused" && b.tokens >= 1) {
+    if (queued(b) === 0 && b.mode !== "paused" && b.tokens >= 1) {
       b.tokens -= 1;
       return Promise.resolve();
     }
-    const wait = this.estimateWait(b, now);
+    const wait = this.estimateWait(b, now, lane);
     if (wait > this.maxWaitMs) return Promise.reject(new RateLimitWaitError(key, wait));
+    const line = lane === "normal" ? b.queue : b.background;
     return new Promise<void>((resolve, reject) => {
-      const w: Waiter = { resolve, reject, signal, onAbort: undefined };
+      const w: Waiter = { since: now, resolve, reject, signal, onAbort: undefined };
       if (signal) {
         w.onAbort = () => {
-          const i = b.queue.indexOf(w);
-          if (i >= 0) b.queue.splice(i, 1);
+          const i = line.indexOf(w);
+          if (i >= 0) line.splice(i, 1);
           reject(signal.reason as Error);
           this.pump(b);
         };
         signal.addEventListener("abort", w.onAbort, { once: true });
       }
-      b.queue.push(w);
+      line.push(w);
       this.pump(b);
     });
   }
@@ -197,7 +212,7 @@ export class RateLimiter {
       mode: b.mode,
       tokens: b.tokens,
       pausedUntil: b.pausedUntil,
-      queued: b.queue.length,
+      queued: queued(b),
       probeSuccesses: b.probeSuccesses,
       rate: this.effectiveRate(b),
     };
@@ -208,7 +223,7 @@ export class RateLimiter {
     for (const b of this.buckets.values()) {
       if (b.timer) clearTimeout(b.timer);
       b.timer = undefined;
-      for (const w of b.queue.splice(0)) {
+      for (const w of [...b.queue.splice(0), ...b.background.splice(0)]) {
         if (w.onAbort) w.signal?.removeEventListener("abort", w.onAbort);
         w.reject(reason);
       }
@@ -231,6 +246,7 @@ export class RateLimiter {
         pausedUntil: 0,
         probeSuccesses: 0,
         queue: [],
+        background: [],
         timer: undefined,
         timerAt: 0,
       };
@@ -260,8 +276,9 @@ export class RateLimiter {
     }
   }
 
-  private estimateWait(b: Bucket, now: number): number {
-    const ahead = b.queue.length + 1; // including this request
+  private estimateWait(b: Bucket, now: number, lane: Lane): number {
+    // Including this request; a normal request is not behind the background lane.
+    const ahead = (lane === "normal" ? b.queue.length : queued(b)) + 1;
     if (b.mode === "paused") {
       const probe = Math.min(this.probeQps, b.rate.qps);
       return b.pausedUntil - now + ((ahead - 1) / probe) * 1000;
@@ -271,17 +288,23 @@ export class RateLimiter {
     return (missing / r.qps) * 1000;
   }
 
-  /** Grants tokens to waiters in FIFO order and arms one timer for the next grant. */
+  /** The waiter served next: the normal lane first, unless a background waiter has waited maxWaitMs. */
+  private next(b: Bucket, now: number): Waiter | undefined {
+    const overdue = b.background.length > 0 && now - b.background[0]!.since >= this.maxWaitMs;
+    return (overdue ? b.background.shift() : undefined) ?? b.queue.shift() ?? b.background.shift();
+  }
+
+  /** Grants tokens to waiters (see `next`) and arms one timer for the next grant. */
   private pump(b: Bucket): void {
     const now = this.now();
     this.advance(b, now);
-    while (b.queue.length > 0 && b.mode !== "paused" && b.tokens >= 1) {
+    while (queued(b) > 0 && b.mode !== "paused" && b.tokens >= 1) {
       b.tokens -= 1;
-      const w = b.queue.shift()!;
+      const w = this.next(b, now)!;
       if (w.onAbort) w.signal?.removeEventListener("abort", w.onAbort);
       w.resolve();
     }
-    if (b.queue.length === 0) {
+    if (queued(b) === 0) {
       if (b.timer) clearTimeout(b.timer);
       b.timer = undefined;
       return;
@@ -300,6 +323,10 @@ export class RateLimiter {
     // Timers must not keep a shutting-down process alive.
     b.timer.unref?.();
   }
+}
+
+function queued(b: Bucket): number {
+  return b.queue.length + b.background.length;
 }
 
 function bucketId(k: BucketKey): string {

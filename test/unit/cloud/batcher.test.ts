@@ -122,6 +122,100 @@ describe("Batcher", () => {
   });
 });
 
+/** An `admit` whose token waits the test resolves (or refuses) one by one, in order. */
+function tokens() {
+  const waits: { resolve: () => void; reject: (e: unknown) => void; signal: AbortSignal }[] = [];
+  const admit = (_g: Group, signal: AbortSignal) =>
+    new Promise<void>((resolve, reject) => {
+      waits.push({ resolve, reject, signal });
+    });
+  return { waits, admit };
+}
+
+describe("Batcher with a token wait (admit)", () => {
+  it("keeps the batch open while it waits for its token: reads arriving meanwhile join it", async () => {
+    const all = ids(40);
+    const { calls, fetch } = fakeFetch(new Set(all));
+    const { waits, admit } = tokens();
+    const b = new Batcher({ fetch, groupKey, admit, windowMs: 5 });
+    const results = [b.get(G, all[0]!)];
+    // One read every 10 ms, far apart compared with the window: without the token wait each would go alone.
+    for (const id of all.slice(1)) {
+      await vi.advanceTimersByTimeAsync(10);
+      results.push(b.get(G, id));
+    }
+    await vi.advanceTimersByTimeAsync(10);
+    expect(calls).toHaveLength(0);
+    expect(waits).toHaveLength(1);
+    waits[0]!.resolve();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(calls.map((c) => c.ids)).toEqual([all]);
+    expect((await Promise.all(results)).map((r) => r?.id)).toEqual(all);
+  });
+
+  it("a full batch stops taking IDs; the next ID opens another batch with its own token wait", async () => {
+    const all = ids(150);
+    const { calls, fetch } = fakeFetch(new Set(all));
+    const { waits, admit } = tokens();
+    const b = new Batcher({ fetch, groupKey, admit, windowMs: 5 });
+    const results = Promise.all(all.map((id) => b.get(G, id)));
+    await vi.advanceTimersByTimeAsync(5);
+    expect(waits).toHaveLength(2);
+    expect(calls).toHaveLength(0);
+    waits[0]!.resolve();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(calls.map((c) => c.ids.length)).toEqual([100]);
+    waits[1]!.resolve();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(calls.map((c) => c.ids.length)).toEqual([100, 50]);
+    expect((await results).every((r, i) => r?.id === all[i])).toBe(true);
+  });
+
+  it("a token granted at once still waits for the window (reads of the same moment share a call)", async () => {
+    const { calls, fetch } = fakeFetch(new Set(ids(3)));
+    const b = new Batcher({ fetch, groupKey, admit: () => Promise.resolve(), windowMs: 5 });
+    const p = Promise.all(ids(3).map((id) => b.get(G, id)));
+    await vi.advanceTimersByTimeAsync(4);
+    expect(calls).toHaveLength(0);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(calls.map((c) => c.ids)).toEqual([ids(3)]);
+    await p;
+  });
+
+  it("a refused token wait fails every caller of the batch, and nothing is sent", async () => {
+    const { calls, fetch } = fakeFetch(new Set(ids(2)));
+    const { waits, admit } = tokens();
+    const b = new Batcher({ fetch, groupKey, admit });
+    const both = Promise.allSettled(ids(2).map((id) => b.get(G, id)));
+    await vi.advanceTimersByTimeAsync(5);
+    const refused = new Error("client-side rate limit");
+    waits[0]!.reject(refused);
+    expect((await both).map((r) => (r.status === "rejected" ? r.reason : r.value))).toEqual([refused, refused]);
+    expect(calls).toHaveLength(0);
+    // The next read opens a new batch.
+    const next = b.get(G, "i-0");
+    await vi.advanceTimersByTimeAsync(5);
+    waits[1]!.resolve();
+    expect((await next)?.id).toBe("i-0");
+  });
+
+  it("a batch whose callers all left gives up its token wait", async () => {
+    const { calls, fetch } = fakeFetch(new Set(["i-1"]));
+    const { waits, admit } = tokens();
+    const b = new Batcher({ fetch, groupKey, admit });
+    const ac = new AbortController();
+    const p = b.get(G, "i-1", ac.signal);
+    await vi.advanceTimersByTimeAsync(5);
+    expect(waits[0]!.signal.aborted).toBe(false);
+    ac.abort(new Error("cancelled"));
+    await expect(p).rejects.toThrow("cancelled");
+    expect(waits[0]!.signal.aborted).toBe(true);
+    waits[0]!.resolve();
+    await vi.advanceTimersByTimeAsync(5);
+    expect(calls).toHaveLength(0);
+  });
+});
+
 describe("collectPages", () => {
   it("follows NextToken until it is empty", async () => {
     const pages: Record<string, { items: number[]; nextToken?: string }> = {

@@ -1,20 +1,21 @@
-// The facade over a fake SDK client (pure logic: batching, paging, normalisation, extras, error
-// conversion, throttle bookkeeping, metrics). The real SDK over HTTP is covered in
-// test/integration/cloud against the emulator.
-import { describe, expect, it } from "vitest";
+// The facade over a fake RPC client (pure logic: batching, paging, normalisation, extras, error
+// conversion, throttle bookkeeping, metrics). The fake answers with ECS's own (PascalCase) field
+// names, as the wire does. The real transport over HTTP is covered in test/integration/cloud
+// against the emulator.
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { Registry } from "prom-client";
 import { ClientError, ThrottlingError } from "@alicloud/openapi-core";
-import type { ModifyInstanceAttributeRequest } from "@alicloud/ecs20140526";
-import { EcsClientPool, type EcsApi } from "../../../src/cloud/client.js";
-import { EcsCloud, toSdkModifyRequest } from "../../../src/cloud/ecs.js";
+import { EcsClientPool, type EcsApi, type RpcAnswer } from "../../../src/cloud/client.js";
+import { EcsCloud, modifyParams } from "../../../src/cloud/ecs.js";
 import { EcsError, SyntheticCode } from "../../../src/cloud/errors.js";
+import type { EcsAction, RpcParams } from "../../../src/cloud/rpc.js";
 
 interface FakeInstance {
   InstanceId: string;
   name: string;
 }
 
-/** A fake of the five SDK methods, recording every call. */
+/** A fake of the five actions, recording every call with its parameters (API names). */
 class FakeEcs {
   calls: { action: string; req: Record<string, unknown> }[] = [];
   instances = new Map<string, FakeInstance>();
@@ -28,69 +29,63 @@ class FakeEcs {
   }
 
   api(): EcsApi {
-    return this.sdk();
+    return { call: (action, params) => this.call(action, params) };
   }
 
-  private sdk(self: FakeEcs = this): EcsApi {
+  private call(action: EcsAction, params: RpcParams): Promise<RpcAnswer> {
+    const req = params as Record<string, unknown>;
+    this.calls.push({ action, req: { ...req } });
+    const ok = (body: unknown) => Promise.resolve({ statusCode: 200, body });
+    switch (action) {
+      case "DescribeInstances":
+        return ok(this.describeInstances(req));
+      case "DescribeInstanceAttribute":
+        return ok({ NetworkOptions: { EnableJumboFrame: true } });
+      case "DescribeUserData":
+        return ok({ UserData: "IyEvYmluL3NoCg==" });
+      case "DescribeNetworkInterfaces": {
+        const enis = req.NetworkInterfaceId as string[] | undefined;
+        const set = enis
+          ? enis.filter((e) => this.instances.has(e.replace(/^eni-/, ""))).map((e) => ({ NetworkInterfaceId: e, Type: "Primary", QueueNumber: 8 }))
+          : [{ Type: "Primary", QueueNumber: 4 }];
+        return ok({ NetworkInterfaceSets: { NetworkInterfaceSet: set } });
+      }
+      case "ModifyInstanceAttribute":
+        if (this.modifyError) return Promise.reject(this.modifyError);
+        return ok({ RequestId: "REQ-MOD" });
+    }
+  }
+
+  private describeInstances(req: { InstanceIds?: string; NextToken?: string; RegionId?: string }) {
+    const ids = JSON.parse(req.InstanceIds ?? "[]") as string[];
+    const found = ids.filter((id) => this.instances.has(id));
+    const start = req.NextToken ? Number(req.NextToken) : 0;
+    const page = found.slice(start, start + this.pageSize);
+    const next = start + this.pageSize < found.length ? String(start + this.pageSize) : "";
     return {
-      describeInstances(req: { instanceIds?: string; nextToken?: string; regionId?: string; maxResults?: number }) {
-        self.calls.push({ action: "DescribeInstances", req: { ...req } });
-        const ids = JSON.parse(req.instanceIds ?? "[]") as string[];
-        const found = ids.filter((id) => self.instances.has(id));
-        const start = req.nextToken ? Number(req.nextToken) : 0;
-        const page = found.slice(start, start + self.pageSize);
-        const next = start + self.pageSize < found.length ? String(start + self.pageSize) : "";
-        return Promise.resolve({
-          statusCode: 200,
-          body: {
-            requestId: "R",
-            nextToken: next,
-            instances: {
-              instance: page.map((id) => ({
-                instanceId: id,
-                regionId: req.regionId,
-                instanceName: self.instances.get(id)!.name,
-                status: "Running",
-                OSType: "Windows",
-                securityGroupIds: { securityGroupId: ["sg-b", "sg-a", "sg-b"] },
-                cpuOptions: { coreCount: 2, threadsPerCore: 1, topologyType: "" },
-                operationLocks: { lockReason: [{ lockReason: "security" }] },
-                networkInterfaces: self.noEniIds
-                  ? undefined
-                  : {
-                      networkInterface: [
-                        { type: "Secondary", networkInterfaceId: `eni-sec-${id}` },
-                        { type: "Primary", networkInterfaceId: `eni-${id}` },
-                      ],
-                    },
-              })),
-            },
-          },
-        });
+      RequestId: "R",
+      NextToken: next,
+      Instances: {
+        Instance: page.map((id) => ({
+          InstanceId: id,
+          RegionId: req.RegionId,
+          InstanceName: this.instances.get(id)!.name,
+          Status: "Running",
+          OSType: "Windows",
+          SecurityGroupIds: { SecurityGroupId: ["sg-b", "sg-a", "sg-b"] },
+          CpuOptions: { CoreCount: 2, ThreadsPerCore: 1, TopologyType: "" },
+          OperationLocks: { LockReason: [{ LockReason: "security" }] },
+          NetworkInterfaces: this.noEniIds
+            ? undefined
+            : {
+                NetworkInterface: [
+                  { Type: "Secondary", NetworkInterfaceId: `eni-sec-${id}` },
+                  { Type: "Primary", NetworkInterfaceId: `eni-${id}` },
+                ],
+              },
+        })),
       },
-      describeInstanceAttribute(req: { instanceId?: string }) {
-        self.calls.push({ action: "DescribeInstanceAttribute", req: { ...req } });
-        return Promise.resolve({ statusCode: 200, body: { networkOptions: { enableJumboFrame: true } } });
-      },
-      describeUserData(req: { instanceId?: string; regionId?: string }) {
-        self.calls.push({ action: "DescribeUserData", req: { ...req } });
-        return Promise.resolve({ statusCode: 200, body: { userData: "IyEvYmluL3NoCg==" } });
-      },
-      describeNetworkInterfaces(req: { instanceId?: string; type?: string; networkInterfaceId?: string[] }) {
-        self.calls.push({ action: "DescribeNetworkInterfaces", req: { ...req } });
-        const set = req.networkInterfaceId
-          ? req.networkInterfaceId
-              .filter((e) => self.instances.has(e.replace(/^eni-/, "")))
-              .map((e) => ({ networkInterfaceId: e, type: "Primary", queueNumber: 8 }))
-          : [{ type: "Primary", queueNumber: 4 }];
-        return Promise.resolve({ statusCode: 200, body: { networkInterfaceSets: { networkInterfaceSet: set } } });
-      },
-      modifyInstanceAttribute(req: ModifyInstanceAttributeRequest) {
-        self.calls.push({ action: "ModifyInstanceAttribute", req: { ...req } });
-        if (self.modifyError) return Promise.reject(self.modifyError);
-        return Promise.resolve({ statusCode: 200, body: { requestId: "REQ-MOD" } });
-      },
-    } as unknown as EcsApi;
+    };
   }
 
   count(action: string): number {
@@ -111,7 +106,7 @@ describe("EcsCloud.getInstance", () => {
     const ecs = cloud(fake);
     const got = await Promise.all([...fake.instances.keys()].map((id) => ecs.getInstance(target, id)));
     expect(fake.count("DescribeInstances")).toBe(2);
-    expect(fake.calls.map((c) => (JSON.parse(c.req.instanceIds as string) as string[]).length)).toEqual([100, 100]);
+    expect(fake.calls.map((c) => (JSON.parse(c.req.InstanceIds as string) as string[]).length)).toEqual([100, 100]);
     expect(got.every((g, i) => g?.instanceId === `i-${i}` && g.instanceName === `web-${i}`)).toBe(true);
     ecs.close();
   });
@@ -122,7 +117,7 @@ describe("EcsCloud.getInstance", () => {
     const ecs = cloud(fake);
     const got = await Promise.all([...fake.instances.keys()].map((id) => ecs.getInstance(target, id)));
     expect(got.filter((g) => g !== null)).toHaveLength(100);
-    expect(fake.calls.map((c) => c.req.nextToken ?? "")).toEqual(["", "30", "60", "90"]);
+    expect(fake.calls.map((c) => c.req.NextToken ?? "")).toEqual(["", "30", "60", "90"]);
     ecs.close();
   });
 
@@ -161,8 +156,65 @@ describe("EcsCloud.getInstance", () => {
     expect(inst?.enableJumboFrame).toBe(true);
     expect(inst?.userData).toBe("IyEvYmluL3NoCg==");
     expect(inst?.networkInterfaceQueueNumber).toBe(8);
-    expect(fake.calls.find((c) => c.action === "DescribeNetworkInterfaces")?.req).toMatchObject({ networkInterfaceId: ["eni-i-0"], regionId: "cn-hangzhou" });
-    expect(fake.calls.find((c) => c.action === "DescribeUserData")?.req).toMatchObject({ instanceId: "i-0", regionId: "cn-hangzhou" });
+    expect(fake.calls.find((c) => c.action === "DescribeNetworkInterfaces")?.req).toMatchObject({ NetworkInterfaceId: ["eni-i-0"], RegionId: "cn-hangzhou" });
+    expect(fake.calls.find((c) => c.action === "DescribeUserData")?.req).toMatchObject({ InstanceId: "i-0", RegionId: "cn-hangzhou" });
+    ecs.close();
+  });
+});
+
+describe("EcsCloud reads under the DescribeInstances rate limit (fake clock)", () => {
+  afterEach(() => vi.useRealTimers());
+
+  const idsOf = (c: { req: Record<string, unknown> }) => JSON.parse(c.req.InstanceIds as string) as string[];
+
+  it("reads arriving while a batch waits for its token join it: one call per token, up to 100 IDs", async () => {
+    vi.useFakeTimers();
+    const fake = new FakeEcs(300);
+    const ecs = cloud(fake, { rateLimit: { default: { qps: 1, burst: 1 } } });
+    const first = ecs.getInstance(target, "i-0");
+    await vi.advanceTimersByTimeAsync(5);
+    // The burst token is spent; then one spec change every 5 ms for 600 ms (the next token is at 1 s).
+    const later: Promise<unknown>[] = [];
+    for (let i = 1; i <= 120; i++) {
+      later.push(ecs.getInstance(target, `i-${i}`));
+      await vi.advanceTimersByTimeAsync(5);
+    }
+    await vi.advanceTimersByTimeAsync(2_000);
+    await Promise.all([first, ...later]);
+    expect(fake.calls.filter((c) => c.action === "DescribeInstances").map((c) => idsOf(c).length)).toEqual([1, 100, 20]);
+    ecs.close();
+  });
+
+  it("close() fails a batch waiting for its token and sends nothing, then or later", async () => {
+    vi.useFakeTimers();
+    const fake = new FakeEcs(3);
+    const ecs = cloud(fake, { rateLimit: { default: { qps: 1, burst: 1 } } });
+    await ecs.prefetch(target, ["i-0"]);
+    const waiting = ecs.getInstance(target, "i-1").catch((e: unknown) => e);
+    await vi.advanceTimersByTimeAsync(100);
+    ecs.close();
+    expect(await waiting).toBeInstanceOf(Error);
+    const after = ecs.getInstance(target, "i-2").catch((e: unknown) => e);
+    await vi.advanceTimersByTimeAsync(2_000);
+    expect(await after).toBeInstanceOf(Error);
+    expect(fake.count("DescribeInstances")).toBe(1);
+  });
+
+  it("a resync round's read-ahead waits in the background lane: a spec change's read goes first", async () => {
+    vi.useFakeTimers();
+    const fake = new FakeEcs(400);
+    const ecs = cloud(fake, { rateLimit: { default: { qps: 1, burst: 1 } } });
+    const round = ecs.prefetch(
+      target,
+      [...fake.instances.keys()].filter((id) => id !== "i-399"),
+    );
+    await vi.advanceTimersByTimeAsync(100);
+    // The round's first chunk took the burst token; three more wait for theirs.
+    const change = ecs.getInstance(target, "i-399");
+    await vi.advanceTimersByTimeAsync(5_000);
+    await Promise.all([round, change]);
+    const reads = fake.calls.filter((c) => c.action === "DescribeInstances").map((c) => idsOf(c).length);
+    expect(reads).toEqual([100, 1, 100, 100, 99]);
     ecs.close();
   });
 });
@@ -174,7 +226,7 @@ describe("EcsCloud NIC queue reads", () => {
     const got = await Promise.all([...fake.instances.keys()].map((id) => ecs.getInstance(target, id, { nicQueue: true })));
     expect(got.every((g) => g?.networkInterfaceQueueNumber === 8)).toBe(true);
     const nic = fake.calls.filter((c) => c.action === "DescribeNetworkInterfaces");
-    expect(nic.map((c) => (c.req.networkInterfaceId as string[]).length)).toEqual([100, 50]);
+    expect(nic.map((c) => (c.req.NetworkInterfaceId as string[]).length)).toEqual([100, 50]);
     ecs.close();
   });
 
@@ -184,7 +236,7 @@ describe("EcsCloud NIC queue reads", () => {
     const ecs = cloud(fake);
     const inst = await ecs.getInstance(target, "i-0", { nicQueue: true });
     expect(inst?.networkInterfaceQueueNumber).toBe(4);
-    expect(fake.calls.find((c) => c.action === "DescribeNetworkInterfaces")?.req).toMatchObject({ instanceId: "i-0", type: "Primary" });
+    expect(fake.calls.find((c) => c.action === "DescribeNetworkInterfaces")?.req).toMatchObject({ InstanceId: "i-0", Type: "Primary" });
     ecs.close();
   });
 });
@@ -201,11 +253,13 @@ describe("EcsCloud.modifyInstanceAttribute", () => {
       privateDnsNameOptions: { hostnameType: "Custom" },
     });
     expect(res).toEqual({ requestId: "REQ-MOD" });
-    const sent = fake.calls[0]!.req;
-    expect(sent).toMatchObject({ instanceId: "i-0", instanceName: "web-9", securityGroupIds: ["sg-1", "sg-2"] });
-    expect(sent.cpuOptions).toMatchObject({ threadsPerCore: 1 });
-    expect(sent.privateDnsNameOptions).toMatchObject({ hostnameType: "Custom" });
-    for (const k of ["password", "userData", "hostName", "deletionProtection", "description"]) expect(sent[k]).toBeUndefined();
+    expect(fake.calls[0]!.req).toEqual({
+      InstanceId: "i-0",
+      InstanceName: "web-9",
+      SecurityGroupIds: ["sg-1", "sg-2"],
+      CpuOptions: { ThreadsPerCore: 1 },
+      PrivateDnsNameOptions: { HostnameType: "Custom" },
+    });
     ecs.close();
   });
 
@@ -272,18 +326,14 @@ describe("EcsCloud.modifyInstanceAttribute", () => {
   });
 });
 
-describe("toSdkModifyRequest", () => {
+describe("modifyParams", () => {
   it("omits unset nested option objects", () => {
-    const m = toSdkModifyRequest({ instanceId: "i-1", cpuOptions: {}, privateDnsNameOptions: { hostnameType: undefined } });
-    expect(m.cpuOptions).toBeUndefined();
-    expect(m.privateDnsNameOptions).toBeUndefined();
+    expect(modifyParams({ instanceId: "i-1", cpuOptions: {}, privateDnsNameOptions: { hostnameType: undefined } })).toEqual({ InstanceId: "i-1" });
   });
 
   it("keeps false and -1 values", () => {
-    const m = toSdkModifyRequest({ instanceId: "i-1", deletionProtection: false, enableJumboFrame: false, networkInterfaceQueueNumber: -1 });
-    expect(m.deletionProtection).toBe(false);
-    expect(m.enableJumboFrame).toBe(false);
-    expect(m.networkInterfaceQueueNumber).toBe(-1);
+    const m = modifyParams({ instanceId: "i-1", deletionProtection: false, enableJumboFrame: false, networkInterfaceQueueNumber: -1 });
+    expect(m).toEqual({ InstanceId: "i-1", DeletionProtection: false, EnableJumboFrame: false, NetworkInterfaceQueueNumber: -1 });
   });
 });
 
@@ -321,10 +371,9 @@ describe("per-region endpoints and the circuit breaker", () => {
   it("an unreachable region fails fast after 3 refused calls, without retries, and other regions go on", async () => {
     const fake = new FakeEcs(2);
     let attempts = 0;
-    const dead = {
-      describeInstances: () => (attempts++, Promise.reject(Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:1"), { code: "ECONNREFUSED" }))),
-      modifyInstanceAttribute: () => (attempts++, Promise.reject(Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:1"), { code: "ECONNREFUSED" }))),
-    } as unknown as EcsApi;
+    const dead: EcsApi = {
+      call: () => (attempts++, Promise.reject(Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:1"), { code: "ECONNREFUSED" }))),
+    };
     const pool = new EcsClientPool({
       endpoint: "http://127.0.0.1:18080",
       regionEndpoints: { "cn-dead": "http://127.0.0.1:1" },
@@ -358,13 +407,12 @@ describe("per-region endpoints and the circuit breaker", () => {
   it("reports an endpoint whose circuit closes again (so keys waiting on it can be re-queued)", async () => {
     const fake = new FakeEcs(1);
     let down = true;
-    const flaky = {
-      ...fake.api(),
-      describeInstances: (req: unknown) =>
-        down
+    const flaky: EcsApi = {
+      call: (action, params) =>
+        down && action === "DescribeInstances"
           ? Promise.reject(Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" }))
-          : (fake.api().describeInstances as (r: unknown) => Promise<unknown>)(req),
-    } as unknown as EcsApi;
+          : fake.api().call(action, params),
+    };
     const pool = new EcsClientPool({ endpoint: "http://127.0.0.1:18080", createClient: () => flaky });
     const ecs = new EcsCloud({ pool, breaker: { coolDownMs: 0 }, rateLimit: { default: { qps: 1000, burst: 1000 } } });
     const recovered: string[] = [];

@@ -1,11 +1,6 @@
-import {
-  ModifyInstanceAttributeRequest,
-  ModifyInstanceAttributeRequestCpuOptions,
-  ModifyInstanceAttributeRequestPrivateDnsNameOptions,
-} from "@alicloud/ecs20140526";
 import { describe, expect, it } from "vitest";
 import { FIELD_ROWS, FIELDS, type FieldName } from "../../../src/api/fields.js";
-import { sdkKeyOf, toSdkModifyRequest } from "../../../src/cloud/ecs.js";
+import { modifyParams } from "../../../src/cloud/ecs.js";
 import {
   attributeFlagFrom,
   modifyFields,
@@ -60,41 +55,40 @@ describe("field table ↔ model types", () => {
   });
 });
 
-describe("field table ↔ SDK", () => {
-  it("each row's parameter is the SDK model's name for the request key", () => {
-    const names: Record<string, Record<string, string>> = {
-      "": ModifyInstanceAttributeRequest.names(),
-      cpuOptions: ModifyInstanceAttributeRequestCpuOptions.names(),
-      privateDnsNameOptions: ModifyInstanceAttributeRequestPrivateDnsNameOptions.names(),
-    };
-    for (const row of FIELD_ROWS) {
-      const keys = sdkKeyOf(row.param).split(".");
-      const params = row.param.split(".").filter((s) => s !== "N");
-      expect(keys.join("."), row.name).toBe(row.name);
-      expect(names[""]![keys[0]!], row.name).toBe(params[0]);
-      if (keys.length === 2) expect(names[keys[0]!]![keys[1]!], row.name).toBe(params[1]);
-    }
+describe("field table ↔ ModifyInstanceAttribute parameters", () => {
+  // That these are the API's names is checked against the generated client in rpc.test.ts.
+  it("modifyParams carries every field under its parameter name, groups nested, lists copied", () => {
+    const m = modifyParams(full);
+    expect(m).toEqual({
+      InstanceId: "i-1",
+      InstanceName: "web-1",
+      Description: "a web server",
+      HostName: "web-1",
+      Password: "Secr3t!pass",
+      UserData: "aGk=",
+      SecurityGroupIds: ["sg-b", "sg-a"],
+      DeletionProtection: false,
+      CreditSpecification: "Unlimited",
+      NetworkInterfaceQueueNumber: 4,
+      EnableJumboFrame: false,
+      CpuOptions: { Core: 2, ThreadsPerCore: 1, TopologyType: "DiscreteCoreToHTMapping" },
+      PrivateDnsNameOptions: {
+        HostnameType: "Custom",
+        EnableInstanceIdDnsARecord: true,
+        EnableInstanceIdDnsAAAARecord: false,
+        EnableIpDnsARecord: true,
+        EnableIpDnsPtrRecord: false,
+      },
+    });
+    // The list is a copy: the transport never holds the plan's array.
+    expect(m.SecurityGroupIds).not.toBe(full.securityGroupIds);
   });
 
-  it("toSdkModifyRequest carries every field, nested groups as the SDK's classes", () => {
-    const m = toSdkModifyRequest(full);
-    expect(m).toBeInstanceOf(ModifyInstanceAttributeRequest);
-    expect(m.cpuOptions).toBeInstanceOf(ModifyInstanceAttributeRequestCpuOptions);
-    expect(m.privateDnsNameOptions).toBeInstanceOf(ModifyInstanceAttributeRequestPrivateDnsNameOptions);
-    expect({ ...m, cpuOptions: { ...m.cpuOptions }, privateDnsNameOptions: { ...m.privateDnsNameOptions } }).toEqual(full);
-    // The list is a copy: the SDK never holds the plan's array.
-    expect(m.securityGroupIds).not.toBe(full.securityGroupIds);
-  });
-
-  it("toSdkModifyRequest sends only what is set", () => {
-    const m = toSdkModifyRequest({ instanceId: "i-1", privateDnsNameOptions: { enableIpDnsARecord: true } });
-    expect(
-      Object.entries(m)
-        .filter(([, v]) => v !== undefined)
-        .map(([k]) => k)
-        .sort(),
-    ).toEqual(["instanceId", "privateDnsNameOptions"]);
-    expect({ ...m.privateDnsNameOptions }).toEqual({ enableIpDnsARecord: true });
+  it("modifyParams sends only what is set", () => {
+    expect(modifyParams({ instanceId: "i-1", privateDnsNameOptions: { enableIpDnsARecord: true } })).toEqual({
+      InstanceId: "i-1",
+      PrivateDnsNameOptions: { EnableIpDnsARecord: true },
+    });
   });
 });
 

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { nextMinuteBoundary, RateLimiter, RateLimitWaitError, type BucketKey } from "../../../src/cloud/rate-limit.js";
+import { type Lane, nextMinuteBoundary, RateLimiter, RateLimitWaitError, type BucketKey } from "../../../src/cloud/rate-limit.js";
 
 const T0 = Date.UTC(2026, 10, 27, 12, 0, 20, 500); // 12:00:20.500, mid-minute
 const key = (action = "DescribeInstances", account = "ak:A", region = "cn-hangzhou"): BucketKey => ({ account, region, action });
@@ -199,5 +199,57 @@ describe("token bucket invariant (property)", () => {
       ),
       { numRuns: 60 },
     );
+  });
+});
+
+describe("lanes", () => {
+  /** Queues acquires in the given lanes, recording the order in which they are granted. */
+  function queue(rl: RateLimiter, lanes: readonly Lane[], order: string[], tag: string): void {
+    lanes.forEach((lane, i) => {
+      rl.acquire(key(), undefined, lane).then(
+        () => order.push(`${tag}${i}`),
+        (e: unknown) => order.push(`${tag}${i}:${(e as Error).name}`),
+      );
+    });
+  }
+
+  it("a normal waiter is served before background waiters queued earlier", async () => {
+    const rl = new RateLimiter({ default: { qps: 10, burst: 1 } });
+    await rl.acquire(key());
+    const order: string[] = [];
+    queue(rl, ["background", "background", "background"], order, "round");
+    await vi.advanceTimersByTimeAsync(50);
+    queue(rl, ["normal", "normal"], order, "change");
+    await vi.advanceTimersByTimeAsync(500);
+    expect(order).toEqual(["change0", "change1", "round0", "round1", "round2"]);
+  });
+
+  it("a background waiter that has waited maxWaitMs goes before newer normal waiters (delayed, never starved)", async () => {
+    const rl = new RateLimiter({ default: { qps: 1, burst: 1 }, maxWaitMs: 3_000 });
+    await rl.acquire(key());
+    const order: string[] = [];
+    queue(rl, ["background"], order, "round");
+    // A steady normal demand: one more normal waiter each second.
+    for (let s = 0; s < 5; s++) {
+      queue(rl, ["normal"], order, `change${s}-`);
+      await vi.advanceTimersByTimeAsync(1_000);
+    }
+    // Queued at 0 s, served at 3 s (= maxWaitMs), before the normal waiter queued at 2 s.
+    expect(order.slice(0, 4)).toEqual(["change0-0", "change1-0", "round0", "change2-0"]);
+  });
+
+  it("a normal request's wait estimate ignores the background lane", async () => {
+    const rl = new RateLimiter({ default: { qps: 1, burst: 1 }, maxWaitMs: 4_500 });
+    await rl.acquire(key());
+    const order: string[] = [];
+    queue(rl, ["background", "background", "background", "background"], order, "round");
+    // A fifth background request would wait 5 s: refused at once; a normal one (1 s) is not.
+    queue(rl, ["background"], order, "late");
+    queue(rl, ["normal"], order, "change");
+    await vi.advanceTimersByTimeAsync(0);
+    expect(order).toEqual(["late0:RateLimitWaitError"]);
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(order).toEqual(["late0:RateLimitWaitError", "change0"]);
+    expect(rl.snapshot(key())?.queued).toBe(4);
   });
 });
