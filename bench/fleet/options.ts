@@ -26,6 +26,8 @@ export interface BenchConfig {
   /** Bisect the smallest passing limit between minMemoryMiB and memoryLimitMiB (32 MiB steps). */
   findMemoryLimit: boolean;
   minMemoryMiB: number;
+  /** The convergence ratio a run must meet (bench/fleet/verdict.ts); raise it only on a loaded machine, and say so. */
+  maxRatio: number;
   /** Secrets nothing references, created in the namespace before the controller starts (count, KiB each). */
   unrelatedSecrets: { count: number; kib: number };
   /** Extra environment for the controller process (e.g. MALLOC_ARENA_MAX, NODE_OPTIONS). */
@@ -60,6 +62,7 @@ export function parseOptions(args: string[]): BenchConfig | undefined {
       "memory-limit": { type: "string" },
       "find-memory-limit": { type: "boolean", default: false },
       "min-memory": { type: "string", default: "64" },
+      "max-ratio": { type: "string", default: "1.05" },
       "unrelated-secrets": { type: "string", default: "0:0" },
       "controller-env": { type: "string", multiple: true, default: [] },
       json: { type: "boolean", default: false },
@@ -94,6 +97,7 @@ export function parseOptions(args: string[]): BenchConfig | undefined {
     memoryLimitMiB: argv["memory-limit"] === undefined ? (argv["find-memory-limit"] ? 512 : undefined) : Number(argv["memory-limit"]),
     findMemoryLimit: argv["find-memory-limit"],
     minMemoryMiB: Number(argv["min-memory"]),
+    maxRatio: Number(argv["max-ratio"]),
     unrelatedSecrets: { count: Number(argv["unrelated-secrets"].split(":")[0]), kib: Number(argv["unrelated-secrets"].split(":")[1] ?? 64) },
     controllerEnv: Object.fromEntries(
       argv["controller-env"].map((kv) => {

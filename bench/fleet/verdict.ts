@@ -15,9 +15,9 @@ export interface Attempt {
 }
 
 /** The figures a run missed, as "figure value (target)" strings; empty = meets them all. */
-export function missedFigures(x: BenchResult): string[] {
+export function missedFigures(x: BenchResult, maxRatio = 1.05): string[] {
   const checks: Array<[string, number, (v: number) => boolean, string]> = [
-    ["convergence ratio", x.convergence.ratio, (v) => v <= 1.05, "≤ 1.05"],
+    ["convergence ratio", x.convergence.ratio, (v) => v <= maxRatio, `≤ ${maxRatio}`],
     ["DescribeInstances per idle round ÷ ceil(N/100)", x.idle.describe_instances_vs_ideal, (v) => v <= 1.05, "≤ 1.05"],
     ["Modify calls in idle rounds", x.idle.modify_calls, (v) => v === 0, "0"],
     ["status writes per idle round", x.idle.status_writes_per_round, (v) => v === 0, "0"],
