@@ -23,15 +23,22 @@ process.stdout.write(String(process.memoryUsage().rss));`;
 }
 
 /**
+ * Script text doing what dist/main.js does before its imports (src/slim-kube-client.ts), for builds
+ * in `distDir` that have it; empty for older builds.
+ */
+export function slimPrelude(distDir: string): string {
+  const slim = join(distDir, "slim-kube-client.js");
+  return existsSync(slim) ? `(await import(${JSON.stringify(pathToFileURL(slim).href)})).useSlimKubeClient();` : "";
+}
+
+/**
  * Module-load RSS of the compiled controller whose entry is `mainJs` (median of `runs` processes), in
  * MiB: the absolute figure and the part above bare node. Undefined for the tsx controller (tsx's own
  * loader would be counted).
  */
 export function moduleFloor(mainJs: string, runs = 3): { rss_mib: number; above_bare_node_mib: number } {
   const entry = ["run.js", "config.js"].map((f) => pathToFileURL(join(dirname(mainJs), f)).href);
-  // What dist/main.js does before its imports, in builds that have it (src/slim-kube-client.ts).
-  const slim = join(dirname(mainJs), "slim-kube-client.js");
-  const prelude = existsSync(slim) ? `(await import(${JSON.stringify(pathToFileURL(slim).href)})).useSlimKubeClient();` : "";
+  const prelude = slimPrelude(dirname(mainJs));
   const median = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   const loaded = median(Array.from({ length: runs }, () => rssAfterImport(entry, prelude)));
   const bare = median(Array.from({ length: runs }, () => rssAfterImport([])));
