@@ -2,7 +2,10 @@
  * Runs the controller as a child process exactly as users do (`src/main.ts` through tsx, or a
  * compiled `dist/main.js`; flags and ALIBABA_CLOUD_* env), capturing its logs for assertions (e.g.
  * that no secret was logged). Its metrics and probe servers bind port 0; the URLs come from its
- * "http endpoints listening" log line.
+ * "http endpoints listening" log line. /metrics is plain HTTP here (--metrics-secure=false) unless
+ * `secureMetrics` is set: most tests scrape it for figures, not to test its protection, which
+ * test/e2e/packaging/controller-rbac.test.ts and monitoring.test.ts do. `ctl.scrapeMetrics({ token })`
+ * works either way.
  *
  *   const ctl = await startController({ kubeconfig, ecsEndpoint: emu.url, namespace: ns, args: ["--resync-period=3s"] });
  *   await ctl.waitForLog(/informers synced|leading/);
@@ -13,6 +16,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { join } from "node:path";
 import { TEST_ACCESS_KEY } from "./emulator.js";
 import { repoRoot } from "./exec.js";
+import { type ScrapeOptions, scrapeMetrics } from "./metrics.js";
 import { WaitAborted, waitFor } from "./wait.js";
 
 /** The JSON records among a process's output lines (pino logs); other lines are skipped. */
@@ -51,12 +55,16 @@ export interface ControllerOptions {
    * node, keeping the PID): e.g. the bench's memory-cgroup launcher (bench/fleet/cgroup.ts).
    */
   launcher?: string[];
+  /** Keep the controller's default: /metrics over HTTPS with TokenReview/SubjectAccessReview. */
+  secureMetrics?: boolean;
 }
 
 export interface RunningController {
   readonly pid: number;
   readonly metricsUrl: string;
   readonly healthUrl: string;
+  /** GET /metrics (HTTPS with a token when secureMetrics). */
+  scrapeMetrics(opts?: ScrapeOptions): Promise<{ status: number; body: string }>;
   logs(): string;
   /** Parsed JSON log lines (non-JSON lines are skipped). */
   logRecords(): Array<Record<string, unknown>>;
@@ -75,6 +83,7 @@ export async function startController(opts: ControllerOptions): Promise<RunningC
     // taken by a parallel test file before the controller binds them (EADDRINUSE).
     "--metrics-bind-address=127.0.0.1:0",
     "--health-probe-bind-address=127.0.0.1:0",
+    ...(opts.secureMetrics ? [] : ["--metrics-secure=false"]),
     `--log-level=${opts.logLevel ?? "debug"}`,
     `--namespace=${opts.namespace}`,
     ...(opts.args ?? []),
@@ -121,6 +130,7 @@ export async function startController(opts: ControllerOptions): Promise<RunningC
     get healthUrl() {
       return endpoint("probes");
     },
+    scrapeMetrics: (o) => scrapeMetrics(ctl.metricsUrl, o),
     logs: () => output,
     logRecords: () => jsonLines(output),
     async waitForLog(pattern, timeoutMs = 60_000) {

@@ -122,6 +122,24 @@ export class EmulatorAdmin {
       { timeoutMs, intervalMs: 20, diag: () => `still ${seen}` },
     );
   }
+  /** An instance's tags as `{key: value}`. */
+  getTags(id: string): Promise<Record<string, string>> {
+    return this.call("GET", `instances/${encodeURIComponent(id)}/tags`);
+  }
+  /** Sets tags (merge); a `null` value removes that key. Returns the instance's tags. */
+  setTags(id: string, tags: Record<string, string | null>): Promise<Record<string, string>> {
+    return this.call("PATCH", `instances/${encodeURIComponent(id)}/tags`, tags);
+  }
+  /** Replaces all of an instance's tags. */
+  replaceTags(id: string, tags: Record<string, string>): Promise<Record<string, string>> {
+    return this.call("PUT", `instances/${encodeURIComponent(id)}/tags`, tags);
+  }
+  /** Removes the given keys (every tag when none is given). */
+  removeTags(id: string, keys: string[] = []): Promise<Record<string, string>> {
+    const q = keys.map((k) => `key=${encodeURIComponent(k)}`).join("&");
+    return this.call("DELETE", `instances/${encodeURIComponent(id)}/tags${q ? `?${q}` : ""}`);
+  }
+
   listSecurityGroups(): Promise<SecurityGroup[]> {
     return this.call("GET", "security-groups");
   }
@@ -176,13 +194,22 @@ export interface EmulatorHandle {
   /** `127.0.0.1:PORT`: the SDK's `endpoint` (use with `protocol: "http"`). */
   endpoint: string;
   admin: EmulatorAdmin;
+  /** With `tls`: the HTTPS listener's `127.0.0.1:PORT` (an STS endpoint for `@alicloud/credentials`). */
+  httpsEndpoint?: string;
   stop(): Promise<void>;
 }
 
 /** Starts the emulator inside this process. Options as `startEmulator` (src/emulator/server.ts). */
 export async function startEmulatorInProcess(options: EmulatorOptions = {}): Promise<EmulatorHandle> {
   const emu = await startEmulator(options);
-  return { url: emu.url, port: emu.port, endpoint: emu.endpoint, admin: new EmulatorAdmin(emu.url), stop: () => emu.close() };
+  return {
+    url: emu.url,
+    port: emu.port,
+    endpoint: emu.endpoint,
+    admin: new EmulatorAdmin(emu.url),
+    ...(emu.httpsEndpoint ? { httpsEndpoint: emu.httpsEndpoint } : {}),
+    stop: () => emu.close(),
+  };
 }
 
 export interface EmulatorProcessOptions {
@@ -314,7 +341,7 @@ export async function startEmulatorProcess(options: EmulatorProcessOptions = {})
 }
 
 type EcsClientClass = (typeof EcsModule)["default"];
-type EcsClient = InstanceType<EcsClientClass>;
+export type EcsClient = InstanceType<EcsClientClass>;
 // CommonJS interop: native Node ESM gives the module object (class on `.default`); vitest/vite
 // interop gives the class itself.
 const EcsClientCtor: EcsClientClass = typeof EcsModule === "function" ? EcsModule : EcsModule.default;
@@ -330,13 +357,16 @@ export interface EcsClientOptions {
   readTimeout?: number;
   connectTimeout?: number;
   userAgent?: string;
+  /** An `@alicloud/credentials` Credential (e.g. over an STS provider); replaces the static key. */
+  credential?: $OpenApiUtil.Config["credential"];
 }
 
 /** An official `@alicloud/ecs20140526` client pointed at the emulator over plain HTTP. */
 export function ecsClient(emu: { endpoint: string }, opts: EcsClientOptions = {}): EcsClient {
   const config = new $OpenApiUtil.Config({
-    accessKeyId: opts.accessKeyId ?? TEST_ACCESS_KEY.accessKeyId,
-    accessKeySecret: opts.accessKeySecret ?? TEST_ACCESS_KEY.accessKeySecret,
+    ...(opts.credential
+      ? { credential: opts.credential }
+      : { accessKeyId: opts.accessKeyId ?? TEST_ACCESS_KEY.accessKeyId, accessKeySecret: opts.accessKeySecret ?? TEST_ACCESS_KEY.accessKeySecret }),
     ...(opts.securityToken ? { securityToken: opts.securityToken } : {}),
     ...(opts.signatureAlgorithm ? { signatureAlgorithm: opts.signatureAlgorithm } : {}),
     ...(opts.readTimeout ? { readTimeout: opts.readTimeout } : {}),

@@ -36,6 +36,7 @@ export interface Resource {
     observedGeneration?: number;
     atProvider?: Record<string, unknown>;
     restartHolds?: Array<{ field: string; cause: string; since: string; value?: string; startTime?: string }>;
+    appliedSecretVersions?: Partial<Record<"password" | "userData", { kind: string; generation?: number; resourceVersion?: string; appliedTime: string }>>;
   };
 }
 

@@ -12,6 +12,7 @@ import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { dirname, relative, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { renderCrdYaml } from "../src/api/crd.js";
+import { PROVIDER_CONFIG_CRD_FILE_NAME, renderProviderConfigCrdYaml } from "../src/api/provider-config-crd.js";
 import { API_DOC_PATH, apiDocIsCurrent, writeApiDoc } from "./gen-docs.js";
 
 export { renderCrdYaml };
@@ -43,6 +44,20 @@ export async function checkCrdFiles(paths: readonly string[] = [CRD_PATH]): Prom
   return stale;
 }
 
+/** The cluster-scoped EcsProviderConfig CRD: generated beside the main one. */
+const PROVIDER_CONFIG_CRD_PATH = resolve(repoRoot, "crds", PROVIDER_CONFIG_CRD_FILE_NAME);
+
+/** Writes (or, with check, compares) the EcsProviderConfig CRD; returns the path when stale/written. */
+async function syncProviderConfigCrd(check: boolean): Promise<string[]> {
+  const text = renderProviderConfigCrdYaml();
+  if (!check) {
+    await writeFile(PROVIDER_CONFIG_CRD_PATH, text);
+    return [PROVIDER_CONFIG_CRD_PATH];
+  }
+  const current = await readFile(PROVIDER_CONFIG_CRD_PATH, "utf8").catch(() => undefined);
+  return current === text ? [] : [PROVIDER_CONFIG_CRD_PATH];
+}
+
 async function main(argv: string[]): Promise<number> {
   const check = argv.includes("--check");
   const extra: string[] = [];
@@ -63,10 +78,12 @@ async function main(argv: string[]): Promise<number> {
   const rel = (p: string) => relative(process.cwd(), p) || p;
   if (check) {
     const stale = await checkCrdFiles(targets);
+    stale.push(...(await syncProviderConfigCrd(true)));
     if (!(await apiDocIsCurrent())) stale.push(API_DOC_PATH);
     for (const p of stale) process.stderr.write(`gen-crd: ${rel(p)} is stale; run npm run gen:crd\n`);
     return stale.length === 0 ? 0 : 1;
   }
+  for (const p of await syncProviderConfigCrd(false)) process.stdout.write(`gen-crd: wrote ${rel(p)}\n`);
   for (const p of await writeCrdFiles(targets)) process.stdout.write(`gen-crd: wrote ${rel(p)}\n`);
   if (await writeApiDoc()) process.stdout.write(`gen-crd: wrote ${rel(API_DOC_PATH)}\n`);
   return 0;

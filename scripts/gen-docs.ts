@@ -39,6 +39,11 @@ function equalityColumn(row: FieldRow): string {
   return parts.join("; ");
 }
 
+function statesColumn(row: FieldRow): string {
+  const states = row.states ?? "any state";
+  return row.learnedState ? `${states}; ${row.learnedState} once ECS refused it in another state` : states;
+}
+
 function paramColumn(row: FieldRow): string {
   const notes: string[] = [];
   if (row.secret) notes.push("secret, never logged");
@@ -53,7 +58,7 @@ export function renderFieldTable(rows: readonly FieldRow[] = FIELD_ROWS): string
     "|---|---|---|---|---|---|---|",
     ...rows.map(
       (r) =>
-        `| ${[`\`${specPath(r)}\``, `\`${r.name}\``, readColumn(r), equalityColumn(r), r.states ?? "any state", r.restart ? "yes" : "no", paramColumn(r)].join(
+        `| ${[`\`${specPath(r)}\``, `\`${r.name}\``, readColumn(r), equalityColumn(r), statesColumn(r), r.restart ? "yes" : "no", paramColumn(r)].join(
           " | ",
         )} |`,
     ),

@@ -18,6 +18,11 @@ const CRD_FILE_NAME = "ecs.alicloud.dev_ecsinstanceattributes.yaml";
 /** The generated CRD (scripts/gen-crd.ts) and its copy inside the chart. */
 export const CRD_SOURCE = resolve(repoRoot, "crds", CRD_FILE_NAME);
 export const CHART_CRD = resolve(CHART_DIR, "files/crds", CRD_FILE_NAME);
+/** Further generated CRDs copied the same way (cluster-scoped EcsProviderConfig). */
+const EXTRA_CRDS = ["ecs.alicloud.dev_ecsproviderconfigs.yaml"].map((f) => ({
+  source: resolve(repoRoot, "crds", f),
+  chart: resolve(CHART_DIR, "files/crds", f),
+}));
 export const INSTALL_YAML = resolve(repoRoot, "deploy/manifests/install.yaml");
 /** Release name and namespace the rendered manifests use. */
 export const RELEASE_NAME = "ecs-attributes-controller";
@@ -61,7 +66,12 @@ export async function staleFiles(): Promise<string[]> {
   if (crd === undefined) throw new Error(`${CRD_SOURCE} is missing; run npm run gen:crd`);
   // install.yaml embeds the chart's CRD: when that copy is stale, so is install.yaml.
   if (chartCrd !== crd) stale.push(CHART_CRD, INSTALL_YAML);
-  else if (install !== (await renderInstallYaml())) stale.push(INSTALL_YAML);
+  for (const x of EXTRA_CRDS) {
+    const [src, copy] = await Promise.all([x.source, x.chart].map((p) => readFile(p, "utf8").catch(() => undefined)));
+    if (src === undefined) throw new Error(`${x.source} is missing; run npm run gen:crd`);
+    if (copy !== src) stale.push(x.chart, INSTALL_YAML);
+  }
+  if (!stale.includes(INSTALL_YAML) && install !== (await renderInstallYaml())) stale.push(INSTALL_YAML);
   return stale;
 }
 
@@ -79,6 +89,10 @@ async function main(argv: string[]): Promise<number> {
   await mkdir(dirname(CHART_CRD), { recursive: true });
   await copyFile(CRD_SOURCE, CHART_CRD);
   process.stdout.write(`render-manifests: wrote ${rel(CHART_CRD)}\n`);
+  for (const x of EXTRA_CRDS) {
+    await copyFile(x.source, x.chart);
+    process.stdout.write(`render-manifests: wrote ${rel(x.chart)}\n`);
+  }
   await mkdir(dirname(INSTALL_YAML), { recursive: true });
   await writeFile(INSTALL_YAML, await renderInstallYaml());
   process.stdout.write(`render-manifests: wrote ${rel(INSTALL_YAML)}\n`);

@@ -111,6 +111,8 @@ export const configSchema = z
     leaderElectRenewDeadline: duration.default(10_000),
     leaderElectRetryPeriod: duration.default(2_000),
     metricsBindAddress: bindAddress.default(":8080"),
+    metricsSecure: bool.default(true),
+    metricsCertPath: z.string().optional(),
     healthProbeBindAddress: bindAddress.default(":8081"),
     logLevel: z.enum(["trace", "debug", "info", "warn", "error", "fatal"]).default("info"),
     logFormat: z.enum(["json", "pretty"]).default("json"),
@@ -125,6 +127,10 @@ export const configSchema = z
       ctx.addIssue({ code: "custom", path: ["leaderElectLeaseDuration"], message: "must be greater than --leader-elect-renew-deadline" });
     } else if (c.leaderElectRenewDeadline <= 1.2 * c.leaderElectRetryPeriod) {
       ctx.addIssue({ code: "custom", path: ["leaderElectRenewDeadline"], message: "must be greater than 1.2 × --leader-elect-retry-period" });
+    }
+    // The kubelet probes over plain HTTP, so HTTPS metrics need a port of their own.
+    if (c.metricsSecure && c.metricsBindAddress !== "0" && c.metricsBindAddress === c.healthProbeBindAddress && !c.metricsBindAddress.endsWith(":0")) {
+      ctx.addIssue({ code: "custom", path: ["metricsBindAddress"], message: "must differ from --health-probe-bind-address while --metrics-secure is on" });
     }
   });
 
@@ -180,6 +186,16 @@ export const flags: Record<string, FlagSpec> = {
   },
   "leader-elect-retry-period": { key: "leaderElectRetryPeriod", type: "string", help: "Interval between attempts to take or renew the Lease (default 2s)" },
   "metrics-bind-address": { key: "metricsBindAddress", type: "string", help: 'Prometheus /metrics address, "0" disables (default :8080)' },
+  "metrics-secure": {
+    key: "metricsSecure",
+    type: "boolean",
+    help: "Serve /metrics over HTTPS to callers the API server authenticates (TokenReview) and authorizes for GET /metrics (SubjectAccessReview); --no-metrics-secure: plain HTTP, no auth (default true)",
+  },
+  "metrics-cert-path": {
+    key: "metricsCertPath",
+    type: "string",
+    help: "Directory holding tls.crt and tls.key for /metrics (e.g. a cert-manager Secret), re-read on change (default: self-signed at startup)",
+  },
   "health-probe-bind-address": { key: "healthProbeBindAddress", type: "string", help: 'Address of /healthz and /readyz, "0" disables (default :8081)' },
   "log-level": { key: "logLevel", type: "string", help: "trace|debug|info|warn|error|fatal (default info)" },
   "log-format": { key: "logFormat", type: "string", help: "json|pretty (default json)" },

@@ -16,6 +16,7 @@ import { type Config, credentialEnv } from "./config.js";
 import { EventRecorder } from "./runtime/events.js";
 import { EventLoopMonitor, informersSynced, leaderState, startHttpServers } from "./runtime/health.js";
 import { LeaderElector } from "./runtime/leader-election.js";
+import { secureMetrics } from "./runtime/metrics-server.js";
 import { createLogger, flushLogger } from "./runtime/logging.js";
 import { RuntimeMetrics } from "./runtime/metrics.js";
 import { Shutdown } from "./runtime/shutdown.js";
@@ -107,6 +108,10 @@ export async function runController(config: Config): Promise<number> {
   if (!elector) startWorkers();
 
   const loop = new EventLoopMonitor();
+  const secure =
+    config.metricsSecure && config.metricsBindAddress !== "0"
+      ? await secureMetrics({ kubeConfig, certDir: config.metricsCertPath, logger: log.child({ component: "metrics-auth" }) })
+      : undefined;
   const servers = await startHttpServers({
     metricsBindAddress: config.metricsBindAddress,
     healthProbeBindAddress: config.healthProbeBindAddress,
@@ -114,7 +119,10 @@ export async function runController(config: Config): Promise<number> {
     liveness: { "event-loop": loop.check },
     readiness: { informers: informersSynced(controller), "leader-election": leaderState(elector) },
     logger: log.child({ component: "http" }),
+    metricsTls: secure?.tls,
+    metricsAuthorize: secure?.authorize,
   });
+  const stopCertWatch = secure?.watch((c) => servers.setMetricsTls(c));
   log.info({ metrics: servers.metricsUrl, health: servers.healthUrl }, "serving metrics and probes");
 
   const steps = [
@@ -124,7 +132,13 @@ export async function runController(config: Config): Promise<number> {
     { name: "stop watches", run: () => Promise.all(informers.map((i) => i.stop())) },
     { name: "flush events", run: () => recorder.close() },
     { name: "close ECS clients", run: () => cloud.close() },
-    { name: "close http", run: () => servers.close() },
+    {
+      name: "close http",
+      run: () => {
+        stopCertWatch?.();
+        return servers.close();
+      },
+    },
     { name: "stop event-loop monitor", run: () => loop.stop() },
   ];
   // Resolves once a signal ran every step (a second signal exits at once with 1).

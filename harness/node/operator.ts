@@ -17,6 +17,7 @@ import { type EmulatorHandle, startEmulatorInProcess } from "../emulator.js";
 import { runHelm } from "../helm.js";
 import { waitFor } from "../wait.js";
 import { runKubectl } from "./cluster.js";
+import { scrapeMetrics, serviceAccountToken } from "../metrics.js";
 
 export interface NodeSuiteContext {
   nodeKubeconfigPath: string;
@@ -133,6 +134,16 @@ export class NodeOperator {
   async readyz(pod: PodInfo, port = 8081): Promise<{ status: number; body: string }> {
     const r = await fetch(`http://${pod.ip}:${port}/readyz?verbose`, { signal: AbortSignal.timeout(5000) });
     return { status: r.status, body: await r.text() };
+  }
+
+  /** GET https://<pod IP>:8080/metrics from this machine as a scraper would (self-signed certificate: unverified). */
+  metrics(pod: PodInfo, token?: string, port = 8080): Promise<{ status: number; body: string }> {
+    return scrapeMetrics(`https://${pod.ip}:${port}/metrics`, { token, timeoutMs: 5000 });
+  }
+
+  /** A token of ServiceAccount ns/name from the TokenRequest API. */
+  token(ns: string, name: string): Promise<string> {
+    return serviceAccountToken((args) => this.kubectl(args), ns, name);
   }
 
   async logs(ns: string, pod: string): Promise<string> {

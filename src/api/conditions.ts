@@ -19,7 +19,19 @@ export const ConditionType = {
   Synced: "Synced",
   /** Password, hostname or user data were applied and the instance has not been restarted since. */
   RestartRequired: "RestartRequired",
+  /** kstatus: True while the controller works towards the spec (waits for a state or a restart, retries). Absent otherwise. */
+  Reconciling: "Reconciling",
+  /** kstatus: True when waiting will not help (terminal error, invalid spec, missing reference). Absent otherwise. */
+  Stalled: "Stalled",
 } as const;
+
+/**
+ * The two kstatus conditions (sigs.k8s.io/cli-utils pkg/kstatus), abnormal-true: present with
+ * status True while they hold, removed otherwise. They are not set by guards or error classes one by
+ * one: src/reconciler/status.ts derives them from Ready's and Synced's reasons through the `kstatus`
+ * column of REASON_DOCS, so a new reason declares its effect there.
+ */
+export type KstatusCondition = typeof ConditionType.Reconciling | typeof ConditionType.Stalled;
 
 /**
  * The stable reason vocabulary. ECS codes that have no entry here are carried through
@@ -40,9 +52,9 @@ export const Reason = {
   InvalidSpec: "InvalidSpec",
   /** The instance does not exist in the region (or the credentials cannot see it). */
   InstanceNotFound: "InstanceNotFound",
-  /** The instance has operation locks (security, financial, ...); writes are paused. */
+  /** The instance has a lock that blocks ModifyInstanceAttribute (security); writes are paused. */
   InstanceLocked: "InstanceLocked",
-  /** A change needs another instance state (e.g. Stopped for user data); waiting. */
+  /** A change needs another instance state (e.g. Stopped for CPU options); waiting. */
   WaitingForInstanceState: "WaitingForInstanceState",
   /** ECS accepts a field (hostname) again only after the instance restarts; held until then. */
   WaitingForRestart: "WaitingForRestart",
@@ -82,40 +94,72 @@ export type ConditionUse = "Ready=True" | "Ready=False" | "Synced=True" | "Synce
  * fails when the docs are stale, or when a reason the reconciler uses is marked unused or the reverse).
  * An empty `uses` marks a reason kept in the vocabulary but not set today.
  */
-export const REASON_DOCS: Readonly<Record<ReasonName, { uses: readonly ConditionUse[]; meaning: string }>> = {
-  InSync: { uses: ["Ready=True"], meaning: "observed equals desired" },
-  ReconcileSuccess: { uses: ["Synced=True"], meaning: "the last reconcile read (and if needed wrote) ECS without error" },
-  ChangesPending: { uses: [], meaning: "reserved: differences exist and are being applied (not set today; a reconcile applies and reports the outcome)" },
-  DriftDetected: { uses: ["Ready=False"], meaning: "differences exist and the policy is Observe" },
-  InvalidSpec: { uses: ["Ready=False", "Synced=False"], meaning: "the spec breaks a rule only the controller can check (see the table above)" },
-  InstanceNotFound: { uses: ["Ready=False", "Synced=False"], meaning: "the instance is not in the region, or the credentials cannot see it" },
+export interface ReasonDoc {
+  uses: readonly ConditionUse[];
+  meaning: string;
+  /**
+   * The kstatus condition this reason raises while Ready or Synced is not True with it: Stalled when
+   * waiting will not help (Flux and kstatus report Failed, Argo CD Degraded), Reconciling when the
+   * controller is still getting there (InProgress / Progressing), null for neither.
+   */
+  kstatus: KstatusCondition | null;
+}
+
+export const REASON_DOCS: Readonly<Record<ReasonName, ReasonDoc>> = {
+  InSync: { uses: ["Ready=True"], meaning: "observed equals desired", kstatus: null },
+  ReconcileSuccess: { uses: ["Synced=True"], meaning: "the last reconcile read (and if needed wrote) ECS without error", kstatus: null },
+  ChangesPending: {
+    uses: [],
+    meaning: "reserved: differences exist and are being applied (not set today; a reconcile applies and reports the outcome)",
+    kstatus: "Reconciling",
+  },
+  DriftDetected: { uses: ["Ready=False"], meaning: "differences exist and the policy is Observe", kstatus: "Stalled" },
+  InvalidSpec: {
+    uses: ["Ready=False", "Synced=False"],
+    meaning: "the spec breaks a rule only the controller can check (see the table above)",
+    kstatus: "Stalled",
+  },
+  InstanceNotFound: {
+    uses: ["Ready=False", "Synced=False"],
+    meaning: "the instance is not in the region, or the credentials cannot see it",
+    kstatus: "Stalled",
+  },
   InstanceLocked: {
     uses: ["Ready=False", "Synced=False"],
-    meaning: "the instance has operation locks (Ready), or ECS refused the call for a lock (Synced); writes are paused",
+    meaning: "the instance has a lock that blocks ModifyInstanceAttribute (security; Ready), or ECS refused the call for a lock (Synced); writes are paused",
+    kstatus: "Stalled",
   },
   WaitingForInstanceState: {
     uses: ["Ready=False", "Synced=False"],
-    meaning: "a change needs another instance state (Ready), or ECS rejected it in the current state (Synced)",
+    meaning:
+      "a change needs another instance state, by the field table or learned from an ECS refusal (Ready), or ECS rejected it in the current state (Synced)",
+    kstatus: "Reconciling",
   },
   WaitingForRestart: {
     uses: ["Ready=False"],
     meaning:
       "ECS refused a change until the instance is restarted (InvalidInstanceStatus.NeedRestart); that field is held (status.restartHolds), the others apply",
+    kstatus: "Reconciling",
   },
-  Conflict: { uses: ["Ready=False", "Synced=False"], meaning: "an older resource manages the same instance; this one is never applied" },
+  Conflict: { uses: ["Ready=False", "Synced=False"], meaning: "an older resource manages the same instance; this one is never applied", kstatus: "Stalled" },
   SecretNotFound: {
     uses: ["Ready=False", "Synced=False"],
     meaning: "a referenced Secret (password, user data, credentials) or its key is missing; re-queued when it appears",
+    kstatus: "Stalled",
   },
-  ConfigMapNotFound: { uses: ["Ready=False", "Synced=False"], meaning: "the user-data ConfigMap or its key is missing; re-queued when it appears" },
-  Paused: { uses: ["Ready=False", "Synced=False"], meaning: "the paused annotation is set; no ECS calls are made" },
-  Throttled: { uses: ["Synced=False"], meaning: "ECS throttled the call; retried after the window" },
-  TransientError: { uses: ["Synced=False"], meaning: "5xx, timeouts, connection errors; retried with backoff" },
-  CredentialsError: { uses: ["Synced=False"], meaning: "ECS rejected the credentials or RAM denied the call" },
-  TerminalError: { uses: ["Synced=False"], meaning: "ECS rejected the change permanently; retried when the spec changes" },
-  Pending: { uses: [], meaning: "reserved: not reconciled yet (not set today)" },
-  RestartPending: { uses: ["RestartRequired=True"], meaning: "password, hostname or user data applied; takes effect after a restart from ECS" },
-  NoRestartPending: { uses: ["RestartRequired=False"], meaning: "nothing is waiting for a restart" },
+  ConfigMapNotFound: {
+    uses: ["Ready=False", "Synced=False"],
+    meaning: "the user-data ConfigMap or its key is missing; re-queued when it appears",
+    kstatus: "Stalled",
+  },
+  Paused: { uses: ["Ready=False", "Synced=False"], meaning: "the paused annotation is set; no ECS calls are made", kstatus: null },
+  Throttled: { uses: ["Synced=False"], meaning: "ECS throttled the call; retried after the window", kstatus: "Reconciling" },
+  TransientError: { uses: ["Synced=False"], meaning: "5xx, timeouts, connection errors; retried with backoff", kstatus: "Reconciling" },
+  CredentialsError: { uses: ["Synced=False"], meaning: "ECS rejected the credentials or RAM denied the call", kstatus: "Stalled" },
+  TerminalError: { uses: ["Synced=False"], meaning: "ECS rejected the change permanently; retried when the spec changes", kstatus: "Stalled" },
+  Pending: { uses: [], meaning: "reserved: not reconciled yet (not set today)", kstatus: "Reconciling" },
+  RestartPending: { uses: ["RestartRequired=True"], meaning: "password, hostname or user data applied; takes effect after a restart from ECS", kstatus: null },
+  NoRestartPending: { uses: ["RestartRequired=False"], meaning: "nothing is waiting for a restart", kstatus: null },
 };
 
 /** Fallback reason when a code sanitises to nothing usable. */

@@ -62,13 +62,21 @@ export interface FieldRow {
   typeDefault?: number;
   /** Absent: ECS accepts the field in any state. */
   states?: RequiredState;
+  /**
+   * A state some official texts require and others do not (user data: docs/api.md, "Sources of the
+   * rules that the official texts disagree on"). The field is tried in any state `states` allows; when ECS refuses it with a
+   * state code while the instance is in another state, the controller learns the rule for that
+   * resource (a `NeedsStopped` hold in status.restartHolds, src/reconciler/holds.ts) and sends the
+   * field once the instance is in this state.
+   */
+  learnedState?: "Stopped";
   /** Takes effect only after the instance is restarted from ECS (RestartRequired). */
   restart?: true;
   /**
    * ECS may go on showing the old value until the instance restarts (the docs say the hostname
    * "takes effect" at restart), and refuses a second change before that restart
    * (InvalidInstanceStatus.NeedRestart). The value sent is kept in status.restartHolds so that it is
-   * not sent again while the read still shows the old one (docs/api.md, "Restart holds").
+   * not sent again while the read still shows the old one (docs/api.md, "Holds").
    */
   shownAfterRestart?: true;
   /** The value is secret: never in logs, Events, status or error text. */
@@ -157,7 +165,7 @@ export const FIELDS = [
     read: { action: "DescribeUserData", key: "UserData", extra: "userData" },
     equality: "bytes",
     versionedWhen: fromSecret,
-    states: "Stopped",
+    learnedState: "Stopped",
     restart: true,
     secret: true,
     param: "UserData",

@@ -240,6 +240,15 @@ export const credentialsSecretRefSchema = z
       "Credentials for this resource's ECS calls, from a Secret in the same namespace. When omitted the controller's default credential chain is used (environment, RRSA, RAM role).",
   });
 
+export const providerConfigRefSchema = z
+  .object({
+    name: objectName("name", "Name of the cluster-scoped EcsProviderConfig."),
+  })
+  .meta({
+    description:
+      "The EcsProviderConfig (cluster-scoped, admin-owned) whose credentials, endpoints and constraints apply to this resource. Omitted: default. While no config named default exists, default means the controller's own credentials without constraints, unless the controller runs with --require-provider-config (the Helm chart sets it); any other missing name is ProviderConfigNotFound.",
+  });
+
 /** The spec of an EcsInstanceAttributes resource. Omitted optional fields are not managed. */
 export const specSchema = z
   .object({
@@ -265,6 +274,7 @@ export const specSchema = z
     privateDnsNameOptions: privateDnsNameOptionsSchema.optional(),
     managementPolicy: managementPolicySchema,
     credentialsSecretRef: credentialsSecretRefSchema.optional(),
+    providerConfigRef: providerConfigRefSchema.optional(),
   })
   .meta({
     description: "Desired attributes of one ECS instance. Fields left out are not managed: the controller leaves them as they are in ECS.",

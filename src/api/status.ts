@@ -29,7 +29,8 @@ export type ConditionStatus = z.output<typeof conditionStatusSchema>;
 export const conditionSchema = z
   .object({
     type: z.string().max(CONDITION_TYPE_MAX_LENGTH).regex(new RegExp(CONDITION_TYPE_PATTERN)).meta({
-      description: "Type of condition in CamelCase: Ready, Synced or RestartRequired.",
+      description:
+        "Type of condition in CamelCase: Ready, Synced, RestartRequired, or the kstatus conditions Reconciling and Stalled (present only while True).",
     }),
     status: conditionStatusSchema.meta({ description: "Status of the condition: True, False or Unknown." }),
     observedGeneration: z
@@ -143,14 +144,17 @@ export type AppliedSource = z.output<typeof appliedSourceSchema>;
 export const restartHoldSchema = z
   .object({
     field: z.string().max(64).meta({ description: "The field held (its name in pendingChanges)." }),
-    cause: z.enum(["Applied", "NeedRestart"]).meta({
-      description: "Applied: the value was sent and ECS may show it only after a restart. NeedRestart: ECS refused a change until the instance restarts.",
+    cause: z.enum(["Applied", "NeedRestart", "NeedsStopped"]).meta({
+      description:
+        "Applied: the value was sent and ECS may show it only after a restart. NeedRestart: ECS refused a change until the instance restarts. NeedsStopped: ECS refused the field while the instance was not Stopped; it is sent once the instance is Stopped.",
     }),
     value: z.string().max(256).optional().meta({ description: "The value sent (Applied; never set for secret fields)." }),
-    since: timestamp("When the hold began; it ends when the instance's StartTime is later, or differs from startTime."),
+    since: timestamp(
+      "When the hold began; it ends when the instance's StartTime is later, or differs from startTime (NeedsStopped also when the field is applied).",
+    ),
     startTime: z.string().max(64).optional().meta({ description: "The instance's StartTime (as ECS reports it) when the hold began." }),
   })
-  .meta({ description: "A field that waits for the instance to be restarted from ECS." });
+  .meta({ description: "A field that waits for the instance to be restarted from ECS, or (NeedsStopped) to be Stopped." });
 export type RestartHold = z.output<typeof restartHoldSchema>;
 
 export const statusSchema = z
@@ -184,7 +188,8 @@ export const statusSchema = z
       .max(8)
       .optional()
       .meta({
-        description: "Fields that wait for a restart of the instance: not sent again (nor reported as drift) until DescribeInstances shows a later StartTime.",
+        description:
+          "Fields that wait for a restart of the instance (not sent again, nor reported as drift, until DescribeInstances shows a later StartTime), or for it to be Stopped (NeedsStopped).",
         "x-kubernetes-list-type": "map",
         "x-kubernetes-list-map-keys": ["field"],
       }),

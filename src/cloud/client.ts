@@ -68,7 +68,12 @@ export type EcsCredentials =
       readonly accessKeyId: string;
       readonly accessKeySecret: string;
       readonly securityToken?: string | undefined;
-    };
+    }
+  /**
+   * A provider config's resolved credentials (src/cloud/credentials.ts): refreshed by the credential
+   * itself; `identity` (e.g. `acct:<accountId>`) names the account for buckets and cache keys.
+   */
+  | { readonly type: "provider"; readonly identity: string; readonly credential: InstanceType<typeof Credential> };
 
 export const DEFAULT_CREDENTIALS: EcsCredentials = Object.freeze({ type: "default" });
 
@@ -78,6 +83,7 @@ export const DEFAULT_CREDENTIALS: EcsCredentials = Object.freeze({ type: "defaul
  * get separate buckets, which errs on the side of more requests — the server still throttles.)
  */
 export function credentialsIdentity(c: EcsCredentials): string {
+  if (c.type === "provider") return c.identity;
   return c.type === "default" ? "default" : `ak:${c.accessKeyId}`;
 }
 
@@ -86,8 +92,17 @@ export function credentialsIdentity(c: EcsCredentials): string {
  * secret under the same AccessKeyId gets a new client. Holds only a truncated SHA-256 of the
  * secret material, never the value; used for in-memory map keys only.
  */
+/** A number per resolved credential object: a re-resolved provider config gets new clients. */
+const providerCredentialIds = new WeakMap<object, number>();
+let lastProviderCredentialId = 0;
+
 export function credentialsCacheId(c: EcsCredentials): string {
   if (c.type === "default") return "default";
+  if (c.type === "provider") {
+    let n = providerCredentialIds.get(c.credential);
+    if (n === undefined) providerCredentialIds.set(c.credential, (n = ++lastProviderCredentialId));
+    return `${c.identity}#${n}`;
+  }
   const h = createHash("sha256")
     .update(`${c.accessKeySecret}\u0000${c.securityToken ?? ""}`)
     .digest("hex")
@@ -97,7 +112,8 @@ export function credentialsCacheId(c: EcsCredentials): string {
 
 /** The secret values inside credentials (for scrubbing error text). */
 export function credentialSecrets(c: EcsCredentials): string[] {
-  if (c.type === "default") return [];
+  // Provider credentials change under refresh; the core's errors carry no key material.
+  if (c.type === "default" || c.type === "provider") return [];
   return [c.accessKeySecret, c.securityToken].filter((s): s is string => !!s);
 }
 
@@ -257,6 +273,8 @@ export class EcsClientPool {
       config.accessKeyId = c.accessKeyId;
       config.accessKeySecret = c.accessKeySecret;
       if (c.securityToken) config.securityToken = c.securityToken;
+    } else if (c.type === "provider") {
+      config.credential = c.credential;
     } else {
       this.defaultCredential ??= this.opts.defaultCredential ? this.opts.defaultCredential() : new Credential();
       config.credential = this.defaultCredential;

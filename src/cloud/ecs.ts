@@ -122,9 +122,14 @@ export class EcsCloud {
   /** When the last Modify of each instance (group|id) returned: older snapshots are stale. */
   private readonly lastWrite = new Map<string, number>();
 
+  private readonly limiterOptions: RateLimiterOptions;
+  /** Accounts with a provider config's own per-action rates (`setAccountRates`): their own buckets. */
+  private readonly accountLimiters = new Map<string, RateLimiter>();
+
   constructor(opts: EcsCloudOptions = {}) {
     this.pool = opts.pool ?? new EcsClientPool(opts);
-    this.limiter = new RateLimiter({ ...opts.rateLimit, default: opts.rateLimit?.default ?? DEFAULT_RATE });
+    this.limiterOptions = { ...opts.rateLimit, default: opts.rateLimit?.default ?? DEFAULT_RATE };
+    this.limiter = new RateLimiter(this.limiterOptions);
     this.metrics = createEcsMetrics(opts.registry);
     this.retryPolicy = { ...DEFAULT_RETRY_POLICY, ...opts.retry };
     this.log = opts.logger;
@@ -268,10 +273,28 @@ export class EcsCloud {
     this.recoveryListeners.push(fn);
   }
 
+  /**
+   * A provider config's `rateLimits.perAction` for the account it resolved to (the bucket account of
+   * its targets, e.g. `acct:<accountId>`): those actions get these rates, the rest the controller's.
+   * Configs of one account share the buckets; undefined or empty returns the account to the shared
+   * limiter. Replacing the rates starts fresh buckets.
+   */
+  setAccountRates(account: string, perAction: Readonly<Record<string, { qps: number; burst?: number | undefined }>> | undefined): void {
+    this.accountLimiters.get(account)?.close();
+    this.accountLimiters.delete(account);
+    if (!perAction || Object.keys(perAction).length === 0) return;
+    this.accountLimiters.set(account, new RateLimiter({ ...this.limiterOptions, perAction: { ...this.limiterOptions.perAction, ...perAction } }));
+  }
+
+  private limiterFor(account: string): RateLimiter {
+    return this.accountLimiters.get(account) ?? this.limiter;
+  }
+
   /** Rejects waiters and stops retries (shutdown). */
   close(): void {
     this.shutdown.abort(new Error("ECS client closed"));
     this.limiter.close();
+    for (const l of this.accountLimiters.values()) l.close();
     this.breakers.close();
   }
 
@@ -391,7 +414,8 @@ export class EcsCloud {
   /** Waits for a token of (account, region, action); a wait longer than maxWaitMs is a ClientThrottled EcsError. */
   private async takeToken(target: EcsTarget, action: EcsAction, signal: AbortSignal | undefined, lane: Lane): Promise<void> {
     try {
-      await this.limiter.acquire(this.bucketKey(target, action), signal, lane);
+      const key = this.bucketKey(target, action);
+      await this.limiterFor(key.account).acquire(key, signal, lane);
     } catch (err) {
       if (err instanceof RateLimitWaitError) {
         throw new EcsError({
@@ -415,7 +439,7 @@ export class EcsCloud {
     try {
       const res = await fn(client);
       this.metrics.observe(action, target.regionId, "Success", (performance.now() - t0) / 1000);
-      this.limiter.onSuccess(key);
+      this.limiterFor(key.account).onSuccess(key);
       this.breakers.reached(endpoint);
       return res;
     } catch (raw) {
@@ -425,7 +449,7 @@ export class EcsCloud {
       // An ECS answer (even an error) proves the endpoint reachable; a local failure proves nothing.
       else if (err.httpStatus !== undefined) this.breakers.reached(endpoint);
       if (err.throttled) {
-        const pausedMs = this.limiter.onThrottled(key, err.retryAfterMs);
+        const pausedMs = this.limiterFor(key.account).onThrottled(key, err.retryAfterMs);
         this.log?.warn(
           { action, regionId: target.regionId, account: key.account, code: err.code, requestId: err.requestId, pausedMs },
           "ECS throttled; pausing this action",

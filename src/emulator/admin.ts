@@ -9,6 +9,7 @@ import type { FaultInjector } from "./faults.js";
 import { verifyPassword } from "./password.js";
 import type { AccessKey, SignatureVerifier } from "./signature.js";
 import { instanceView, type InstanceStatus, type Store } from "./state.js";
+import { tagMap } from "./tags.js";
 
 export interface AdminDeps {
   store: Store;
@@ -20,6 +21,7 @@ export interface AdminDeps {
   /** Current access keys (secrets included; only ids are ever returned). */
   keys: () => AccessKey[];
   setKeys: (keys: AccessKey[]) => void;
+  now: () => number;
 }
 
 class HttpError extends Error {
@@ -59,6 +61,8 @@ interface AdminRequest {
   /** The second path segment (`:id` in a route key), decoded; "" when absent. */
   id: string;
   body: Buffer;
+  /** The emulator's clock (the signature verifier's). */
+  now: () => number;
 }
 
 interface AdminReply {
@@ -129,6 +133,34 @@ function checkInstancePassword({ deps, id, body }: AdminRequest): AdminReply {
   return ok({ match: hash !== undefined && verifyPassword(password, hash) });
 }
 
+/** A tag map body: `{"team":"a"}`; with `allowNull`, `null` removes a key (JSON merge patch). */
+function tagMapBody(body: Buffer, allowNull: boolean): Record<string, string | null> {
+  const input = parseJson(body);
+  if (input === null || typeof input !== "object" || Array.isArray(input)) throw new HttpError(400, "body must be an object of tag key → value");
+  for (const [k, v] of Object.entries(input)) {
+    if (k === "") throw new HttpError(400, "a tag key cannot be empty");
+    if (typeof v !== "string" && !(allowNull && v === null)) {
+      throw new HttpError(400, `tag ${k}: the value must be a string${allowNull ? " (or null to remove it)" : ""}`);
+    }
+  }
+  return input as Record<string, string | null>;
+}
+
+/** `DELETE …/tags?key=a&key=b` removes those keys; without `key`, every tag. */
+function removeTags({ deps, id, url }: AdminRequest): AdminReply {
+  const inst = deps.store.getInstance(id);
+  const keys = url.searchParams.getAll("key");
+  const patch = Object.fromEntries((keys.length > 0 ? keys : inst.tags.map((t) => t.key)).map((k) => [k, null]));
+  return ok(tagMap(deps.store.patchTags(id, patch)));
+}
+
+const TAG_ROUTES: Record<string, AdminRoute> = {
+  "GET instances/:id/tags": ({ deps, id }) => ok(tagMap(deps.store.getInstance(id).tags)),
+  "PUT instances/:id/tags": ({ deps, id, body }) => ok(tagMap(deps.store.patchTags(id, tagMapBody(body, false), { replace: true }))),
+  "PATCH instances/:id/tags": ({ deps, id, body }) => ok(tagMap(deps.store.patchTags(id, tagMapBody(body, true)))),
+  "DELETE instances/:id/tags": removeTags,
+};
+
 const INSTANCE_ROUTES: Record<string, AdminRoute> = {
   "GET instances": ({ deps }) => ok([...deps.store.instances.values()].map(instanceView)),
   "POST instances": ({ deps, body }) => created(listBody(body).map((i) => instanceView(deps.store.putInstance(i as never)))),
@@ -177,6 +209,34 @@ function addAccessKey({ deps, body }: AdminRequest): AdminReply {
   return created({ accessKeyId: key.accessKeyId, sts: key.securityToken !== undefined });
 }
 
+function stsSettings(store: Store): { lifetimeSeconds: number | null } {
+  return { lifetimeSeconds: store.iam.stsLifetimeSeconds ?? null };
+}
+
+/** `{"lifetimeSeconds": 60}` caps the lifetime of credentials issued from now on; `null` removes the cap. */
+function patchSts({ deps, body }: AdminRequest): AdminReply {
+  const { lifetimeSeconds } = parseJson(body) as { lifetimeSeconds?: unknown };
+  if (lifetimeSeconds !== undefined) {
+    if (lifetimeSeconds !== null && !(typeof lifetimeSeconds === "number" && Number.isInteger(lifetimeSeconds) && lifetimeSeconds > 0)) {
+      throw new HttpError(400, "lifetimeSeconds must be a positive integer or null");
+    }
+    deps.store.iam.stsLifetimeSeconds = lifetimeSeconds ?? undefined;
+  }
+  return ok(stsSettings(deps.store));
+}
+
+const STS_ROUTES: Record<string, AdminRoute> = {
+  "GET sts": ({ deps }) => ok(stsSettings(deps.store)),
+  "PATCH sts": patchSts,
+  "GET sts-sessions": ({ deps }) => ok(deps.store.iam.listSessions()),
+  /** Expires issued sessions now (`{"roleName":"x"}` for one role's): the next call with them gets `InvalidSecurityToken.Expired`. */
+  "POST sts-sessions-expire": ({ deps, body, now }) => {
+    const { roleName } = parseJson(body) as { roleName?: unknown };
+    if (roleName !== undefined && typeof roleName !== "string") throw new HttpError(400, "roleName must be a string");
+    return ok({ expired: deps.store.iam.expireSessions(now(), roleName) });
+  },
+};
+
 const SETTINGS_ROUTES: Record<string, AdminRoute> = {
   "GET account": ({ deps }) => ok(deps.store.account),
   "PATCH account": ({ deps, body }) => ok(deps.store.patchAccount(parseJson(body))),
@@ -221,7 +281,7 @@ const FAULT_AND_CALL_ROUTES: Record<string, AdminRoute> = {
 
 /** "METHOD path" with the second segment as `:id` (e.g. "POST instances/:id/start") → handler. */
 const ROUTES = new Map<string, AdminRoute>(
-  Object.entries({ ...STATE_ROUTES, ...INSTANCE_ROUTES, ...NETWORK_ROUTES, ...SETTINGS_ROUTES, ...FAULT_AND_CALL_ROUTES }),
+  Object.entries({ ...STATE_ROUTES, ...INSTANCE_ROUTES, ...TAG_ROUTES, ...NETWORK_ROUTES, ...SETTINGS_ROUTES, ...STS_ROUTES, ...FAULT_AND_CALL_ROUTES }),
 );
 
 function sendError(res: ServerResponse, err: unknown): void {
@@ -247,7 +307,7 @@ export function handleAdmin(deps: AdminDeps, req: IncomingMessage, res: ServerRe
   const route = ROUTES.get(`${method} ${parts.map((p, i) => (i === 1 ? ":id" : p)).join("/")}`);
   try {
     if (!route) throw new HttpError(404, `no admin route ${method} ${url.pathname}`);
-    const reply = route({ deps, url, id: parts[1] ?? "", body });
+    const reply = route({ deps, url, id: parts[1] ?? "", body, now: deps.now });
     send(res, reply.status, reply.body);
   } catch (err) {
     sendError(res, err);

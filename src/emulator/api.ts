@@ -12,6 +12,8 @@ import type { FaultInjector } from "./faults.js";
 import { flattenHeaders, parseRequest, type ParsedRequest } from "./protocol.js";
 import { presentedAccessKeyId, type SignatureVerifier, type VerifiedCaller } from "./signature.js";
 import type { Store } from "./state.js";
+import { actionAllowed, type Principal } from "./iam.js";
+import { STS_ACTIONS, STS_VERSION } from "./sts.js";
 import { toXml } from "./xml.js";
 
 const API_VERSION = "2014-05-26";
@@ -25,6 +27,8 @@ export interface ApiContext {
   calls: CallLog;
   verifier: SignatureVerifier;
   log: Logger;
+  /** The clock STS expirations are computed on (the verifier's, so they agree). */
+  now: () => number;
 }
 
 /** One API request while it is served; `caller` and `special` are filled in as they become known. */
@@ -66,12 +70,19 @@ async function runAction(ctx: ApiContext, call: ApiCall): Promise<Record<string,
   const { parsed, headers, action } = call;
   if (parsed.path !== "/") throw ecsError("InvalidAction.NotFound");
   if (parsed.method !== "GET" && parsed.method !== "POST") throw ecsError("InvalidAction.NotFound");
+  const version = headers["x-acs-version"] ?? parsed.params.str("Version");
+  if (version === STS_VERSION) return runStsAction(ctx, call);
   const caller = ctx.verifier.verify(parsed);
   call.caller = caller;
   if (!action) throw ecsError("MissingParameter", "Action");
-  const version = headers["x-acs-version"] ?? parsed.params.str("Version");
   const handler = ACTIONS[action];
   if (!handler || (version !== undefined && version !== API_VERSION)) throw ecsError("InvalidAction.NotFound");
+  const principal = ctx.store.iam.principal(caller.accessKeyId);
+  if (!actionAllowed(principal.allowedActions, `ecs:${action}`)) {
+    // "A RAM user without ecs:DescribeInstances also gets an empty list" (ecs-api.md §6.1, 2021 docs).
+    if (action === "DescribeInstances") return { TotalCount: 0, PageSize: 10, PageNumber: 1, NextToken: "", Instances: { Instance: [] } };
+    throw ecsError("Forbidden.RAM");
+  }
   parsed.params.checkStructs();
   const outcome = ctx.faults.evaluate(action, caller.accessKeyId, parsed.params.str("RegionId") ?? "");
   if (outcome.delayMs > 0) await new Promise((r) => setTimeout(r, outcome.delayMs));
@@ -81,6 +92,22 @@ async function runAction(ctx: ApiContext, call: ApiCall): Promise<Record<string,
     throw new EcsError(outcome.type === "badGateway" ? "BadGateway" : "ConnectionReset", 502, "");
   }
   return handler({ store: ctx.store, params: parsed.params, caller });
+}
+
+/** An STS 2015-04-01 call (src/emulator/sts.ts): signed except AssumeRoleWithOIDC; faults apply by action name. */
+async function runStsAction(ctx: ApiContext, call: ApiCall): Promise<Record<string, unknown>> {
+  const { parsed, action } = call;
+  const sts = STS_ACTIONS[action];
+  if (!sts) throw ecsError("InvalidAction.NotFound");
+  let principal: Principal | undefined;
+  if (sts.signed) {
+    call.caller = ctx.verifier.verify(parsed);
+    principal = ctx.store.iam.principal(call.caller.accessKeyId);
+  }
+  const outcome = ctx.faults.evaluate(action, call.caller?.accessKeyId ?? "", "");
+  if (outcome.delayMs > 0) await new Promise((r) => setTimeout(r, outcome.delayMs));
+  if (outcome.type === "error") throw outcome.error;
+  return sts.handler({ iam: ctx.store.iam, params: parsed.params, principal, now: ctx.now });
 }
 
 function errorOutcome(log: Logger, call: ApiCall, err: unknown): ApiOutcome {

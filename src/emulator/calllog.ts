@@ -1,7 +1,7 @@
 /** Call log (secrets masked) and per-action, per-code counters. */
 
 /** Parameters whose values never leave the emulator. */
-export const SECRET_PARAMS = new Set(["Password", "UserData", "RemoteConnectionOptions.Password", "SecurityToken", "Signature"]);
+export const SECRET_PARAMS = new Set(["Password", "UserData", "RemoteConnectionOptions.Password", "SecurityToken", "Signature", "OIDCToken"]);
 
 export const MASK = "******";
 

@@ -217,6 +217,22 @@ export const ERROR_TABLE = {
   "Throttling.Api": { status: 400, message: "Request was denied due to api flow control." },
   ServiceUnavailable: { status: 503, message: "The request has failed due to a temporary failure of the server." },
   UnknownError: { status: 400, message: "The request processing has failed due to some unknown error." },
+  // --- RAM (every ECS API; ecs-api.md §4.2 lists Forbidden.RAM as a 403 common code) ---
+  "Forbidden.RAM": {
+    status: 403,
+    message: "User not authorized to operate on the specified resource, or this API doesn't support RAM.",
+  },
+  "InvalidAccessKeyId.Inactive": { status: 400, message: "Specified access key is disabled." },
+
+  // --- STS 2015-04-01 (docs/emulator.md "STS and RAM" gives the source of each) ---
+  NoPermission: { status: 403, message: "%s" },
+  "EntityNotExist.Role": { status: 404, message: "The specified Role not exists: %s" },
+  "EntityNotExist.OIDCProvider": { status: 404, message: "The specified OIDC provider not exists: %s" },
+  "InvalidParameter.DurationSeconds": { status: 400, message: "The Min/Max value of DurationSeconds is 15min/%s." },
+  "InvalidParameter.RoleSessionName": { status: 400, message: "The parameter RoleSessionName is wrongly formed." },
+  "InvalidParameter.RoleArn": { status: 400, message: "The parameter RoleArn is wrongly formed." },
+  "AuthenticationFail.OIDCToken.Expired": { status: 400, message: "This JsonWebToken is expired." },
+  "AuthenticationFail.OIDCToken.Invalid": { status: 400, message: "%s" },
   OperationConflict: {
     status: 409,
     message: "Request was denied due to conflict with a previous request, please try again later.",

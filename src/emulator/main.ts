@@ -34,6 +34,10 @@ const CLI_OPTIONS = {
   "stop-delay-ms": { type: "string" },
   "start-delay-ms": { type: "string" },
   consistency: { type: "string" },
+  "tls-cert": { type: "string" },
+  "tls-key": { type: "string" },
+  "tls-port": { type: "string" },
+  "sts-lifetime-seconds": { type: "string" },
   "log-level": { type: "string", default: "info" },
   help: { type: "boolean", short: "h" },
 } satisfies ParseArgsOptionsConfig;
@@ -41,7 +45,8 @@ const CLI_OPTIONS = {
 const USAGE =
   "usage: ecs-emulator [--port 0] [--host 127.0.0.1] [--access-key-id ID] [--access-key-secret SECRET]\n" +
   "                    [--security-token TOKEN] [--seed FILE] [--stop-delay-ms N] [--start-delay-ms N]\n" +
-  "                    [--consistency JSON] [--log-level trace|debug|info|warn|error|silent]\n";
+  "                    [--consistency JSON] [--tls-cert FILE --tls-key FILE [--tls-port N]]\n" +
+  "                    [--sts-lifetime-seconds N] [--log-level trace|debug|info|warn|error|silent]\n";
 
 const LOG_LEVELS = new Set(["trace", "debug", "info", "warn", "error", "fatal", "silent"]);
 
@@ -111,6 +116,30 @@ function parseDelays(values: CliValues): Record<string, number> {
   return delays;
 }
 
+/** `--tls-cert` + `--tls-key` (both or neither): the HTTPS listener `@alicloud/credentials` needs for STS. */
+function parseTls(values: CliValues): EmulatorOptions["tls"] {
+  const certFile = values["tls-cert"];
+  const keyFile = values["tls-key"];
+  if ((certFile === undefined) !== (keyFile === undefined)) fail("--tls-cert and --tls-key go together");
+  if (certFile === undefined || keyFile === undefined) return undefined;
+  const read = (file: string): Buffer => {
+    try {
+      return readFileSync(file);
+    } catch (err) {
+      fail(`cannot read ${file}: ${errorText(err)}`);
+    }
+  };
+  const port = values["tls-port"] !== undefined ? parsePort(values["tls-port"]) : 0;
+  return { cert: read(certFile), key: read(keyFile), port };
+}
+
+function parsePositive(flag: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) fail(`invalid --${flag} ${value}`);
+  return n;
+}
+
 /** Validates every flag (failing with exit code 2 on the first bad one, in flag order) into server options. */
 function emulatorOptions(values: CliValues): EmulatorOptions & { logger: Logger } {
   const port = parsePort(values.port);
@@ -118,6 +147,8 @@ function emulatorOptions(values: CliValues): EmulatorOptions & { logger: Logger 
   const logger = createLogger(values["log-level"]);
   const seed = values.seed !== undefined ? readSeed(values.seed) : undefined;
   const consistency = values.consistency !== undefined ? parseConsistency(values.consistency) : undefined;
+  const tls = parseTls(values);
+  const stsLifetimeSeconds = parsePositive("sts-lifetime-seconds", values["sts-lifetime-seconds"]);
   return {
     port,
     host: values.host,
@@ -126,6 +157,8 @@ function emulatorOptions(values: CliValues): EmulatorOptions & { logger: Logger 
     delays: parseDelays(values),
     ...(seed !== undefined ? { seed: seed as never } : {}),
     ...(consistency !== undefined ? { consistency } : {}),
+    ...(tls !== undefined ? { tls } : {}),
+    ...(stsLifetimeSeconds !== undefined ? { stsLifetimeSeconds } : {}),
   };
 }
 
@@ -169,7 +202,7 @@ async function main(): Promise<void> {
     await emu.close();
     process.exit(0);
   }
-  process.stdout.write(`${JSON.stringify({ listening: emu.url })}\n`);
+  process.stdout.write(`${JSON.stringify({ listening: emu.url, ...(emu.httpsUrl ? { https: emu.httpsUrl } : {}) })}\n`);
 }
 
 void main();

@@ -7,7 +7,7 @@
  * mapping is our choice it is marked "(choice)" and listed in docs/emulator.md.
  */
 import type { InstanceTypeSpec } from "./catalog.js";
-import { ecsError, type EcsError } from "./errors.js";
+import { ecsError, type EcsError, type KnownErrorCode } from "./errors.js";
 import { hashPassword } from "./password.js";
 import type { Params } from "./protocol.js";
 import type { AccountSettings } from "./seed.js";
@@ -106,15 +106,29 @@ const MODIFY_CHECKS: readonly ParameterCheck[] = [
 ];
 
 /**
+ * The lock reasons that make ModifyInstanceAttribute fail, with the code ECS answers. Only `security`
+ * is documented to block it ("Security lock impact on ECS API calls"; the API page: "not supported for
+ * instances protected by a resource security lock"); the overdue-payment page lists the action as
+ * normal logic under a `financial` lock, and `Recycling`, `dedicatedhostfinancial`, `refunded` have no
+ * documented effect on it. Sources: docs/emulator.md, "Rules and their sources".
+ */
+const MODIFY_BLOCKING_LOCKS: Readonly<Record<string, KnownErrorCode>> = { security: "InstanceLockedForSecurity" };
+
+function checkLocks(inst: Instance): void {
+  for (const l of inst.operationLocks) {
+    const code = MODIFY_BLOCKING_LOCKS[l.lockReason.toLowerCase()];
+    if (code) throw ecsError(code);
+  }
+}
+
+/**
  * Validates a ModifyInstanceAttribute call. Returns the instance and a function that applies
  * every change; throws the ECS error of the first failed rule (checked in a fixed order).
  */
 export function planModify(store: Store, params: Params): { instance: Instance; apply: () => void } {
   const id = params.required("InstanceId");
   const inst = store.getInstance(id);
-  if (inst.operationLocks.some((l) => l.lockReason.toLowerCase() === "security")) {
-    throw ecsError("InstanceLockedForSecurity");
-  }
+  checkLocks(inst);
   const ctx: ModifyContext = {
     store,
     params,

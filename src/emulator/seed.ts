@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import { consistencySchema } from "./consistency.js";
+import { iamSeedSchema } from "./iam.js";
 
 const status = z.enum(["Pending", "Starting", "Running", "Stopping", "Stopped"]);
 
@@ -157,6 +158,8 @@ export const seedSchema = z.object({
   delays: delaysSchema.partial().optional(),
   /** Read-after-write lag and stale reads (src/emulator/consistency.ts); replaces the current settings. */
   consistency: consistencySchema.optional(),
+  /** Accounts, RAM users, roles, OIDC providers, STS lifetime (src/emulator/iam.ts); merged by key. */
+  identity: iamSeedSchema.optional(),
   instanceTypes: z.array(instanceTypeSchema).default([]),
   vpcs: z.array(vpcSchema).default([]),
   securityGroups: z.array(securityGroupSchema).default([]),

@@ -5,7 +5,8 @@
  *   // SDK: new Client(new $OpenApiUtil.Config({ endpoint: `127.0.0.1:${emu.port}`, protocol: "http", … }))
  *   await emu.close();
  */
-import { createServer, type IncomingMessage, type Server } from "node:http";
+import { createServer, type IncomingMessage, type RequestListener, type Server } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { pino, type Logger } from "pino";
 import { ACTIONS } from "./actions/index.js";
@@ -44,6 +45,13 @@ export interface EmulatorOptions {
   now?: () => number;
   /** Call-log capacity (default 10 000 records). */
   callLogCapacity?: number;
+  /**
+   * A second, HTTPS listener serving the same routes (ECS, STS, admin). `@alicloud/credentials` calls
+   * STS over https only, so its AssumeRole / AssumeRoleWithOIDC need this; the client must trust `cert`.
+   */
+  tls?: { cert: string | Buffer; key: string | Buffer; port?: number };
+  /** Issued STS credentials expire after at most this many seconds (`PATCH /_emulator/sts` changes it). */
+  stsLifetimeSeconds?: number;
 }
 
 export interface RunningEmulator {
@@ -55,6 +63,9 @@ export interface RunningEmulator {
   store: Store;
   faults: FaultInjector;
   calls: CallLog;
+  /** With `tls`: e.g. https://127.0.0.1:41235 and `127.0.0.1:41235` (an STS endpoint for `@alicloud/credentials`). */
+  httpsUrl?: string;
+  httpsEndpoint?: string;
   close(): Promise<void>;
 }
 
@@ -83,30 +94,39 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   const api: ApiContext = { ...createComponents(options), log };
   if (options.seed) api.store.applySeed(options.seed);
   const admin = adminDeps(options, api);
-  const server = createRequestServer(api, admin);
+  const handler = requestHandler(api, admin);
+  const server = tuned(createServer({ maxHeaderSize: MAX_HEADER_SIZE }, handler));
   const host = options.host ?? "127.0.0.1";
   await listen(server, options.port ?? 0, host);
   const port = (server.address() as AddressInfo).port;
-  log.info({ port, actions: Object.keys(ACTIONS).length, keys: admin.keys().map((k) => k.accessKeyId) }, "ecs emulator listening");
-  return runningEmulator(server, host, port, api);
+  let https: { server: Server; port: number } | undefined;
+  if (options.tls) {
+    const tlsServer = tuned(createHttpsServer({ maxHeaderSize: MAX_HEADER_SIZE, cert: options.tls.cert, key: options.tls.key }, handler));
+    await listen(tlsServer, options.tls.port ?? 0, host);
+    https = { server: tlsServer, port: (tlsServer.address() as AddressInfo).port };
+  }
+  log.info({ port, httpsPort: https?.port, actions: Object.keys(ACTIONS).length, keys: admin.keys().map((k) => k.accessKeyId) }, "ecs emulator listening");
+  return runningEmulator(server, host, port, api, https);
 }
 
 function createComponents(options: EmulatorOptions): Omit<ApiContext, "log"> {
-  const verifier = new SignatureVerifier({
-    keys: options.accessKeys ?? [DEFAULT_ACCESS_KEY],
-    ...(options.maxSkewMs !== undefined ? { maxSkewMs: options.maxSkewMs } : {}),
-    ...(options.now ? { now: options.now } : {}),
-  });
   const store = new Store({
     ...(options.delays ? { delays: options.delays } : {}),
     ...(options.consistency ? { consistency: options.consistency } : {}),
     ...(options.random ? { random: options.random } : {}),
   });
+  store.iam.stsLifetimeSeconds = options.stsLifetimeSeconds;
+  const verifier = new SignatureVerifier({
+    keys: options.accessKeys ?? [DEFAULT_ACCESS_KEY],
+    lookup: (id) => store.iam.key(id),
+    ...(options.maxSkewMs !== undefined ? { maxSkewMs: options.maxSkewMs } : {}),
+    ...(options.now ? { now: options.now } : {}),
+  });
   const faults = new FaultInjector({
     ...(options.random ? { random: options.random } : {}),
     ...(options.now ? { now: options.now } : {}),
   });
-  return { verifier, store, faults, calls: new CallLog(options.callLogCapacity) };
+  return { verifier, store, faults, calls: new CallLog(options.callLogCapacity), now: options.now ?? Date.now };
 }
 
 /** The admin API's view of the running emulator: the current keys and a reset to the startup state. */
@@ -120,22 +140,25 @@ function adminDeps(options: EmulatorOptions, api: ApiContext): AdminDeps {
   };
   const reset = (): void => {
     store.clear(options.delays ?? {});
+    store.iam.stsLifetimeSeconds = options.stsLifetimeSeconds;
     if (options.seed) store.applySeed(options.seed);
     faults.clear();
     calls.clear();
     verifier.resetNonces();
     setKeys([...initialKeys]);
   };
-  return { store, faults, calls, verifier, reset, keys: () => keys, setKeys };
+  return { store, faults, calls, verifier, reset, keys: () => keys, setKeys, now: api.now };
 }
 
 function isAdminPath(url: string): boolean {
   return url === "/_emulator" || url.startsWith("/_emulator/") || url.startsWith("/_emulator?");
 }
 
-function createRequestServer(api: ApiContext, admin: AdminDeps): Server {
-  // The SDK puts every parameter in the query string: 32 KB of user data is ~60 KB of URL.
-  const server = createServer({ maxHeaderSize: 512 * 1024 }, (req, res) => {
+// The SDK puts every parameter in the query string: 32 KB of user data is ~60 KB of URL.
+const MAX_HEADER_SIZE = 512 * 1024;
+
+function requestHandler(api: ApiContext, admin: AdminDeps): RequestListener {
+  return (req, res) => {
     readBody(req)
       .then((body) => {
         if (isAdminPath(req.url ?? "/")) {
@@ -151,7 +174,10 @@ function createRequestServer(api: ApiContext, admin: AdminDeps): Server {
           res.end(JSON.stringify({ Code: "InternalError", Message: "emulator failure" }));
         }
       });
-  });
+  };
+}
+
+function tuned<S extends Server>(server: S): S {
   server.keepAliveTimeout = 5000;
   return server;
 }
@@ -166,7 +192,14 @@ function listen(server: Server, port: number, host: string): Promise<void> {
   });
 }
 
-function runningEmulator(server: Server, host: string, port: number, api: ApiContext): RunningEmulator {
+function closeServer(server: Server): Promise<void> {
+  return new Promise<void>((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+}
+
+function runningEmulator(server: Server, host: string, port: number, api: ApiContext, https?: { server: Server; port: number }): RunningEmulator {
   let closed: Promise<void> | undefined;
   return {
     url: `http://${host}:${port}`,
@@ -175,12 +208,12 @@ function runningEmulator(server: Server, host: string, port: number, api: ApiCon
     store: api.store,
     faults: api.faults,
     calls: api.calls,
+    ...(https ? { httpsUrl: `https://${host}:${https.port}`, httpsEndpoint: `${host}:${https.port}` } : {}),
     close() {
-      closed ??= new Promise<void>((resolve) => {
+      closed ??= (async () => {
         api.store.clear();
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
+        await Promise.all([closeServer(server), ...(https ? [closeServer(https.server)] : [])]);
+      })();
       return closed;
     },
   };

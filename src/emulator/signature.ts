@@ -126,6 +126,8 @@ export interface VerifiedCaller {
 
 export interface VerifierOptions {
   keys: readonly AccessKey[];
+  /** Keys held elsewhere (the RAM users and STS sessions of src/emulator/iam.ts), asked after `keys`. */
+  lookup?: (accessKeyId: string) => (AccessKey & { disabled?: boolean }) | undefined;
   /** Allowed clock skew for x-acs-date / Timestamp, ms. Default 15 minutes. */
   maxSkewMs?: number;
   now?: () => number;
@@ -148,10 +150,12 @@ export class SignatureVerifier {
   private readonly nonces = new Map<string, number>();
   private readonly maxSkewMs: number;
   private readonly now: () => number;
+  private readonly lookup: VerifierOptions["lookup"];
   private lastPrune = 0;
 
   constructor(options: VerifierOptions) {
     for (const k of options.keys) this.keys.set(k.accessKeyId, k);
+    this.lookup = options.lookup;
     this.maxSkewMs = options.maxSkewMs ?? 15 * 60_000;
     this.now = options.now ?? Date.now;
   }
@@ -222,8 +226,9 @@ export class SignatureVerifier {
   }
 
   private lookupKey(accessKeyId: string, token: string | undefined): AccessKey {
-    const key = this.keys.get(accessKeyId);
+    const key: (AccessKey & { disabled?: boolean }) | undefined = this.keys.get(accessKeyId) ?? this.lookup?.(accessKeyId);
     if (!key) throw ecsError("InvalidAccessKeyId.NotFound");
+    if (key.disabled) throw ecsError("InvalidAccessKeyId.Inactive");
     if ((key.securityToken ?? undefined) !== (token || undefined)) {
       throw ecsError("InvalidSecurityToken.MismatchWithAccessKey");
     }

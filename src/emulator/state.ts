@@ -7,6 +7,8 @@ import { BUILTIN_INSTANCE_TYPES, genericInstanceType, type InstanceTypeSpec } fr
 import { Consistency, type ConsistencyInput } from "./consistency.js";
 import { ecsError } from "./errors.js";
 import { hashPassword } from "./password.js";
+import { Iam } from "./iam.js";
+import { mergeTags, uniqueTags, type Tag } from "./tags.js";
 import {
   accountSchema,
   delaysSchema,
@@ -170,9 +172,12 @@ export class Store {
   private readonly now: () => number;
   /** What the Describe actions show (src/emulator/consistency.ts); writes use the true state above. */
   readonly consistency: Consistency;
+  /** Accounts, RAM users and roles, issued STS sessions (src/emulator/iam.ts). */
+  readonly iam: Iam;
 
   constructor(options: StoreOptions = {}) {
     this.now = options.now ?? Date.now;
+    this.iam = new Iam();
     this.consistency = new Consistency({ now: this.now, ...(options.random ? { random: options.random } : {}) }, options.consistency ?? {});
     this.account = accountSchema.parse({});
     this.delays = delaysSchema.parse(options.delays ?? {});
@@ -191,6 +196,7 @@ export class Store {
     this.account = accountSchema.parse({});
     if (delays) this.delays = delaysSchema.parse(delays);
     this.consistency.reset();
+    this.iam.clear();
   }
 
   typeSpec(instanceType: string): InstanceTypeSpec {
@@ -203,6 +209,7 @@ export class Store {
     if (seed.account) this.patchAccount(seed.account);
     if (seed.delays) this.delays = delaysSchema.parse({ ...this.delays, ...seed.delays });
     if (seed.consistency) this.consistency.configure(seed.consistency);
+    if (seed.identity) this.iam.applySeed(seed.identity);
     for (const t of seed.instanceTypes) this.putInstanceType(t);
     for (const v of seed.vpcs) this.putVpc(v);
     for (const g of seed.securityGroups) this.putSecurityGroup(g);
@@ -284,7 +291,7 @@ export class Store {
       primaryEni: primaryEniOf(i, type),
       secondaryEniQueueNumbers: [...i.secondaryEniQueueNumbers],
       operationLocks: i.operationLocks,
-      tags: i.tags,
+      tags: uniqueTags(i.tags),
       userData: i.userData,
       passwordHash: i.password !== undefined ? hashPassword(i.password) : undefined,
       passwordChangedAt: undefined,
@@ -318,6 +325,7 @@ export class Store {
     const p = instancePatchSchema.parse(input);
     const { cpuOptions, privateDnsNameOptions, networkInterfaceQueueNumber, password, restartPending, status, ...plain } = p;
     Object.assign(inst, plain);
+    if (plain.tags) inst.tags = uniqueTags(inst.tags);
     if (cpuOptions) Object.assign(inst.cpuOptions, cpuOptions);
     if (privateDnsNameOptions) Object.assign(inst.privateDnsNameOptions, privateDnsNameOptions);
     if (restartPending) Object.assign(inst.restartPending, restartPending);
@@ -328,6 +336,19 @@ export class Store {
     this.consistency.forget(id);
     this.consistency.recordVersion(inst);
     return inst;
+  }
+
+  /**
+   * Admin: sets and removes tags (JSON merge patch: a string sets the key, `null` removes it), or
+   * replaces them all. Tags change outside ModifyInstanceAttribute (TagResources, the console), so
+   * reads see them at once, like any admin write.
+   */
+  patchTags(id: string, patch: Readonly<Record<string, string | null>>, opts: { replace?: boolean } = {}): Tag[] {
+    const inst = this.getInstance(id);
+    inst.tags = mergeTags(opts.replace ? [] : inst.tags, patch);
+    this.consistency.forget(id);
+    this.consistency.recordVersion(inst);
+    return inst.tags;
   }
 
   /** A ModifyInstanceAttribute changed `after` (was `before`): lag its reads as configured. */

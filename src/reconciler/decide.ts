@@ -25,13 +25,14 @@ import {
 } from "../api/index.js";
 import { DEFAULT_CREDENTIALS, type EcsCredentials } from "../cloud/client.js";
 import type { EcsError } from "../cloud/errors.js";
+import { modifyBlockingLocks } from "../cloud/locks.js";
 import type { ModifyRequest, ObservedInstance, ReadExtras } from "../cloud/model.js";
 import type { Next } from "./cadence.js";
 import { instanceKey } from "./conflicts.js";
 import { failureStatus } from "./error-policy.js";
 import { InputError, type ResolvedInputs } from "./inputs.js";
 import { extrasFor, type Plan, plan } from "./plan.js";
-import { activeHolds, heldMessage, restartedSince } from "./restart-holds.js";
+import { activeHolds, heldMessage, restartedSince } from "./holds.js";
 import type { ConditionOutcome, StatusOutcome } from "./status.js";
 
 export interface EcsTarget {
@@ -218,7 +219,8 @@ export const GUARDS: readonly Guard[] = [
     name: "locked",
     needsInstance: true,
     check: (w) => {
-      const locks = observedOf(w)?.operationLocks ?? [];
+      // Only the reasons ECS documents as refusing Modify pause writes (src/cloud/locks.ts).
+      const locks = modifyBlockingLocks(observedOf(w)?.operationLocks ?? []);
       if (locks.length === 0) return undefined;
       const { p, base } = planned(w);
       const locked = notOk(Reason.InstanceLocked, `instance is locked (${locks.join(", ")}); no changes are written until the lock is lifted`);
@@ -257,7 +259,9 @@ function restartCleared(w: World, observed: ObservedInstance): ConditionOutcome 
 function applyPlan(w: World): Decision {
   const { spec, inputs, observed } = readFacts(w);
   const { p, base } = planned(w);
-  const waiting = p.heldBack.filter((h) => h.needs !== "a restart").map((h) => `${h.field} needs ${h.needs}`);
+  const waiting = p.heldBack
+    .filter((h) => h.needs !== "a restart")
+    .map((h) => `${h.field} needs ${h.needs}${h.learned ? " (ECS refused it in another state)" : ""}`);
   const restartHeld = p.heldBack.filter((h) => h.needs === "a restart").map((h) => h.field);
   const ready =
     waiting.length > 0

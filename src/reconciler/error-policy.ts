@@ -17,7 +17,7 @@ import { type EcsErrorStatus, Reason, reasonFromEcsCode, toRfc3339 } from "../ap
 import { EcsError, type ErrorClass } from "../cloud/errors.js";
 import { Action, defaultErrorPolicy, type ErrorAction, type ErrorPolicy } from "../runtime/controller.js";
 import type { Cadence, Next } from "./cadence.js";
-import type { ConditionOutcome } from "./status.js";
+import { type ConditionOutcome, kstatusOfReason } from "./status.js";
 
 /** The classes of errors.ts, with throttling (a transient error) as its own class. */
 export type FailureClass = ErrorClass | "throttled";
@@ -143,9 +143,12 @@ function describeComeBack(how: ComeBack): string {
 
 /** The table as Markdown (docs/runtime.md embeds it; a unit test keeps the two equal). */
 export function renderErrorPolicyTable(): string {
+  // kstatus follows from the Synced reason (REASON_DOCS, src/api/conditions.ts); shown here for readers.
   const rows = Object.entries(ERROR_POLICY).map(
     ([cls, r]) =>
-      `| ${cls} | ${r.synced} | ${r.ready === "fromCode" ? "from the ECS code" : r.ready} | ${r.recorded ? "yes" : "no"} | ${describeComeBack(r.comeBack)} | ${r.why} |`,
+      `| ${cls} | ${r.synced} | ${r.ready === "fromCode" ? "from the ECS code" : r.ready} | ${kstatusOfReason(r.synced) ?? "none"} | ${r.recorded ? "yes" : "no"} | ${describeComeBack(r.comeBack)} | ${r.why} |`,
   );
-  return ["| Class | Synced reason | Ready reason | Recorded in status | Comes back after | Why |", "|---|---|---|---|---|---|", ...rows].join("\n");
+  return ["| Class | Synced reason | Ready reason | kstatus | Recorded in status | Comes back after | Why |", "|---|---|---|---|---|---|---|", ...rows].join(
+    "\n",
+  );
 }

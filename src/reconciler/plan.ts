@@ -49,7 +49,7 @@ export interface PlanInputs {
   lastSyncedGeneration?: number | undefined;
   /** status.pendingChanges as last written: a type default still listed there was held back, not sent. */
   pendingBefore?: readonly string[] | undefined;
-  /** The restart holds in force (restart-holds.ts): such a field is not sent until the instance restarts. */
+  /** The holds in force (holds.ts): such a field is not sent until the instance restarts (or, NeedsStopped, is Stopped). */
   restartHolds?: readonly RestartHold[] | undefined;
 }
 
@@ -59,6 +59,8 @@ export interface HeldBack {
   field: string;
   /** An instance state, or a restart of the instance (a restart hold). */
   needs: RequiredState | "a restart";
+  /** The state was learned from an ECS refusal (a `NeedsStopped` hold), not taken from the field table. */
+  learned?: true;
 }
 
 export interface Plan {
@@ -138,6 +140,10 @@ export function plan(inputs: PlanInputs): Plan {
     }
     if (!stateAllows(row.states, observed.status)) {
       heldBack.push({ field: row.name, needs: row.states! });
+      continue;
+    }
+    if (hold?.cause === "NeedsStopped" && row.learnedState && !stateAllows(row.learnedState, observed.status)) {
+      heldBack.push({ field: row.name, needs: row.learnedState, learned: true });
       continue;
     }
     putAt(request, row.name, send.value);

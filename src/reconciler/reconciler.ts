@@ -23,7 +23,7 @@ import { InputError, type ObjectReader, resolveInputs } from "./inputs.js";
 import { type ExecuteResult, type Outcome, settle, statusBase } from "./settle.js";
 import { nextStatus, statusNeedsWrite } from "./status.js";
 
-export { restartedSince } from "./restart-holds.js";
+export { restartedSince } from "./holds.js";
 
 /** The ECS operations the reconciler needs (EcsCloud implements them). Failures reject with EcsError. */
 export interface EcsPort {

@@ -5,6 +5,10 @@
  * Hot-loop guards (a status that changes on every attempt re-queues itself through the watch): conditions keep their lastTransitionTime unless the
  * status flips; messages carry no RequestIds or attempt counters; `lastSyncTime` alone changing
  * does not trigger a write until it is older than `lastSyncRefreshMs`.
+ *
+ * kstatus (Reconciling / Stalled) is derived here, in one place, from the Ready and Synced outcome
+ * (kstatusFrom): guards and error classes only choose reasons, and each reason declares its kstatus
+ * effect in REASON_DOCS (src/api/conditions.ts).
  */
 import {
   type AppliedSource,
@@ -13,6 +17,9 @@ import {
   ConditionType,
   type EcsErrorStatus,
   type EcsInstanceAttributesStatus,
+  type KstatusCondition,
+  REASON_DOCS,
+  removeCondition,
   type RestartHold,
   setCondition,
   toRfc3339,
@@ -39,10 +46,31 @@ export interface StatusOutcome {
   pendingChanges?: string[] | undefined;
   /** null clears status.error; undefined keeps it. */
   error?: EcsErrorStatus | null | undefined;
-  /** The restart holds now (restart-holds.ts); undefined keeps the previous ones. */
+  /** The restart holds now (holds.ts); undefined keeps the previous ones. */
   restartHolds?: RestartHold[] | undefined;
   /** Sources applied in this reconcile (merged into appliedSecretVersions). */
   applied?: { password?: AppliedSource | undefined; userData?: AppliedSource | undefined } | undefined;
+}
+
+/** The kstatus condition types, worst first: a resource both stalled and reconciling is Stalled. */
+const KSTATUS_TYPES: readonly KstatusCondition[] = [ConditionType.Stalled, ConditionType.Reconciling];
+
+/** The kstatus effect of a reason; reasons outside the vocabulary (derived from ECS codes) have none. */
+export function kstatusOfReason(reason: string): KstatusCondition | null {
+  return Object.hasOwn(REASON_DOCS, reason) ? REASON_DOCS[reason as keyof typeof REASON_DOCS].kstatus : null;
+}
+
+/**
+ * The kstatus condition that holds for this Ready/Synced outcome, or undefined when neither does.
+ * It carries the reason and message of the condition that raised it, so `kubectl wait`, Flux and
+ * Argo CD show why.
+ */
+export function kstatusFrom(ready: ConditionOutcome, synced: ConditionOutcome): { type: KstatusCondition; condition: ConditionOutcome } | undefined {
+  for (const type of KSTATUS_TYPES) {
+    const cause = [ready, synced].find((c) => c.status !== "True" && kstatusOfReason(c.reason) === type);
+    if (cause) return { type, condition: { status: "True", reason: cause.reason, message: cause.message } };
+  }
+  return undefined;
 }
 
 /** status.atProvider: the instance's identity facts plus every readable row of the field table. */
@@ -75,6 +103,12 @@ export function nextStatus(prev: EcsInstanceAttributesStatus | undefined, out: S
   set(ConditionType.Ready, out.ready);
   set(ConditionType.Synced, out.synced);
   if (out.restartRequired) set(ConditionType.RestartRequired, out.restartRequired);
+  // Abnormal-true: the one that holds is set, the other removed (an idle resync changes neither).
+  const k = kstatusFrom(out.ready, out.synced);
+  for (const type of KSTATUS_TYPES) {
+    if (k?.type === type) set(type, k.condition);
+    else conditions = removeCondition(conditions, type);
+  }
 
   const next: EcsInstanceAttributesStatus = { ...prev, observedGeneration: out.generation, conditions };
   if (out.observed) {

@@ -1,6 +1,9 @@
 /**
  * HTTP endpoints: `/metrics` on --metrics-bind-address, `/healthz` and `/readyz` on
  * --health-probe-bind-address (one server when both addresses are equal; "0" disables one).
+ * With `metricsTls` the metrics server speaks HTTPS and, with `metricsAuthorize`, answers only
+ * requests the authorizer lets through (src/runtime/metrics-server.ts wires both); the probes stay
+ * plain HTTP for the kubelet, so a secure metrics server never shares their address.
  *
  *   const loop = new EventLoopMonitor();                  // liveness: event loop not stuck
  *   const servers = await startHttpServers({
@@ -18,6 +21,7 @@
  * leader-election check always passes and reports "leader" or "standby": standbys are ready and alive.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer as createHttpsServer, type Server as HttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
@@ -32,6 +36,10 @@ export interface HttpServersOptions {
   liveness?: Record<string, Check>;
   readiness?: Record<string, Check>;
   logger?: Logger;
+  /** PEM certificate and key: /metrics over HTTPS. */
+  metricsTls?: { cert: string; key: string };
+  /** Decides each /metrics request; anything but 200 is answered with its status and message. */
+  metricsAuthorize?: (req: IncomingMessage, path: string) => Promise<{ status: number; message?: string }>;
 }
 
 export interface HttpServers {
@@ -39,6 +47,8 @@ export interface HttpServers {
   metricsUrl?: string;
   /** "http://host:port" of the probes, if enabled. */
   healthUrl?: string;
+  /** Swaps the metrics server's certificate (rotation) without dropping its port. */
+  setMetricsTls(tls: { cert: string; key: string }): void;
   close(): Promise<void>;
 }
 
@@ -131,8 +141,13 @@ function runChecks(kind: "healthz" | "readyz", checks: Record<string, Check>, ve
 
 type Handler = (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<void> | void;
 
-async function listen(bind: { host: string; port: number }, routes: Map<string, Handler>, log: Logger | undefined): Promise<{ server: Server; url: string }> {
-  const server = createServer((req, res) => {
+async function listen(
+  bind: { host: string; port: number },
+  routes: Map<string, Handler>,
+  log: Logger | undefined,
+  tls?: { cert: string; key: string },
+): Promise<{ server: Server | HttpsServer; url: string }> {
+  const handle = (req: IncomingMessage, res: ServerResponse): void => {
     const url = new URL(req.url ?? "/", "http://localhost");
     const route = routes.get(url.pathname);
     if (!route || (req.method !== "GET" && req.method !== "HEAD")) {
@@ -144,7 +159,8 @@ async function listen(bind: { host: string; port: number }, routes: Map<string, 
       if (!res.headersSent) res.writeHead(500, { "Content-Type": "text/plain; charset=utf-8" });
       res.end("internal error\n");
     });
-  });
+  };
+  const server = tls ? createHttpsServer({ cert: tls.cert, key: tls.key }, handle) : createServer(handle);
   server.keepAliveTimeout = 5_000;
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
@@ -155,7 +171,7 @@ async function listen(bind: { host: string; port: number }, routes: Map<string, 
   });
   const a = server.address() as AddressInfo;
   const host = a.family === "IPv6" ? `[${a.address}]` : a.address;
-  return { server, url: `http://${host}:${a.port}` };
+  return { server, url: `${tls ? "https" : "http"}://${host}:${a.port}` };
 }
 
 export async function startHttpServers(opts: HttpServersOptions): Promise<HttpServers> {
@@ -165,7 +181,15 @@ export async function startHttpServers(opts: HttpServersOptions): Promise<HttpSe
   const healthRoutes = new Map<string, Handler>();
   if (metricsBind && opts.registry) {
     const registry = opts.registry;
-    metricsRoutes.set("/metrics", async (_req, res) => {
+    const authorize = opts.metricsAuthorize;
+    metricsRoutes.set("/metrics", async (req, res, url) => {
+      if (authorize) {
+        const verdict = await authorize(req, url.pathname);
+        if (verdict.status !== 200) {
+          res.writeHead(verdict.status, { "Content-Type": "text/plain; charset=utf-8", "X-Content-Type-Options": "nosniff" }).end(`${verdict.message ?? ""}\n`);
+          return;
+        }
+      }
       const text = await registry.metrics();
       res.writeHead(200, { "Content-Type": registry.contentType }).end(text);
     });
@@ -180,8 +204,12 @@ export async function startHttpServers(opts: HttpServersOptions): Promise<HttpSe
   healthRoutes.set("/livez", probe("healthz", opts.liveness ?? {}));
   healthRoutes.set("/readyz", probe("readyz", opts.readiness ?? {}));
 
-  const servers: Server[] = [];
+  const servers: Array<Server | HttpsServer> = [];
+  let metricsServer: Server | HttpsServer | undefined;
   const out: HttpServers = {
+    setMetricsTls: (tls) => {
+      if (metricsServer && "setSecureContext" in metricsServer) metricsServer.setSecureContext({ cert: tls.cert, key: tls.key });
+    },
     close: async () => {
       await Promise.all(
         servers.map(
@@ -194,16 +222,19 @@ export async function startHttpServers(opts: HttpServersOptions): Promise<HttpSe
       );
     },
   };
+  const shared = metricsBind && healthBind && metricsBind.host === healthBind.host && metricsBind.port === healthBind.port && metricsBind.port !== 0;
+  if (shared && opts.metricsTls) throw new Error("a secure metrics server cannot share the probes' address (the kubelet probes over plain HTTP)");
   try {
-    if (metricsBind && healthBind && metricsBind.host === healthBind.host && metricsBind.port === healthBind.port && metricsBind.port !== 0) {
+    if (shared) {
       const { server, url } = await listen(metricsBind, new Map([...metricsRoutes, ...healthRoutes]), opts.logger);
       servers.push(server);
       out.metricsUrl = url;
       out.healthUrl = url;
     } else {
       if (metricsBind && metricsRoutes.size > 0) {
-        const { server, url } = await listen(metricsBind, metricsRoutes, opts.logger);
+        const { server, url } = await listen(metricsBind, metricsRoutes, opts.logger, opts.metricsTls);
         servers.push(server);
+        metricsServer = server;
         out.metricsUrl = url;
       }
       if (healthBind) {

@@ -1,6 +1,7 @@
 /** DescribeInstances, DescribeInstanceAttribute, DescribeUserData. */
 import { ecsError } from "../errors.js";
 import type { Instance, Store } from "../state.js";
+import { matchesTags, tagFilters } from "../tags.js";
 import { paginate, wildcardMatch } from "./paging.js";
 import type { ActionHandler } from "./types.js";
 
@@ -95,7 +96,7 @@ export const describeInstances: ActionHandler = ({ store, params }) => {
   const sgId = params.str("SecurityGroupId");
   const name = params.str("InstanceName");
   const networkType = params.str("InstanceNetworkType");
-  const tags = params.tags();
+  const tags = tagFilters(params);
   const idSet = ids ? new Set(ids) : undefined;
   const view = store.reader("DescribeInstances");
   const matched = [...store.instances.values()]
@@ -110,7 +111,7 @@ export const describeInstances: ActionHandler = ({ store, params }) => {
         (!sgId || i.securityGroupIds.includes(sgId)) &&
         (!name || wildcardMatch(name, i.instanceName)) &&
         (!networkType || i.instanceNetworkType === networkType) &&
-        tags.every((t) => i.tags.some((it) => it.key === t.key && (t.value === undefined || it.value === t.value))),
+        matchesTags(i.tags, tags),
     );
   const page = paginate(matched, params, { min: 10, max: 100, overMax: "clamp" });
   return {

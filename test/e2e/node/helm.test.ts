@@ -2,7 +2,8 @@
 // one-node cluster (harness/node/), against the ECS emulator on this machine (Pods reach it by the
 // node IP). One release goes through the lifecycle in order; each step asserts what a user sees:
 // Pods and their status, the Lease, /readyz, Kubernetes objects, and the emulator's call log.
-//   a install (defaults but image + endpoint) · g credentials from an existing Secret ·
+//   a install (defaults but image + endpoint) · m /metrics protection and people's roles ·
+//   g credentials from an existing Secret ·
 //   c upgrade to a new image tag · d leader Pod deleted · f uninstall.
 import { execFileSync } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
@@ -89,6 +90,47 @@ describe.skipIf(skip !== "")("Helm chart on a one-node cluster", () => {
     expect(probes.map((r) => r.status)).toEqual([200, 200]);
     const roles = probes.map((r) => /leader-election ok \((\w+)\)/.exec(r.body)?.[1]).sort();
     expect(roles).toEqual(["leader", "standby"]);
+  });
+
+  it("m: /metrics of each Pod is HTTPS for callers RBAC allows (no token 401, no grant 403, metrics-reader 200); view aggregates the chart's view role, edit does not (opt-in)", async () => {
+    const pods = await releasePods();
+    const rbac = (kind: string, name: string, role: string, sa: string) => ({
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind,
+      metadata: { name, ...(kind === "RoleBinding" ? { namespace: NS } : {}) },
+      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: role },
+      subjects: [{ kind: "ServiceAccount", name: sa, namespace: NS }],
+    });
+    const sa = (name: string) => ({ apiVersion: "v1", kind: "ServiceAccount", metadata: { name, namespace: NS } });
+    const objects = [
+      sa("outsider"),
+      sa("scraper"),
+      rbac("ClusterRoleBinding", `${NS}-scraper`, `${RELEASE}-ecs-attributes-controller-metrics-reader`, "scraper"),
+      rbac("RoleBinding", "outsider-view", "view", "outsider"),
+      rbac("RoleBinding", "outsider-edit", "edit", "outsider"),
+    ];
+    await op.mustKubectl(["apply", "-f", "-"], JSON.stringify({ apiVersion: "v1", kind: "List", items: objects }));
+    const [outsider, scraper] = [await op.token(NS, "outsider"), await op.token(NS, "scraper")];
+    const results = [];
+    for (const pod of pods) {
+      const r = { none: await op.metrics(pod), outsider: await op.metrics(pod, outsider), scraper: await op.metrics(pod, scraper) };
+      results.push({ pod: pod.name, none: r.none.status, outsider: r.outsider.status, scraper: r.scraper.status, bytes: r.scraper.body.length });
+      expect([r.none.status, r.outsider.status, r.scraper.status]).toEqual([401, 403, 200]);
+      expect(r.scraper.body).toMatch(/^leader_election_master_status\{/m);
+    }
+    // "outsider" holds the built-in view and edit in NS (neither grants /metrics: still 403 above).
+    // kube-controller-manager's clusterrole-aggregation controller folds the chart's roles into them.
+    const as = `--as=system:serviceaccount:${NS}:outsider`;
+    const canI = async (verb: string, resource: string) => (await op.kubectl(["auth", "can-i", verb, resource, "-n", NS, as])).stdout.trim();
+    const list = await waitFor(
+      "view aggregates the chart's view role",
+      async () => ((await canI("list", "ecsinstanceattributes.ecs.alicloud.dev")) === "yes" ? "yes" : undefined),
+      60_000,
+    );
+    const create = await canI("create", "ecsinstanceattributes.ecs.alicloud.dev");
+    process.stderr.write(`[node metrics-auth] ${JSON.stringify(results)}; as view+edit holder: list ecsattrs ${list}, create ecsattrs ${create}\n`);
+    expect(create).toBe("no");
+    await op.mustKubectl(["delete", "clusterrolebinding", `${NS}-scraper`]);
   });
 
   it("g: credentials from an existing Secret reach the Pod and work; the Secret's values never appear in its logs", async () => {

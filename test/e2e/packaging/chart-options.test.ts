@@ -167,6 +167,8 @@ describe("chart options", () => {
         "metrics.dashboard.enabled=true",
         "--set",
         "metrics.podMonitor.enabled=true",
+        "--set",
+        "metrics.podMonitor.bearerTokenSecret.name=prometheus-metrics-token",
       ]);
       expect(r.code, r.stdout + r.stderr).toBe(0);
     });

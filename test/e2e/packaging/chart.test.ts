@@ -89,7 +89,7 @@ describe("helm chart", () => {
   });
 
   it("renders the documented defaults: 2 replicas with leader election, probes, restricted security, grace above shutdown", () => {
-    expect(defaults.map((o) => o.kind).sort()).toEqual([
+    expect([...new Set(defaults.map((o) => o.kind))].sort()).toEqual([
       "ClusterRole",
       "ClusterRoleBinding",
       "CustomResourceDefinition",
@@ -108,6 +108,9 @@ describe("helm chart", () => {
     expect(flag(c, "leader-elect")).toBe("--leader-elect");
     expect(flag(c, "leader-election-namespace")).toBe(`--leader-election-namespace=${releaseNs}`);
     expect(flag(c, "namespace")).toBeUndefined();
+    // /metrics is HTTPS with TokenReview/SubjectAccessReview unless metrics.secure=false.
+    expect(flag(c, "metrics-secure")).toBeUndefined();
+    expect(flag(c, "metrics-cert-path")).toBeUndefined();
     expect(flag(c, "shutdown-timeout")).toBe("--shutdown-timeout=30s");
     expect(pod.terminationGracePeriodSeconds).toBeGreaterThan(30);
     expect(c.livenessProbe.httpGet).toEqual({ path: "/healthz", port: "health" });
@@ -141,6 +144,8 @@ describe("helm chart", () => {
         "ServiceAccount",
         "Role",
         "RoleBinding",
+        "ClusterRole",
+        "ClusterRoleBinding",
         "Service",
         "Deployment",
         "ServiceMonitor",
@@ -166,6 +171,7 @@ describe("helm chart", () => {
         `--leader-election-namespace=${leaseNs}`,
         "--leader-election-id=ecsattrs-leader",
         "--metrics-bind-address=:9090",
+        "--metrics-cert-path=/etc/ecs-attributes-controller/metrics-certs",
         "--health-probe-bind-address=:9091",
         "--log-level=debug",
         "--log-format=pretty",
@@ -196,7 +202,19 @@ describe("helm chart", () => {
       .map((o) => o.metadata.namespace)
       .sort();
     expect(roles).toEqual([leaseNs, watchNs].sort());
-    expect(all.some((o) => o.kind.startsWith("Cluster"))).toBe(false);
+    // Cluster-wide, the controller holds only the metrics reviews (TokenReview/SubjectAccessReview are
+    // cluster-scoped); the other ClusterRoles are for people and the scraper.
+    const cluster = all.filter((o) => o.kind.startsWith("Cluster") && o.kind !== "CustomResourceDefinition");
+    expect(cluster.map((o) => `${o.kind} ${o.metadata.name}`).sort()).toEqual([
+      "ClusterRole ecsattrs-ctl-edit",
+      "ClusterRole ecsattrs-ctl-metrics-auth",
+      "ClusterRole ecsattrs-ctl-metrics-reader",
+      "ClusterRole ecsattrs-ctl-view",
+      "ClusterRoleBinding ecsattrs-ctl-metrics-auth",
+      "ClusterRoleBinding ecsattrs-ctl-metrics-reader",
+    ]);
+    const controllerBinding = findObject(all, "ClusterRoleBinding", "ecsattrs-ctl-metrics-auth") as K8sObject & { subjects: unknown[] };
+    expect(controllerBinding.subjects).toEqual([{ kind: "ServiceAccount", name: "ecsattrs-sa", namespace: expect.any(String) }]);
   });
 
   it("values-all.yaml sets every option that values.yaml defines", async () => {

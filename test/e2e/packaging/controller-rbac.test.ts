@@ -20,6 +20,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
 import { type ControlPlane, startControlPlane } from "../../../harness/controlplane.js";
 import { jsonLines } from "../../../harness/controller.js";
+import { scrapeMetrics, serviceAccountToken } from "../../../harness/metrics.js";
 import { type EmulatorHandle, TEST_ACCESS_KEY, startEmulatorInProcess } from "../../../harness/emulator.js";
 import { WaitAborted, waitFor } from "../../../harness/wait.js";
 import { findObject, kubectl, kubectlOk, parseObjects, renderChart, repoRoot, uniqueName } from "./support.js";
@@ -45,6 +46,7 @@ describe("controller running as the chart's ServiceAccount", () => {
   let emu: EmulatorHandle | undefined;
   let chartArgs: string[] = [];
   let leaseName = "";
+  let readerRole = "";
   let leader: Replica | undefined;
   const replicas: Replica[] = [];
   let cp: ControlPlane | undefined;
@@ -89,6 +91,7 @@ describe("controller running as the chart's ServiceAccount", () => {
 
     emu = await startEmulatorInProcess({ seed: { instances: [{ instanceId, regionId: "cn-hangzhou", instanceName: "before" }] } });
 
+    readerRole = objs.find((o) => o.kind === "ClusterRole" && o.metadata.name.endsWith("-metrics-reader"))?.metadata.name ?? "";
     chartArgs = container.args;
     leaseName = (chartArgs.find((a) => a.startsWith("--leader-election-id=")) ?? "").replace(/^[^=]*=/, "");
     expect(chartArgs).toContain("--leader-elect");
@@ -179,9 +182,29 @@ describe("controller running as the chart's ServiceAccount", () => {
     const r = leader!;
     expect(await httpStatus(`${endpoint(r, "probes")}/healthz`)).toBe(200);
     expect(await httpStatus(`${endpoint(r, "probes")}/readyz`)).toBe(200);
-    const metrics = await fetch(`${endpoint(r, "metrics")}/metrics`);
-    expect(metrics.status).toBe(200);
-    expect(await metrics.text()).toMatch(/^# HELP /m);
+    // /metrics: HTTPS, each caller reviewed with the API server under the chart's RBAC (the
+    // controller's own identity makes the TokenReview and SubjectAccessReview). Real tokens from the
+    // TokenRequest API: "outsider" has no bindings, "scraper" is bound to the chart's metrics-reader.
+    const url = `${endpoint(r, "metrics")}/metrics`;
+    expect(url).toMatch(/^https:\/\/127\.0\.0\.1:\d+\/metrics$/);
+    expect(readerRole).toMatch(/-metrics-reader$/);
+    for (const sa of ["outsider", "scraper"]) await asAdmin(["create", "serviceaccount", sa, "-n", workNs]);
+    await asAdmin(["create", "clusterrolebinding", `${release}-scraper`, `--clusterrole=${readerRole}`, `--serviceaccount=${workNs}:scraper`]);
+    const token = (sa: string) => serviceAccountToken((args) => kubectl(args, { kubeconfig: cp!.kubeconfigPath }), workNs, sa);
+    const none = await scrapeMetrics(url);
+    const outsider = await scrapeMetrics(url, { token: await token("outsider") });
+    const garbage = await scrapeMetrics(url, { token: "not-a-token" });
+    const scraper = await scrapeMetrics(url, { token: await token("scraper") });
+    process.stderr.write(
+      `[metrics-auth] no token → ${none.status} ${none.body.trim()}; invalid token → ${garbage.status}; outsider → ${outsider.status} ${outsider.body.trim()}; metrics-reader → ${scraper.status} (${scraper.body.length} bytes)\n`,
+    );
+    expect(none).toEqual({ status: 401, body: "Unauthorized: a bearer token is required\n" });
+    expect(garbage.status).toBe(401);
+    expect(outsider).toEqual({ status: 403, body: `Forbidden: user "system:serviceaccount:${workNs}:outsider" cannot get path "/metrics"\n` });
+    expect(scraper.status).toBe(200);
+    expect(scraper.body).toMatch(/^# HELP /m);
+    expect(scraper.body).toMatch(/^workqueue_depth\{/m);
+    expect(r.logs).not.toMatch(/review failed/);
   });
 
   it("a second replica stands by Ready (so a surge rollout can finish) without taking the Lease", async () => {

@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { stringify } from "yaml";
 import { type RunningController, startController } from "../../../harness/controller.js";
 import { type EmulatorHandle, startEmulatorInProcess } from "../../../harness/emulator.js";
+import { serviceAccountToken } from "../../../harness/metrics.js";
 import { runPromtool } from "./promtool.js";
 import { exposedNames, metricNames } from "./promql-names.js";
 import { CHART_DIR, ensureNamespace, findObject, fixture, type K8sObject, kubectl, kubectlOk, parseObjects, renderChart, uniqueName } from "./support.js";
@@ -72,6 +73,8 @@ describe("monitoring: alerts, dashboard, metrics", () => {
         "metrics.dashboard.enabled=true",
         "--set",
         "metrics.podMonitor.enabled=true",
+        "--set",
+        "metrics.podMonitor.bearerTokenSecret.name=prometheus-metrics-token",
       ]),
     );
     groups = rulesOf(objs);
@@ -138,7 +141,17 @@ describe("monitoring: alerts, dashboard, metrics", () => {
     const pm = findObject(objs, "PodMonitor") as K8sObject & {
       spec: { selector: { matchLabels: Record<string, string> }; podMetricsEndpoints: Array<{ port: string; path: string }> };
     };
-    expect(pm.spec.podMetricsEndpoints).toEqual([expect.objectContaining({ port: "metrics", path: "/metrics", interval: "30s" })]);
+    expect(pm.spec.podMetricsEndpoints).toEqual([
+      expect.objectContaining({
+        port: "metrics",
+        path: "/metrics",
+        interval: "30s",
+        // Secure by default: HTTPS with a token the metrics-reader ClusterRole allows.
+        scheme: "https",
+        authorization: { type: "Bearer", credentials: { name: "prometheus-metrics-token", key: "token" } },
+        tlsConfig: { insecureSkipVerify: true },
+      }),
+    ]);
     expect(pm.spec.selector.matchLabels).toEqual({
       "app.kubernetes.io/name": "ecs-attributes-controller",
       "app.kubernetes.io/instance": "ecs-attributes-controller",
@@ -149,9 +162,17 @@ describe("monitoring: alerts, dashboard, metrics", () => {
     const ns = uniqueName("mon-live");
     let emu: EmulatorHandle | undefined;
     let ctl: RunningController | undefined;
+    let token = "";
 
     beforeAll(async () => {
       await ensureNamespace(ns);
+      // Scraped as Prometheus is by the chart's ServiceMonitor: HTTPS with a ServiceAccount token
+      // bound to the chart's metrics-reader ClusterRole.
+      const reader = findObject(objs, "ClusterRole", "ecs-attributes-controller-metrics-reader");
+      await kubectlOk(["apply", "-f", "-"], { input: JSON.stringify({ ...reader, metadata: { name: `${ns}-metrics-reader` } }) });
+      await kubectlOk(["create", "serviceaccount", "prometheus", "-n", ns]);
+      await kubectlOk(["create", "clusterrolebinding", `${ns}-metrics-reader`, `--clusterrole=${ns}-metrics-reader`, `--serviceaccount=${ns}:prometheus`]);
+      token = await serviceAccountToken((args) => kubectl(args), ns, "prometheus");
       emu = await startEmulatorInProcess({ seed: { instances: [{ instanceId: "i-monitoring0001", regionId: "cn-hangzhou", status: "Running" }] } });
       // --leader-elect so leader_election_master_status has a series, as in the chart's default install.
       ctl = await startController({
@@ -159,6 +180,7 @@ describe("monitoring: alerts, dashboard, metrics", () => {
         ecsEndpoint: emu.url,
         namespace: ns,
         args: ["--leader-elect=true", `--leader-election-namespace=${ns}`, "--leader-election-id=mon-live"],
+        secureMetrics: true,
       });
       await ctl.waitForLog(/workers running/, 120_000);
       const resource = {
@@ -176,12 +198,15 @@ describe("monitoring: alerts, dashboard, metrics", () => {
       await ctl?.stop();
       await emu?.stop();
       await kubectl(["delete", "namespace", ns, "--wait=false"]);
+      await kubectl(["delete", "clusterrolebinding", `${ns}-metrics-reader`]);
+      await kubectl(["delete", "clusterrole", `${ns}-metrics-reader`]);
     });
 
     it("compares the parsed queries with the live /metrics", async () => {
-      const res = await fetch(ctl!.metricsUrl);
+      expect(ctl!.metricsUrl).toMatch(/^https:/);
+      const res = await ctl!.scrapeMetrics({ token });
       expect(res.status).toBe(200);
-      const exposition = await res.text();
+      const exposition = res.body;
       const exposed = exposedNames(exposition);
       // The domain gauge counts the converged resource.
       expect(exposition).toMatch(/^ecs_attributes_resources\{ready="True",synced="True",reason="InSync"\} 1$/m);

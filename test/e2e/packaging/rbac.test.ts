@@ -26,14 +26,17 @@ async function canI(as: string, verb: string, resource: string, where: { ns?: st
   return answer;
 }
 
-/** Resource rules (resource → sorted verbs) the identity holds in ns, from `kubectl auth can-i --list`. */
+/**
+ * Resource rules (resource → sorted verbs; "resource [names]" for a rule limited by resourceNames)
+ * the identity holds in ns, from `kubectl auth can-i --list`.
+ */
 async function listRules(as: string, ns: string): Promise<Record<string, string>> {
   const out = await kubectlOk(["auth", "can-i", "--list", `--as=${as}`, `--namespace=${ns}`, "--no-headers"]);
   const rules: Record<string, string> = {};
   for (const line of out.split("\n")) {
-    const [resource, nonResource, , verbs] = line.trim().split(/\s{2,}/);
+    const [resource, nonResource, names, verbs] = line.trim().split(/\s{2,}/);
     if (!resource || !verbs || nonResource !== "[]") continue;
-    rules[resource] = verbs
+    rules[names && names !== "[]" ? `${resource} ${names}` : resource] = verbs
       .replace(/^\[|\]$/g, "")
       .split(" ")
       .sort()
@@ -55,6 +58,8 @@ async function grantedRules(as: string, ns: string): Promise<Record<string, stri
 }
 
 const ECSATTRS = "ecsinstanceattributes.ecs.alicloud.dev";
+/** The chart's Lease (leaderElection.id); get/update are limited to it by resourceNames. */
+const LEASE = "leases.coordination.k8s.io/ecs-attributes-controller";
 
 describe("RBAC: cluster-wide install (default values)", () => {
   const ns = uniqueName("rbac-cluster");
@@ -80,9 +85,11 @@ describe("RBAC: cluster-wide install (default values)", () => {
       expect(await canI(sa, verb, "events", { ns: other }), `${verb} core events`).toBe("yes");
       expect(await canI(sa, verb, "events.events.k8s.io", { ns: other }), `${verb} events.k8s.io events`).toBe("yes");
     }
-    for (const verb of ["get", "create", "update"]) {
-      expect(await canI(sa, verb, "leases.coordination.k8s.io", { ns }), `${verb} leases`).toBe("yes");
-    }
+    for (const verb of ["get", "update"]) expect(await canI(sa, verb, LEASE, { ns }), `${verb} its Lease`).toBe("yes");
+    expect(await canI(sa, "create", "leases.coordination.k8s.io", { ns }), "create leases").toBe("yes");
+    // /metrics callers are reviewed with the API server.
+    expect(await canI(sa, "create", "tokenreviews.authentication.k8s.io")).toBe("yes");
+    expect(await canI(sa, "create", "subjectaccessreviews.authorization.k8s.io")).toBe("yes");
   });
 
   it("denies everything else: pods, deployments, writes to specs and Secrets, Leases elsewhere", async () => {
@@ -101,8 +108,12 @@ describe("RBAC: cluster-wide install (default values)", () => {
       ["delete", "events", { ns: other }],
       ["list", "leases.coordination.k8s.io", { ns }],
       ["delete", "leases.coordination.k8s.io", { ns }],
+      ["get", "leases.coordination.k8s.io/kube-scheduler", { ns }],
+      ["update", "leases.coordination.k8s.io/another-operator", { ns }],
+      ["get", "leases.coordination.k8s.io", { ns }],
       ["create", "leases.coordination.k8s.io", { ns: other }],
-      ["update", "leases.coordination.k8s.io", { ns: other }],
+      ["update", LEASE, { ns: other }],
+      ["get", "/metrics", {}],
       ["list", "nodes", {}],
       ["create", "namespaces", {}],
       ["update", "customresourcedefinitions.apiextensions.k8s.io", {}],
@@ -125,11 +136,15 @@ describe("RBAC: cluster-wide install (default values)", () => {
       configmaps: "get list watch",
       events: "create patch",
       "events.events.k8s.io": "create patch",
-      "leases.coordination.k8s.io": "create get update",
+      "leases.coordination.k8s.io": "create",
+      "leases.coordination.k8s.io [ecs-attributes-controller]": "get update",
+      "tokenreviews.authentication.k8s.io": "create",
+      "subjectaccessreviews.authorization.k8s.io": "create",
     });
     // In another namespace: the same, minus the Lease.
     const elsewhere = await grantedRules(sa, other);
     expect(elsewhere["leases.coordination.k8s.io"]).toBeUndefined();
+    expect(elsewhere["leases.coordination.k8s.io [ecs-attributes-controller]"]).toBeUndefined();
     expect(elsewhere[ECSATTRS]).toBe("get list watch");
   });
 });
@@ -151,7 +166,7 @@ describe("RBAC: single watch namespace", () => {
     expect(await canI(sa, "get", "configmaps", { ns: watched })).toBe("yes");
     expect(await canI(sa, "patch", ECSATTRS, { ns: watched, sub: "status" })).toBe("yes");
     expect(await canI(sa, "create", "events", { ns: watched })).toBe("yes");
-    expect(await canI(sa, "update", "leases.coordination.k8s.io", { ns })).toBe("yes");
+    expect(await canI(sa, "update", LEASE, { ns })).toBe("yes");
 
     expect(await canI(sa, "list", ECSATTRS, { all: true })).toBe("no");
     expect(await canI(sa, "list", ECSATTRS, { ns: other })).toBe("no");

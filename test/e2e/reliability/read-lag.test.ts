@@ -17,7 +17,8 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { type RunningController, startController } from "../../../harness/controller.js";
 import { type CallRecord, type EmulatorHandle, startEmulatorInProcess } from "../../../harness/emulator.js";
-import { cond, Fleet, fleetInstanceId, fleetName, isConverged, type Resource } from "../../../harness/fleet.js";
+import { ReadyWatch } from "../../../harness/ready-watch.js";
+import { Fleet, fleetInstanceId, fleetName, isConverged, type Resource } from "../../../harness/fleet.js";
 import { sleep, waitFor } from "../../../harness/wait.js";
 
 const N = 6;
@@ -70,44 +71,6 @@ afterAll(async () => {
   process.stderr.write(`[reliability] read-lag figures: ${JSON.stringify(report)}\n`);
 });
 
-/** Watches Ready on every resource until stopped; counts transitions per resource after it was first True. */
-class ReadyWatch {
-  readonly last = new Map<string, { status: string; time: string | undefined }>();
-  readonly flaps = new Map<string, number>();
-  readonly transitions = new Map<string, number>();
-  private running = true;
-  private readonly loop: Promise<void>;
-
-  constructor() {
-    this.loop = this.run();
-  }
-
-  private async run(): Promise<void> {
-    while (this.running) {
-      for (const o of await fleet.list().catch(() => [] as Resource[])) this.observe(o);
-      await sleep(250);
-    }
-  }
-
-  private observe(o: Resource): void {
-    const c = cond(o, "Ready");
-    if (!c) return;
-    const key = o.metadata.name;
-    const prev = this.last.get(key);
-    this.last.set(key, { status: c.status, time: c.lastTransitionTime });
-    if (!prev || (prev.status === c.status && prev.time === c.lastTransitionTime)) return;
-    // Same status but a new transition time: it left and came back between two polls (two transitions).
-    const n = prev.status === c.status ? 2 : 1;
-    this.transitions.set(key, (this.transitions.get(key) ?? 0) + n);
-    if (prev.status === "True") this.flaps.set(key, (this.flaps.get(key) ?? 0) + 1);
-  }
-
-  async stop(): Promise<void> {
-    this.running = false;
-    await this.loop;
-  }
-}
-
 /** PATCH /_emulator/consistency (merge). */
 async function patchConsistency(body: Record<string, unknown>): Promise<void> {
   const res = await fetch(`${emu.url}/_emulator/consistency`, {
@@ -140,7 +103,7 @@ function perInstance(calls: CallRecord[], param: string): number[] {
 describe("reliability: eventually consistent reads", () => {
   it("A: with read-after-write lag, each change costs at most one extra Modify and Ready does not flap", async () => {
     await fleet.secret("pw", { password: "Lag-Test-Pw1!" });
-    const watch = new ReadyWatch();
+    const watch = new ReadyWatch(() => fleet.list());
     for (let i = 0; i < N; i++) {
       await fleet.create(name(i), {
         instanceId: id(i),
@@ -189,7 +152,7 @@ describe("reliability: eventually consistent reads", () => {
 
   it("B: with stale reads, the same bounds hold for a second round of changes", async () => {
     const since = (await emu.admin.callLog()).at(-1)?.seq ?? 0;
-    const watch = new ReadyWatch();
+    const watch = new ReadyWatch(() => fleet.list());
     for (let i = 0; i < N; i++) await fleet.patchSpec(name(i), { description: `read lag scenario ${i}, round 2` });
     await waitAllConverged("round 2 converged");
     await patchConsistency({ staleReads: [{ ageMs: 20_000, rate: 0.3 }] });
@@ -233,7 +196,7 @@ describe("reliability: eventually consistent reads", () => {
 
   // DescribeInstances shows the old hostname until the restart (ECS's read-back before the restart is
   // undocumented, ecs-api.md §14.7). The controller keeps the value it sent in status.restartHolds
-  // (src/reconciler/restart-holds.ts) and does not send it again; before that hold it re-sent HostName
+  // (src/reconciler/holds.ts) and does not send it again; before that hold it re-sent HostName
   // on every resync (8 calls in 30 s with --resync-period=4s, measured 2026-12-03).
   it("C: a hostname that shows only after a restart is sent once before the restart", async () => {
     await patchConsistency({ fields: { hostName: { untilRestart: true } } });

@@ -290,7 +290,6 @@ describe("controller scenarios (real API server + emulator + controller process)
 
   it("never puts a password, user data or the access key secret into logs, Events, status or metrics", async () => {
     await fleet.secret("ud", { data: USER_DATA });
-    await emu.admin.setState(ids.nic, "Stopped");
     await fleet.updateSpec("nic", { userData: { secretRef: { name: "ud", key: "data" } } });
     await waitForCondition("nic", "Ready", "True", "InSync");
     const list = { items: await fleet.list() };

@@ -67,9 +67,11 @@ interface PatchCase {
 
 const CASES: PatchCase[] = [
   { route: "instances/:id", path: "instances/i-full", body: { description: "after" } },
+  { route: "instances/:id/tags", path: "instances/i-full/tags", body: { env: "prod" } },
   { route: "security-groups/:id", path: "security-groups/sg-full", body: { description: "after" } },
   { route: "account", path: "account", body: { securityGroupQuotaPerInstance: 9 } },
   { route: "delays", path: "delays", body: { stopMs: 123 } },
+  { route: "sts", path: "sts", body: { lifetimeSeconds: 60 } },
   { route: "consistency", path: "consistency", body: { defaultLag: 250 } },
 ];
 

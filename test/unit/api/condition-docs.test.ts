@@ -21,7 +21,10 @@ const TRUE_MEANS: Record<string, string> = {
   [ConditionType.Ready]: "every managed attribute equals the spec (Observe: no drift)",
   [ConditionType.Synced]: "the last reconcile reached ECS without error",
   [ConditionType.RestartRequired]: "password, hostname or user data were applied and the instance has not been restarted from ECS since",
+  [ConditionType.Reconciling]: "kstatus InProgress: the controller is still getting there (absent otherwise)",
+  [ConditionType.Stalled]: "kstatus Failed: waiting will not help, the spec, a reference or the account must change (absent otherwise)",
 };
+const KSTATUS: readonly string[] = [ConditionType.Reconciling, ConditionType.Stalled];
 /** Reasons derived from ECS codes (reasonFromEcsCode) are not in the vocabulary; say where they appear. */
 const FROM_ECS_CODE: Partial<Record<ConditionUse, string>> = {
   "Ready=False": "the reason derived from an ECS code (`InvalidHostNameMalformed`, see below)",
@@ -34,8 +37,15 @@ function reasonsFor(use: ConditionUse): string[] {
   return names.filter((n) => REASON_DOCS[n].uses.includes(use)).map(code);
 }
 
+/** Reconciling/Stalled carry the reason of the Ready or Synced condition that raised them (src/reconciler/status.ts). */
+function kstatusRow(type: string): string {
+  const list = names.filter((n) => REASON_DOCS[n].kstatus === type && REASON_DOCS[n].uses.length > 0).map(code);
+  return `| ${code(type)} | ${TRUE_MEANS[type]} | True: the Ready or Synced reason that raised it: ${list.join(", ")} |`;
+}
+
 function render(): string {
   const rows = Object.values(ConditionType).map((type) => {
+    if (KSTATUS.includes(type)) return kstatusRow(type);
     const parts = (["True", "False"] as const)
       .map((status) => {
         const use = `${type}=${status}` as ConditionUse;
@@ -46,8 +56,8 @@ function render(): string {
     return `| ${code(type)} | ${TRUE_MEANS[type]} | ${parts.join(". ")} |`;
   });
   const reasonRows = names.map((n) => {
-    const { uses, meaning } = REASON_DOCS[n];
-    return `| ${code(Reason[n])} | ${uses.length > 0 ? uses.join(", ") : "not set"} | ${meaning} |`;
+    const { uses, meaning, kstatus } = REASON_DOCS[n];
+    return `| ${code(Reason[n])} | ${uses.length > 0 ? uses.join(", ") : "not set"} | ${kstatus ? `${kstatus}=True` : "none"} | ${meaning} |`;
   });
   return [
     BEGIN,
@@ -55,10 +65,12 @@ function render(): string {
     "|---|---|---|",
     ...rows,
     "",
-    "The reason vocabulary is `Reason` in `src/api/conditions.ts`; `REASON_DOCS` there says where each is set:",
+    "The reason vocabulary is `Reason` in `src/api/conditions.ts`; `REASON_DOCS` there says where each is set,",
+    "and which kstatus condition it raises while on a Ready or Synced condition that is not True",
+    "(the controller derives `Reconciling` and `Stalled` from that column alone; see docs/gitops.md):",
     "",
-    "| Reason | Set on | Meaning |",
-    "|---|---|---|",
+    "| Reason | Set on | kstatus | Meaning |",
+    "|---|---|---|---|",
     ...reasonRows,
     END,
   ].join("\n");
@@ -98,6 +110,13 @@ describe("docs/api.md condition tables", () => {
       [...used].filter((n) => n in REASON_DOCS && REASON_DOCS[n as ReasonName].uses.length === 0),
       "used but listed as not set",
     ).toEqual([]);
+  });
+
+  // Issue 18: a reason that leaves Ready or Synced False must say whether GitOps tools should keep
+  // waiting (Reconciling) or give up (Stalled); only Paused is deliberately neither (docs/gitops.md).
+  it("every reason set on Ready=False or Synced=False declares its kstatus effect (Paused alone is neither)", () => {
+    const undecided = names.filter((n) => REASON_DOCS[n].uses.some((u) => u === "Ready=False" || u === "Synced=False") && REASON_DOCS[n].kstatus === null);
+    expect(undecided).toEqual(["Paused"]);
   });
 
   // The statuses themselves are asserted by the reconciler's own tests (test/unit/reconciler/); this

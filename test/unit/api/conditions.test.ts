@@ -83,7 +83,7 @@ describe("condition vocabulary", () => {
     expect(UNKNOWN_ECS_ERROR_REASON).toMatch(K8S_REASON);
   });
   it("every condition type matches the Kubernetes type pattern", () => {
-    expect(Object.values(ConditionType).sort()).toEqual(["Ready", "RestartRequired", "Synced"]);
+    expect(Object.values(ConditionType).sort()).toEqual(["Ready", "Reconciling", "RestartRequired", "Stalled", "Synced"]);
     for (const t of Object.values(ConditionType)) expect(t).toMatch(K8S_TYPE);
   });
 });

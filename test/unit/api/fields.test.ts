@@ -17,7 +17,7 @@ function schemaAt(schema: z.ZodType, path: string): z.ZodType | undefined {
 }
 
 /** Spec fields that are not ECS attributes: identity and policy. */
-const NOT_ATTRIBUTES = ["instanceId", "regionId", "managementPolicy", "credentialsSecretRef"];
+const NOT_ATTRIBUTES = ["instanceId", "regionId", "managementPolicy", "credentialsSecretRef", "providerConfigRef"];
 
 describe("field table", () => {
   it("has one row per managed spec field, and every row's spec path is in the schema", () => {

@@ -21,6 +21,7 @@ describe("loadConfig", () => {
       resyncPeriod: 600_000,
       leaderElect: false,
       metricsBindAddress: ":8080",
+      metricsSecure: true,
       healthProbeBindAddress: ":8081",
       logFormat: "json",
       shutdownTimeout: 30_000,
@@ -32,6 +33,16 @@ describe("loadConfig", () => {
     const env = { ECS_ATTRS_CONCURRENCY: "8", ECS_ATTRS_RESYNC_PERIOD: "2m", ECS_ATTRS_LEADER_ELECT: "true" };
     expect(loadConfig([], env)).toMatchObject({ concurrency: 8, resyncPeriod: 120_000, leaderElect: true });
     expect(loadConfig(["--concurrency", "2", "--no-leader-elect"], env)).toMatchObject({ concurrency: 2, leaderElect: false });
+  });
+
+  it("turns secure metrics off only when asked, which lets metrics share the probes' port again", () => {
+    expect(loadConfig(["--metrics-secure=false"], {})).toMatchObject({ metricsSecure: false });
+    expect(loadConfig([], { ECS_ATTRS_METRICS_SECURE: "false" })).toMatchObject({ metricsSecure: false });
+    expect(loadConfig(["--no-metrics-secure", "--metrics-bind-address=:9000", "--health-probe-bind-address=:9000"], {})).toMatchObject({
+      metricsBindAddress: ":9000",
+      metricsSecure: false,
+    });
+    expect(loadConfig(["--metrics-cert-path=/certs"], {})).toMatchObject({ metricsSecure: true, metricsCertPath: "/certs" });
   });
 
   it("parses per-action QPS", () => {
@@ -57,6 +68,10 @@ describe("loadConfig", () => {
     [["--ecs-endpoint", "not a url"], /--ecs-endpoint/],
     [["--ecs-action-qps", "Modify"], /--ecs-action-qps: "Modify" must look like Action=QPS/],
     [["--metrics-bind-address", "eighty"], /--metrics-bind-address/],
+    [
+      ["--metrics-bind-address=:9000", "--health-probe-bind-address=:9000"],
+      /--metrics-bind-address: must differ from --health-probe-bind-address while --metrics-secure is on/,
+    ],
     [["--bogus"], /bogus/],
   ])("rejects %j with a one-line reason naming the flag", (argv, message) => {
     expect(() => loadConfig(argv, {})).toThrow(ConfigError);

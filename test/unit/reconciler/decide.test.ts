@@ -96,6 +96,21 @@ describe("decide: the guard ladder", () => {
       next: "lockedPoll",
     },
     {
+      // ECS documents only the security lock as refusing ModifyInstanceAttribute (src/cloud/locks.ts).
+      name: "a lock that does not block Modify (financial, Recycling) does not pause writes",
+      w: world({ instance: { observed: observedInstance({ operationLocks: ["financial", "Recycling"] }) } }),
+      by: "plan",
+      ready: "InSync",
+      next: "resync",
+    },
+    {
+      name: "locked for security among other reasons",
+      w: world({ instance: { observed: observedInstance({ operationLocks: ["financial", "Security"] }) } }),
+      by: "locked",
+      ready: "InstanceLocked",
+      next: "lockedPoll",
+    },
+    {
       name: "held back for state",
       w: world({ specFields: { networkInterfaceQueueNumber: 4 } }),
       by: "plan",

@@ -6,6 +6,7 @@ import { Cadence } from "../../../src/reconciler/cadence.js";
 import { ERROR_POLICY, errorPolicy, failureClass, failureStatus, renderErrorPolicyTable } from "../../../src/reconciler/error-policy.js";
 import { TerminalError } from "../../../src/runtime/controller.js";
 import { settle } from "../../../src/reconciler/settle.js";
+import { kstatusFrom, kstatusOfReason } from "../../../src/reconciler/status.js";
 import type { Decision } from "../../../src/reconciler/decide.js";
 import { observedInstance } from "./fixtures.js";
 
@@ -141,5 +142,36 @@ describe("docs", () => {
     const doc = readFileSync(new URL("../../../docs/runtime.md", import.meta.url), "utf8");
     const m = /<!-- error-policy-table:start -->\n([\s\S]*?)\n<!-- error-policy-table:end -->/.exec(doc);
     expect(m?.[1]).toBe(renderErrorPolicyTable());
+  });
+});
+
+// Issue 18: a recorded failure always tells GitOps tools whether to keep waiting (kstatus Reconciling)
+// or to give up (Stalled); the Synced reason of its class carries that (REASON_DOCS' kstatus column).
+describe("kstatus of each failure class", () => {
+  it("is Reconciling for what retries on its own and Stalled for what needs a person", () => {
+    const byClass = Object.fromEntries(Object.entries(ERROR_POLICY).map(([cls, row]) => [cls, kstatusOfReason(row.synced)]));
+    expect(byClass).toEqual({
+      transient: "Reconciling",
+      throttled: "Reconciling",
+      waitForState: "Reconciling",
+      locked: "Stalled",
+      notFound: "Stalled",
+      auth: "Stalled",
+      terminal: "Stalled",
+    });
+  });
+
+  it("reaches status: the failure's Ready/Synced pair raises the class's condition", () => {
+    const at = new Date("2026-12-03T10:00:00Z");
+    for (const [code, type] of [
+      ["InternalError", "Reconciling"],
+      ["Throttling.User", "Reconciling"],
+      ["IncorrectInstanceStatus", "Reconciling"],
+      ["InvalidHostName.Malformed", "Stalled"],
+      ["InvalidAccessKeyId.NotFound", "Stalled"],
+    ] as const) {
+      const f = failureStatus(err(code, { httpStatus: 400 }), at)!;
+      expect(kstatusFrom(f.ready, f.synced)?.type, code).toBe(type);
+    }
   });
 });

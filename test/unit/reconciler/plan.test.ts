@@ -89,16 +89,29 @@ describe("plan", () => {
     expect(plan(inputs({ spec: s, password: recreated, applied })).differences).toEqual(["password"]);
   });
 
-  it("compares inline user data by content and needs Stopped", () => {
+  it("compares inline user data by content and tries it while Running (the current docs give no state rule)", () => {
     const content = Buffer.from("#!/bin/sh\necho hi\n").toString("base64");
     const s = spec({ userData: { inlineBase64: content } });
     const userData = { value: content, source: { kind: "Inline" as const, generation: 1 } };
     expect(plan(inputs({ spec: s, userData, observed: observed({ status: "Stopped", userData: content }) })).request).toBeUndefined();
     const running = plan(inputs({ spec: s, userData, observed: observed({ userData: "" }) }));
-    expect(running.heldBack).toEqual([{ field: "userData", needs: "Stopped" }]);
-    const stopped = plan(inputs({ spec: s, userData, observed: observed({ status: "Stopped", userData: "" }) }));
-    expect(stopped.request).toEqual({ instanceId: "i-bp1abc", userData: content });
-    expect(stopped.restartFields).toEqual(["userData"]);
+    expect(running.heldBack).toEqual([]);
+    expect(running.request).toEqual({ instanceId: "i-bp1abc", userData: content });
+    expect(running.restartFields).toEqual(["userData"]);
+  });
+
+  it("holds user data for Stopped once ECS refused it in another state (a NeedsStopped hold), and sends it when Stopped", () => {
+    const content = Buffer.from("#!/bin/sh\necho hi\n").toString("base64");
+    const s = spec({ userData: { inlineBase64: content }, instanceName: "new-name" });
+    const userData = { value: content, source: { kind: "Inline" as const, generation: 1 } };
+    const restartHolds = [{ field: "userData", cause: "NeedsStopped" as const, since: "2026-11-27T10:01:00Z" }];
+    const running = plan(inputs({ spec: s, userData, restartHolds, observed: observed({ userData: "" }) }));
+    expect(running.heldBack).toEqual([{ field: "userData", needs: "Stopped", learned: true }]);
+    expect(running.request).toEqual({ instanceId: "i-bp1abc", instanceName: "new-name" });
+    expect(running.differences).toEqual(["instanceName", "userData"]);
+    const stopped = plan(inputs({ spec: s, userData, restartHolds, observed: observed({ status: "Stopped", userData: "" }) }));
+    expect(stopped.heldBack).toEqual([]);
+    expect(stopped.request).toEqual({ instanceId: "i-bp1abc", instanceName: "new-name", userData: content });
   });
 
   it("compares Secret user data by version only", () => {

@@ -6,6 +6,7 @@ import type { ModifyRequest, ObservedInstance } from "../../../src/cloud/model.j
 import type { ConfigMapLike, SecretLike } from "../../../src/reconciler/inputs.js";
 import { errorPolicy } from "../../../src/reconciler/error-policy.js";
 import { type EcsPort, Reconciler, restartedSince } from "../../../src/reconciler/reconciler.js";
+import { kstatusFrom } from "../../../src/reconciler/status.js";
 import { observedInstance } from "./fixtures.js";
 
 const log = pino({ level: "silent" });
@@ -312,5 +313,136 @@ describe("restartedSince", () => {
     expect(restartedSince("2026-11-27T10:00Z", "2026-11-27T10:00:10Z")).toBe(false);
     expect(restartedSince("2026-11-27T10:01Z", "2026-11-27T10:00:10Z")).toBe(true);
     expect(restartedSince(undefined, "2026-11-27T10:00:10Z")).toBe(false);
+  });
+});
+
+// Issue 18: the kstatus conditions, derived in one place (src/reconciler/status.ts) from the Ready and
+// Synced reasons (REASON_DOCS' kstatus column). Abnormal-true: present only while True.
+describe("kstatus conditions (Reconciling / Stalled)", () => {
+  const kstatus = (w: World, name: string) =>
+    (w.status(name).conditions ?? [])
+      .filter((c) => c.type === "Reconciling" || c.type === "Stalled")
+      .map(({ type, status, reason }) => ({ type, status, reason }));
+
+  it("in sync: neither is present, and an idle resync writes nothing", async () => {
+    const w = new World();
+    w.add("a", { instanceName: "new-name" });
+    await w.reconcile("a");
+    expect(cond(w.status("a"), "Ready")).toMatchObject({ status: "True" });
+    expect(kstatus(w, "a")).toEqual([]);
+    const writes = w.statusWrites.length;
+    w.clock = new Date("2026-11-27T10:01:00Z");
+    await w.reconcile("a");
+    await w.reconcile("a");
+    expect(w.statusWrites).toHaveLength(writes);
+  });
+
+  it("waiting for an instance state: Reconciling=True with the Ready reason and message, removed once converged", async () => {
+    const w = new World();
+    w.ecsInstance = instance({ networkInterfaceQueueNumber: 2 });
+    w.add("a", { networkInterfaceQueueNumber: 4 });
+    await w.reconcile("a");
+    expect(kstatus(w, "a")).toEqual([{ type: "Reconciling", status: "True", reason: "WaitingForInstanceState" }]);
+    expect(cond(w.status("a"), "Reconciling")!.message).toBe(cond(w.status("a"), "Ready")!.message);
+    // The state poll finds the same state: nothing to write (no flapping of Reconciling).
+    const writes = w.statusWrites.length;
+    w.clock = new Date("2026-11-27T10:00:15Z");
+    await w.reconcile("a");
+    expect(w.statusWrites).toHaveLength(writes);
+
+    w.ecsInstance.status = "Stopped";
+    await w.reconcile("a");
+    expect(cond(w.status("a"), "Ready")).toMatchObject({ status: "True" });
+    expect(kstatus(w, "a")).toEqual([]);
+  });
+
+  it("a terminal ECS error: Stalled=True (TerminalError, naming the code) until the spec is fixed; the same failure again writes nothing", async () => {
+    const w = new World();
+    w.modifyError = new EcsError({
+      code: "InvalidHostName.Malformed",
+      message: "The specified HostName is invalid.",
+      action: "ModifyInstanceAttribute",
+      httpStatus: 400,
+    });
+    w.add("a", { hostName: "bad" });
+    await expect(w.reconcile("a")).rejects.toBe(w.modifyError);
+    expect(kstatus(w, "a")).toEqual([{ type: "Stalled", status: "True", reason: "TerminalError" }]);
+    expect(cond(w.status("a"), "Stalled")!.message).toContain("InvalidHostName.Malformed");
+    const writes = w.statusWrites.length;
+    await expect(w.reconcile("a")).rejects.toBe(w.modifyError);
+    expect(w.statusWrites).toHaveLength(writes);
+
+    w.modifyError = undefined;
+    await w.reconcile("a");
+    expect(kstatus(w, "a")).toEqual([]);
+  });
+
+  it("a transient ECS error: Reconciling=True (TransientError), not Stalled", async () => {
+    const w = new World();
+    w.modifyError = new EcsError({ code: "InternalError", message: "unknown error", action: "ModifyInstanceAttribute", httpStatus: 500 });
+    w.add("a", { instanceName: "new-name" });
+    await expect(w.reconcile("a")).rejects.toThrow(EcsError);
+    expect(kstatus(w, "a")).toEqual([{ type: "Reconciling", status: "True", reason: "TransientError" }]);
+  });
+
+  it("guards that need a person: invalid spec, missing reference, conflict, credentials, missing instance, Observe drift are Stalled", async () => {
+    const w = new World();
+    w.ecsInstance = instance({ osType: "windows" });
+    w.add("invalid", { hostName: "web.example.com" });
+    await w.reconcile("invalid");
+    expect(kstatus(w, "invalid")).toEqual([{ type: "Stalled", status: "True", reason: "InvalidSpec" }]);
+
+    const v = new World();
+    v.add("secret", { passwordSecretRef: { name: "pw", key: "password" }, instanceId: "i-secret" });
+    v.add("old", { instanceName: "from-old" });
+    v.add("new", { instanceName: "from-new" }, { creationTimestamp: new Date("2026-11-27T09:00:00Z") });
+    v.add("observe", { instanceName: "drifted", managementPolicy: "Observe", instanceId: "i-observe" });
+    for (const n of ["secret", "new", "observe"]) await v.reconcile(n);
+    expect(kstatus(v, "secret")).toEqual([{ type: "Stalled", status: "True", reason: "SecretNotFound" }]);
+    expect(kstatus(v, "new")).toEqual([{ type: "Stalled", status: "True", reason: "Conflict" }]);
+    expect(kstatus(v, "observe")).toEqual([{ type: "Stalled", status: "True", reason: "DriftDetected" }]);
+
+    const gone = new World();
+    gone.ecsInstance = null;
+    gone.add("a", { instanceName: "new-name" });
+    await gone.reconcile("a");
+    expect(kstatus(gone, "a")).toEqual([{ type: "Stalled", status: "True", reason: "InstanceNotFound" }]);
+
+    const denied = new World();
+    denied.ecs.getInstance = async () => {
+      throw new EcsError({ code: "Forbidden.RAM", message: "denied", action: "DescribeInstances", httpStatus: 403 });
+    };
+    denied.add("a", { instanceName: "new-name" });
+    await expect(denied.reconcile("a")).rejects.toThrow(EcsError);
+    expect(kstatus(denied, "a")).toEqual([{ type: "Stalled", status: "True", reason: "CredentialsError" }]);
+  });
+
+  it("paused: neither (kstatus falls back to Ready=False, InProgress; Argo CD's script says Suspended)", async () => {
+    const w = new World();
+    w.add("a", { instanceName: "new-name" }, { annotations: { "ecs.alicloud.dev/paused": "true" } });
+    await w.reconcile("a");
+    expect(kstatus(w, "a")).toEqual([]);
+  });
+});
+
+describe("kstatusFrom", () => {
+  const c = (status: "True" | "False", reason: string) => ({ status, reason, message: `${reason} message` });
+
+  it("Stalled wins over Reconciling, whichever condition raises it", () => {
+    expect(kstatusFrom(c("False", "WaitingForRestart"), c("False", "TerminalError"))).toEqual({
+      type: "Stalled",
+      condition: { status: "True", reason: "TerminalError", message: "TerminalError message" },
+    });
+    expect(kstatusFrom(c("False", "InvalidSpec"), c("False", "Throttled"))?.type).toBe("Stalled");
+  });
+
+  it("reasons derived from ECS codes raise nothing by themselves (Synced's class reason does)", () => {
+    expect(kstatusFrom(c("False", "InvalidHostNameMalformed"), c("True", "ReconcileSuccess"))).toBeUndefined();
+    expect(kstatusFrom(c("False", "ThrottlingUser"), c("False", "Throttled"))?.condition.reason).toBe("Throttled");
+  });
+
+  it("a True condition raises nothing whatever its reason", () => {
+    expect(kstatusFrom(c("True", "InSync"), c("True", "ReconcileSuccess"))).toBeUndefined();
+    expect(kstatusFrom(c("True", "TerminalError"), c("True", "TransientError"))).toBeUndefined();
   });
 });

@@ -93,6 +93,27 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- join "," $items }}
 {{- end }}
 
+{{/* The Secret with the metrics serving certificate, when one is used (else empty). */}}
+{{- define "eac.metricsCertSecret" -}}
+{{- if and .Values.metrics.enabled .Values.metrics.secure .Values.metrics.certSecret }}{{ .Values.metrics.certSecret }}{{ end }}
+{{- end }}
+
+{{/*
+tlsConfig of the Service/PodMonitor: verify against the certSecret's CA when there is one; a
+self-signed certificate cannot be verified (the token still guards the endpoint).
+*/}}
+{{- define "eac.metricsTlsConfig" -}}
+{{- if .Values.metrics.certSecret -}}
+ca:
+  secret:
+    name: {{ .Values.metrics.certSecret }}
+    key: ca.crt
+serverName: {{ include "eac.serviceName" . }}.{{ .Release.Namespace }}.svc
+{{- else -}}
+insecureSkipVerify: true
+{{- end }}
+{{- end }}
+
 {{/* Fails with a clear message on combinations the schema cannot express. */}}
 {{- define "eac.validate" -}}
 {{- if and (gt (int .Values.replicaCount) 1) (not .Values.leaderElection.enabled) }}
@@ -103,6 +124,9 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- end }}
 {{- if and .Values.metrics.podMonitor.enabled (not .Values.metrics.enabled) }}
 {{- fail "metrics.podMonitor.enabled needs metrics.enabled" }}
+{{- end }}
+{{- if and .Values.metrics.podMonitor.enabled .Values.metrics.secure (not .Values.metrics.podMonitor.bearerTokenSecret.name) }}
+{{- fail "metrics.podMonitor.enabled with metrics.secure needs metrics.podMonitor.bearerTokenSecret.name: a Secret holding a token allowed by the metrics-reader ClusterRole" }}
 {{- end }}
 {{- if and (or .Values.metrics.prometheusRule.enabled .Values.metrics.dashboard.enabled) (not .Values.metrics.enabled) }}
 {{- fail "metrics.prometheusRule.enabled and metrics.dashboard.enabled need metrics.enabled (they query the controller's metrics)" }}

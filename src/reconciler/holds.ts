@@ -1,18 +1,27 @@
 /**
- * Restart holds: fields that wait for the instance to be restarted from ECS (issue: a hostname
- * waiting for a restart was re-sent every state poll, burning the account's shared quota).
+ * Holds: fields that wait for something to happen to the instance in ECS before they are sent again
+ * (issue: a hostname waiting for a restart was re-sent every state poll, burning the account's shared
+ * quota; issue 19: user data that ECS may or may not accept while Running).
  *
- * Two causes, both recorded in status.restartHolds (src/api/status.ts) so they survive restarts of
- * the controller:
+ * Three causes, all recorded in status.restartHolds (src/api/status.ts; the key keeps its first name
+ * so that holds written by earlier versions survive an upgrade) so they survive restarts of the
+ * controller:
  * - `Applied`: a field whose new value ECS may show only after a restart (`shownAfterRestart` rows
  *   of src/api/fields.ts, the hostname) was sent. Until the restart, an old value in the read is
  *   expected, not drift: the same value is not sent again.
  * - `NeedRestart`: ECS refused the change with InvalidInstanceStatus.NeedRestart. The field is not
  *   sent again until the restart; every other field still applies.
+ * - `NeedsStopped`: ECS refused a request carrying a `learnedState` field (user data) with a state
+ *   code while the instance was not Stopped: the older docs' rule holds for this account. The field
+ *   waits for the instance to be Stopped; every other field is sent without it at the next state
+ *   poll (the write is retried without it rather than split in advance, so under the reading where
+ *   ECS accepts it a change costs one call, not two).
  * A hold ends when DescribeInstances shows a StartTime after it began (restartedSince) or other than
  * the one recorded with it (ECS reports StartTime to the minute, so a restart in the minute the hold
- * began shows only as a changed value), or when the spec stops managing the field. Pure functions;
- * decide.ts and settle.ts use them.
+ * began shows only as a changed value), or when the spec stops managing the field; a `NeedsStopped`
+ * hold also ends when the field is applied. Ending a learned hold at a restart costs at most one
+ * refused call per restart, and corrects a rule learned from a refusal that had another cause (a
+ * stale read of the state). Pure functions; decide.ts, plan.ts and settle.ts use them.
  */
 import { type EcsInstanceAttributesSpec, type RestartHold, toRfc3339 } from "../api/index.js";
 import { FIELD_ROWS, type FieldRow, specPath, valueAt } from "../api/fields.js";
@@ -59,7 +68,10 @@ const restartRowsIn = (request: ModifyRequest): FieldRow[] => FIELD_ROWS.filter(
 /** True when the request sends a field that can wait for a restart (else NeedRestart is an ordinary state error). */
 export const sendsRestartField = (m: { request: ModifyRequest }): boolean => restartRowsIn(m.request).length > 0;
 
-/** After a successful Modify: an `Applied` hold for each value sent that ECS may show only after a restart. */
+/**
+ * After a successful Modify: an `Applied` hold for each value sent that ECS may show only after a
+ * restart; a `NeedsStopped` hold ends for a field that was sent (ECS took it).
+ */
 export function holdsAfterApply(active: readonly RestartHold[], request: ModifyRequest, at: Date, startTime?: string): RestartHold[] {
   const sent = restartRowsIn(request).filter((r) => r.shownAfterRestart && !r.secret);
   const added = sent.map((r): RestartHold => ({
@@ -69,7 +81,8 @@ export function holdsAfterApply(active: readonly RestartHold[], request: ModifyR
     since: toRfc3339(at),
     ...startOf(startTime),
   }));
-  return [...active.filter((h) => !sent.some((r) => r.name === h.field)), ...added];
+  const kept = active.filter((h) => !sent.some((r) => r.name === h.field) && !(h.cause === "NeedsStopped" && valueAt(request, h.field) !== undefined));
+  return [...kept, ...added];
 }
 
 /**
@@ -94,4 +107,48 @@ const startOf = (startTime: string | undefined) => (startTime ? { startTime } : 
 /** The message naming the held fields (conditions; no values, which may be long or private). */
 export function heldMessage(fields: readonly string[]): string {
   return `${fields.join(", ")} waits for a restart of the instance from ECS (ECS answered ${NEED_RESTART_CODE}); it is sent after the restart, the other fields are applied`;
+}
+
+/**
+ * The codes with which ECS refuses a change in the instance's current state: IncorrectInstanceStatus
+ * (the older docs' code for user data outside Stopped, and the emulator's with
+ * `userDataRequiresStopped`) and InvalidStatus.StoppedRequired (the code of the documented Stopped-only
+ * parameters).
+ */
+export const STATE_REFUSAL_CODES: readonly string[] = ["IncorrectInstanceStatus", "InvalidStatus.StoppedRequired"];
+
+/** The `learnedState` rows a refused request sent while the instance was in another state. */
+function learnedRowsRefused(err: EcsError, m: { request: ModifyRequest; observed: ObservedInstance }): FieldRow[] {
+  if (!STATE_REFUSAL_CODES.includes(err.code)) return [];
+  return FIELD_ROWS.filter((r) => r.learnedState !== undefined && r.learnedState !== m.observed.status && valueAt(m.request, r.name) !== undefined);
+}
+
+/**
+ * True when ECS refused with a state code a request that sent a `learnedState` field while the
+ * instance (as read) was in another state. Every other field of the request was allowed in that
+ * state by the field table, so the learned field is the one to hold; if the refusal had another
+ * cause, the retry without it meets the same code and is handled as an ordinary state wait.
+ */
+export const refusedForLearnedState = (err: EcsError, m: { request: ModifyRequest; observed: ObservedInstance }): boolean =>
+  learnedRowsRefused(err, m).length > 0;
+
+/** After such a refusal: a `NeedsStopped` hold for each learned field sent. */
+export function holdsAfterStateRefusal(
+  active: readonly RestartHold[],
+  err: EcsError,
+  m: { request: ModifyRequest; observed: ObservedInstance },
+  at: Date,
+): RestartHold[] {
+  const held = learnedRowsRefused(err, m).map((r): RestartHold => ({
+    field: r.name,
+    cause: "NeedsStopped",
+    since: toRfc3339(at),
+    ...startOf(m.observed.startTime),
+  }));
+  return [...active.filter((h) => !held.some((n) => n.field === h.field)), ...held];
+}
+
+/** The message for fields that wait for Stopped after a refusal (conditions; no values). */
+export function learnedStateMessage(fields: readonly string[], status: string, code: string): string {
+  return `${fields.join(", ")} waits for the instance to be Stopped: ECS refused it while ${status} (${code}); the other fields are applied without it`;
 }

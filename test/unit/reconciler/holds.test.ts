@@ -1,11 +1,12 @@
-// Restart holds (src/reconciler/restart-holds.ts) through decide and settle, pure: a hostname ECS
+// Restart holds (src/reconciler/holds.ts) through decide and settle, pure: a hostname ECS
 // refused with InvalidInstanceStatus.NeedRestart is not sent again until a later StartTime, the
 // other fields still apply, and a hostname that ECS shows only after the restart is not re-sent.
 import { describe, expect, it } from "vitest";
 import { type EcsInstanceAttributes, type RestartHold, validateSpec } from "../../../src/api/index.js";
 import { EcsError } from "../../../src/cloud/errors.js";
 import { decide, type Decision, type World } from "../../../src/reconciler/decide.js";
-import { activeHolds, holdsAfterApply, holdsAfterNeedRestart } from "../../../src/reconciler/restart-holds.js";
+import { activeHolds, holdsAfterApply, holdsAfterNeedRestart } from "../../../src/reconciler/holds.js";
+import type { ResolvedInputs } from "../../../src/reconciler/inputs.js";
 import { settle } from "../../../src/reconciler/settle.js";
 import { observedInstance } from "./fixtures.js";
 
@@ -13,7 +14,7 @@ const t0 = new Date("2026-11-27T10:00:00Z");
 const needRestart = () =>
   new EcsError({ code: "InvalidInstanceStatus.NeedRestart", message: "The instance needs a restart.", action: "ModifyInstanceAttribute", httpStatus: 404 });
 
-function world(spec: Record<string, unknown>, holds: RestartHold[] | undefined, observed = observedInstance()): World {
+function world(spec: Record<string, unknown>, holds: RestartHold[] | undefined, observed = observedInstance(), inputs: ResolvedInputs = {}): World {
   const obj = {
     apiVersion: "ecs.alicloud.dev/v1alpha1",
     kind: "EcsInstanceAttributes",
@@ -21,7 +22,7 @@ function world(spec: Record<string, unknown>, holds: RestartHold[] | undefined, 
     spec: { instanceId: "i-bp1abc", regionId: "cn-hangzhou", ...spec },
     status: holds ? { restartHolds: holds } : undefined,
   } as unknown as EcsInstanceAttributes;
-  return { obj, spec: validateSpec(obj.spec), inputs: {}, instance: { observed }, now: t0 };
+  return { obj, spec: validateSpec(obj.spec), inputs, instance: { observed }, now: t0 };
 }
 
 const decided = (w: World): Decision => {
@@ -124,5 +125,85 @@ describe("restart holds", () => {
     expect(holdsAfterApply([], { instanceId: "i", password: "Secret#123", hostName: "h" }, t0)).toEqual([
       { field: "hostName", cause: "Applied", value: "h", since: "2026-11-27T10:00:00Z" },
     ]);
+  });
+});
+
+// User data: the current docs give no state rule, older ones require Stopped (issue 19). The
+// controller tries it in any state and learns the rule from ECS's refusal.
+describe("learned state holds (user data)", () => {
+  const content = Buffer.from("#!/bin/sh\necho hold\n").toString("base64");
+  const userData = { userData: { value: content, source: { kind: "Inline" as const, generation: 2 } } };
+  const udSpec = { userData: { inlineBase64: content }, description: "d2" };
+  const refused = (code = "IncorrectInstanceStatus") =>
+    new EcsError({ code, message: "The current status of the resource does not support this operation.", action: "ModifyInstanceAttribute", httpStatus: 403 });
+  const running = observedInstance({ userData: "" });
+  const stopped = observedInstance({ userData: "", status: "Stopped" });
+  const learned: RestartHold[] = [{ field: "userData", cause: "NeedsStopped", since: "2026-11-27T10:00:00Z", startTime: "2026-11-27T09:00:00Z" }];
+
+  it("tries user data while Running in the same Modify as the other fields", () => {
+    const d = decided(world(udSpec, undefined, running, userData));
+    expect(d.modify?.request).toEqual({ instanceId: "i-bp1abc", description: "d2", userData: content });
+    expect(d.status?.ready.reason).toBe("InSync");
+  });
+
+  it.each(["IncorrectInstanceStatus", "InvalidStatus.StoppedRequired"])(
+    "%s while Running: user data is held for Stopped, the failure is recorded, not rethrown, back by state poll",
+    (code) => {
+      const d = decided(world(udSpec, undefined, running, userData));
+      const out = settle(d, { kind: "failed", error: refused(code), at: t0 });
+      expect(out.error).toBeUndefined();
+      expect(out.next).toBe("statePoll");
+      expect(out.status?.restartHolds).toEqual(learned);
+      expect(out.status?.ready).toMatchObject({ status: "False", reason: "WaitingForInstanceState" });
+      expect(out.status?.ready.message).toBe(
+        `userData waits for the instance to be Stopped: ECS refused it while Running (${code}); the other fields are applied without it`,
+      );
+      expect(out.status?.synced).toMatchObject({ status: "False", reason: "WaitingForInstanceState" });
+      expect(out.status?.error?.code).toBe(code);
+      expect(out.status?.pendingChanges).toEqual(["description", "userData"]);
+      expect(out.status?.restartRequired).toBeUndefined();
+      expect(out.events).toEqual([expect.objectContaining({ type: "Warning" })]);
+    },
+  );
+
+  it("with the hold, the next decision sends the other fields only; then nothing but state polls", () => {
+    const d = decided(world(udSpec, learned, running, userData));
+    expect(d.modify?.request).toEqual({ instanceId: "i-bp1abc", description: "d2" });
+    expect(d.status?.ready).toMatchObject({ status: "False", reason: "WaitingForInstanceState" });
+    expect(d.status?.ready.message).toBe("instance is Running: userData needs Stopped (ECS refused it in another state)");
+    expect(d.next).toBe("statePoll");
+    const quiet = decided(world({ userData: udSpec.userData }, learned, running, userData));
+    expect(quiet.modify).toBeUndefined();
+    expect(quiet.status?.restartHolds).toEqual(learned);
+  });
+
+  it("once Stopped, user data is sent, and its success ends the hold", () => {
+    const d = decided(world(udSpec, learned, stopped, userData));
+    expect(d.modify?.request).toEqual({ instanceId: "i-bp1abc", description: "d2", userData: content });
+    const out = settle(d, { kind: "applied", requestId: "R", at: t0 });
+    expect(out.status?.restartHolds).toEqual([]);
+    expect(out.status?.ready.reason).toBe("InSync");
+    expect(out.status?.applied?.userData).toMatchObject({ kind: "Inline", generation: 2 });
+  });
+
+  it("a restart ends the learned hold (at most one more refused try per restart)", () => {
+    const d = decided(world(udSpec, learned, observedInstance({ userData: "", startTime: "2026-11-27T10:07:00Z" }), userData));
+    expect(d.modify?.request).toMatchObject({ userData: content });
+    expect(d.status?.restartHolds).toEqual([]);
+  });
+
+  it("a state refusal while the read said Stopped, or of a request without user data, is an ordinary state failure", () => {
+    const whileStopped = settle(decided(world(udSpec, undefined, stopped, userData)), { kind: "failed", error: refused(), at: t0 });
+    expect(whileStopped.error?.code).toBe("IncorrectInstanceStatus");
+    expect(whileStopped.status?.restartHolds).toBeUndefined();
+    const noUserData = settle(decided(world({ description: "d2" }, undefined, running)), { kind: "failed", error: refused(), at: t0 });
+    expect(noUserData.error?.code).toBe("IncorrectInstanceStatus");
+    expect(noUserData.status?.restartHolds).toBeUndefined();
+  });
+
+  it("another code (a malformed value) holds nothing", () => {
+    const out = settle(decided(world(udSpec, undefined, running, userData)), { kind: "failed", error: refused("InvalidUserData.Base64FormatInvalid"), at: t0 });
+    expect(out.error?.code).toBe("InvalidUserData.Base64FormatInvalid");
+    expect(out.status?.restartHolds).toBeUndefined();
   });
 });
