@@ -25,6 +25,22 @@ export function memoryMiB(pid: number): { peakRss: number; rss: number } {
   }
 }
 
+/**
+ * Where the resident memory is now (MiB, /proc/PID/smaps_rollup): anonymous pages (V8 heap, malloc
+ * arenas, Buffers) and file-backed ones (the node binary and shared libraries; in a memory cgroup
+ * these are charged only to the group that first read them).
+ */
+export function rssSplitMiB(pid: number): { anon: number; file: number } {
+  try {
+    const text = readFileSync(`/proc/${pid}/smaps_rollup`, "utf8");
+    const kb = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, "m").exec(text)?.[1] ?? NaN);
+    const anon = kb("Anonymous");
+    return { anon: anon / 1024, file: (kb("Rss") - anon) / 1024 };
+  } catch {
+    return { anon: NaN, file: NaN };
+  }
+}
+
 export function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return NaN;
   const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));

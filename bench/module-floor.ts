@@ -7,7 +7,7 @@
  *                                                      [--runs N] [--json]
  *
  * Each run is a fresh `node --expose-gc` process that imports dist/run.js and dist/config.js (what
- * dist/main.js imports, without starting anything), collects garbage twice and prints
+ * dist/main.js imports, without starting anything, after the module hook main.js registers first), collects garbage twice and prints
  * process.memoryUsage(). A process that imports nothing is measured the same way as the baseline.
  * The build is the one the fleet bench runs (bench/build-controller.ts: the committed src/ of a
  * revision, compiled with tsconfig.build.json), so `--controller-rev main` and `--controller-rev HEAD`
@@ -18,6 +18,7 @@ import { dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { buildController } from "./build-controller.js";
+import { slimPrelude } from "./fleet/floor.js";
 
 const { values } = parseArgs({
   options: {
@@ -38,8 +39,9 @@ interface Reading {
 const MiB = 1024 * 1024;
 
 /** One fresh process: import `modules` (file URLs), GC, report memoryUsage. */
-function measure(modules: readonly string[]): Reading {
+function measure(modules: readonly string[], prelude = ""): Reading {
   const script = [
+    prelude,
     `for (const m of ${JSON.stringify(modules)}) await import(m);`,
     // Two passes: the first may only promote; a tick lets finalizers run in between.
     "globalThis.gc(); await new Promise((r) => setTimeout(r, 50)); globalThis.gc();",
@@ -70,7 +72,7 @@ const baseline: Reading[] = [];
 const loaded: Reading[] = [];
 for (let i = 0; i < runs; i++) {
   baseline.push(measure([]));
-  loaded.push(measure(entry));
+  loaded.push(measure(entry, slimPrelude(dist)));
 }
 const result = { rev: build.rev, node: process.version, runs, baselineMiB: summarise(baseline), loadedMiB: summarise(loaded) };
 const floor = Math.round((result.loadedMiB.rss - result.baselineMiB.rss) * 10) / 10;

@@ -51,6 +51,11 @@ export interface ControllerOptions {
   command?: string[];
   /** Write a V8 CPU profile (`--cpu-prof`) into this directory when the process exits. */
   cpuProfDir?: string;
+  /**
+   * Spawn this argv followed by node's path and arguments instead of node itself (it must exec
+   * node, keeping the PID): e.g. the bench's memory-cgroup launcher (bench/fleet/cgroup.ts).
+   */
+  launcher?: string[];
   /** Keep the controller's default: /metrics over HTTPS with TokenReview/SubjectAccessReview. */
   secureMetrics?: boolean;
 }
@@ -84,7 +89,8 @@ export async function startController(opts: ControllerOptions): Promise<RunningC
     ...(opts.namespace === "*" ? [] : [`--namespace=${opts.namespace}`]),
     ...(opts.args ?? []),
   ];
-  const child: ChildProcess = spawn(process.execPath, args, {
+  const [file, ...prefix] = opts.launcher ?? [process.execPath];
+  const child: ChildProcess = spawn(file!, opts.launcher ? [...prefix, process.execPath, ...args] : args, {
     cwd: repoRoot,
     stdio: ["ignore", "pipe", "pipe"],
     env: {

@@ -5,14 +5,15 @@
  * adds leader election, Events, the metrics/probe servers and shutdown; tests may call `buildApp`
  * in-process.
  */
-import { KubeConfig } from "@kubernetes/client-node";
+// Not the package index: it would load every generated API (src/slim-kube-client.ts).
+import { KubeConfig } from "@kubernetes/client-node/dist/config.js";
 import type { Logger } from "pino";
 import { type EcsInstanceAttributes, type EcsInstanceAttributesStatus, GROUP, isPaused, KIND, PAUSED_ANNOTATION, PLURAL, VERSION } from "./api/index.js";
 import { EcsCloud, type EcsTarget } from "./cloud/ecs.js";
 import { EcsError } from "./cloud/errors.js";
 import type { Config } from "./config.js";
 import { ResourceIndexes } from "./reconciler/indexes.js";
-import { type ConfigMapLike, type ObjectReader, resolveCredentials, type SecretLike } from "./reconciler/inputs.js";
+import { type ObjectReader, resolveCredentials } from "./reconciler/inputs.js";
 import { DEFAULT_CREDENTIALS } from "./cloud/client.js";
 import { errorPolicy } from "./reconciler/error-policy.js";
 import { type EventSink, Reconciler } from "./reconciler/reconciler.js";
@@ -22,7 +23,8 @@ import { DependencyWaiters } from "./runtime/waiters.js";
 import { ResyncSweeper } from "./runtime/resync.js";
 import { statusWriter } from "./runtime/status-writer.js";
 import { KubeWriteLimiter } from "./runtime/write-limiter.js";
-import { CoreResources, Informer, type KubeObject } from "./runtime/informer.js";
+import { Informer, type KubeObject } from "./runtime/informer.js";
+import { watchReferencedObjects } from "./referenced-objects.js";
 import type { RuntimeMetrics } from "./runtime/metrics.js";
 import { annotationsChanged, anyOf, generationChanged, labelsChanged } from "./runtime/predicates.js";
 import { registerResourceGauge } from "./resource-metrics.js";
@@ -63,7 +65,7 @@ export interface BuiltApp {
 
 export function buildApp(deps: AppDeps): BuiltApp {
   const { config, log } = deps;
-  const { resources, secrets, configMaps, indexes, objects } = watchResources(deps);
+  const { resources, secrets, configMaps, indexes, objects, refs } = watchResources(deps);
   if (deps.metrics) registerResourceGauge(deps.metrics.registry, () => resources.list());
   const cloud = buildCloud(deps);
   const writeLimiter = new KubeWriteLimiter(config.kubeQps, config.kubeBurst);
@@ -115,6 +117,7 @@ export function buildApp(deps: AppDeps): BuiltApp {
     logger: log,
     ...(deps.metrics ? { metrics: deps.metrics } : {}),
     reconcile: async (key, ctx) => {
+      await refs.load(key.namespace ?? "", resources.get(key.namespace ?? "", key.name)?.spec);
       const action = await reconciler.reconcile(key.namespace ?? "", key.name, ctx);
       unreachable.forget(`${key.namespace}/${key.name}`);
       return action;
@@ -160,26 +163,16 @@ function waitForEndpoints(policy: ErrorPolicy, unreachable: DependencyWaiters, e
   };
 }
 
-/** The informers, the reverse indexes (Secret → resources, instance → resources) and cached reads of Secrets/ConfigMaps. */
+/** The informers, the reverse indexes (Secret → resources, instance → resources) and the referenced Secrets/ConfigMaps. */
 function watchResources({ config, log, kubeConfig }: AppDeps) {
   const namespace = config.namespace;
   const resources = new Informer<EcsInstanceAttributes>({ kubeConfig, resource: EIA_RESOURCE, namespace, logger: log.child({ informer: PLURAL }) });
-  // Secrets and ConfigMaps are watched (not fetched per reconcile) so a rotated password re-queues
-  // exactly the resources that reference it and reconciles read them from memory.
-  const secrets = new Informer<SecretLike & KubeObject>({ kubeConfig, resource: CoreResources.Secret, namespace, logger: log.child({ informer: "secrets" }) });
-  const configMaps = new Informer<ConfigMapLike & KubeObject>({
-    kubeConfig,
-    resource: CoreResources.ConfigMap,
-    namespace,
-    logger: log.child({ informer: "configmaps" }),
-  });
   const indexes = new ResourceIndexes();
   resources.addHandler({ add: (o) => indexes.upsert(o), update: (_old, cur) => indexes.upsert(cur), delete: (o) => indexes.remove(o) });
-  const objects: ObjectReader = {
-    getSecret: (ns: string, name: string) => secrets.get(ns, name),
-    getConfigMap: (ns: string, name: string) => configMaps.get(ns, name),
-  };
-  return { resources, secrets, configMaps, indexes, objects };
+  // Secrets and ConfigMaps are watched (metadata only) so a rotated password re-queues exactly the
+  // resources that reference it; only referenced objects are fetched (src/referenced-objects.ts).
+  const refs = watchReferencedObjects(kubeConfig, namespace, log, indexes);
+  return { resources, secrets: refs.secretEvents, configMaps: refs.configMapEvents, indexes, objects: refs.reader, refs };
 }
 
 function buildCloud({ config, log, metrics }: AppDeps): EcsCloud {

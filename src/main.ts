@@ -3,9 +3,11 @@
  * ecs-attributes-controller entry point: flags → config → wiring → run until SIGTERM/SIGINT.
  * Exit codes: 0 clean shutdown, 1 runtime failure, 2 bad configuration (one-line reason on stderr).
  */
-import { VERSION_STRING } from "./app.js";
 import { ConfigError, helpText, loadConfig } from "./config.js";
-import { runController } from "./run.js";
+import { useSlimKubeClient } from "./slim-kube-client.js";
+
+// Before anything loads @kubernetes/client-node (hence the dynamic imports below): ~40 MiB less RSS.
+useSlimKubeClient();
 
 // Subcommand: `import` prints adoptable YAML (src/cli/import.ts) and exits.
 if (process.argv[2] === "import") {
@@ -29,11 +31,13 @@ if (config === "help") {
   process.exit(0);
 }
 if (config === "version") {
+  const { VERSION_STRING } = await import("./app.js");
   process.stdout.write(`ecs-attributes-controller ${VERSION_STRING}\n`);
   process.exit(0);
 }
 
 try {
+  const { runController } = await import("./run.js");
   process.exitCode = await runController(config);
 } catch (e) {
   process.stderr.write(`ecs-attributes-controller: ${(e as Error).message}\n`);

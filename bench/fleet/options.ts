@@ -21,6 +21,17 @@ export interface BenchConfig {
   controller: "dist" | "tsx";
   controllerRev: string;
   controllerPatch: string | undefined;
+  /** Run the controller inside a memory cgroup with this limit (MiB); undefined = no limit. */
+  memoryLimitMiB: number | undefined;
+  /** Bisect the smallest passing limit between minMemoryMiB and memoryLimitMiB (32 MiB steps). */
+  findMemoryLimit: boolean;
+  minMemoryMiB: number;
+  /** The convergence ratio a run must meet (bench/fleet/verdict.ts); raise it only on a loaded machine, and say so. */
+  maxRatio: number;
+  /** Secrets nothing references, created in the namespace before the controller starts (count, KiB each). */
+  unrelatedSecrets: { count: number; kib: number };
+  /** Extra environment for the controller process (e.g. MALLOC_ARENA_MAX, NODE_OPTIONS). */
+  controllerEnv: Record<string, string>;
   json: boolean;
 }
 
@@ -48,6 +59,12 @@ export function parseOptions(args: string[]): BenchConfig | undefined {
       controller: { type: "string", default: "dist" },
       "controller-rev": { type: "string", default: "HEAD" },
       "controller-patch": { type: "string" },
+      "memory-limit": { type: "string" },
+      "find-memory-limit": { type: "boolean", default: false },
+      "min-memory": { type: "string", default: "64" },
+      "max-ratio": { type: "string", default: "1.05" },
+      "unrelated-secrets": { type: "string", default: "0:0" },
+      "controller-env": { type: "string", multiple: true, default: [] },
       json: { type: "boolean", default: false },
       help: { type: "boolean", default: false },
     },
@@ -77,10 +94,27 @@ export function parseOptions(args: string[]): BenchConfig | undefined {
     controller: argv.controller,
     controllerRev: argv["controller-rev"],
     controllerPatch: argv["controller-patch"],
+    memoryLimitMiB: argv["memory-limit"] === undefined ? (argv["find-memory-limit"] ? 512 : undefined) : Number(argv["memory-limit"]),
+    findMemoryLimit: argv["find-memory-limit"],
+    minMemoryMiB: Number(argv["min-memory"]),
+    maxRatio: Number(argv["max-ratio"]),
+    unrelatedSecrets: { count: Number(argv["unrelated-secrets"].split(":")[0]), kib: Number(argv["unrelated-secrets"].split(":")[1] ?? 64) },
+    controllerEnv: Object.fromEntries(
+      argv["controller-env"].map((kv) => {
+        const eq = kv.indexOf("=");
+        if (eq < 1) throw new Error(`--controller-env takes NAME=VALUE, got ${kv}`);
+        return [kv.slice(0, eq), kv.slice(eq + 1)];
+      }),
+    ),
     json: argv.json,
   };
+  if (cfg.memoryLimitMiB !== undefined && !(cfg.memoryLimitMiB >= 16)) throw new Error(`--memory-limit must be a number of MiB ≥ 16`);
+  if (cfg.findMemoryLimit && !(cfg.minMemoryMiB >= 16 && cfg.minMemoryMiB < cfg.memoryLimitMiB!)) {
+    throw new Error(`--min-memory must be ≥ 16 and below --memory-limit`);
+  }
   const { N, D, resyncS, C, idleRounds, changePct } = cfg;
-  for (const [k, v] of Object.entries({ N, Q, L, D, resyncS, C, idleRounds, changePct })) {
+  const { count: secrets, kib: secretKiB } = cfg.unrelatedSecrets;
+  for (const [k, v] of Object.entries({ N, Q, L, D, resyncS, C, idleRounds, changePct, secrets, secretKiB })) {
     if (!Number.isFinite(v) || v < 0) throw new Error(`bad value for ${k}: ${v}`);
   }
   return cfg;

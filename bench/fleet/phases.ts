@@ -3,10 +3,11 @@
  * returns its figures (the JSON section of the same name in the result) and the raw marks later
  * phases and the report need (times, CPU readings, API server histograms).
  */
+import { randomBytes } from "node:crypto";
 import type { RunningController } from "../../harness/controller.js";
 import { mapLimit } from "../../harness/fleet.js";
 import { sleep } from "../../harness/wait.js";
-import { cpuSeconds, memoryMiB, summary } from "../measure.js";
+import { cpuSeconds, memoryMiB, rssSplitMiB, summary } from "../measure.js";
 import { byAction, Calls, describes, idsPerDescribeInstances, mean, modifies } from "./calls.js";
 import type { BenchConfig } from "./options.js";
 import { GROUP, VERSION } from "../../src/api/index.js";
@@ -39,6 +40,7 @@ export async function createPhase({ cfg, rig, say }: Ctx) {
     async (i) => createLat.push(await createOne(rig, i)),
   );
   const createS = (Date.now() - t0) / 1000;
+  await createUnrelatedSecrets(rig, cfg, say);
   await rig.tracker.until(
     () => rig.tracker.objs.size >= cfg.N,
     60_000,
@@ -50,6 +52,25 @@ export async function createPhase({ cfg, rig, say }: Ctx) {
     figures: { create_s: round(createS), creates_per_s: round(cfg.N / createS, 0), create_latency_ms: mapRound(summary(createLat)) },
     marks: { apiCpuS: apiCpu(rig) - apiCpu0, latencyBefore },
   };
+}
+
+/**
+ * Secrets no resource references (e.g. Helm release Secrets, tens of KiB each): what a controller
+ * caching every Secret it can list holds in memory for nothing.
+ */
+async function createUnrelatedSecrets(rig: Rig, cfg: BenchConfig, say: (s: string) => void): Promise<void> {
+  const { count, kib } = cfg.unrelatedSecrets;
+  if (count === 0) return;
+  say(`creating ${count} unrelated Secrets of ${kib} KiB`);
+  const payload = randomBytes(Math.floor((kib * 1024 * 3) / 4)).toString("base64");
+  await mapLimit(
+    Array.from({ length: count }, (_, i) => i),
+    8,
+    async (i) => {
+      const r = await rig.kube.request("POST", `/api/v1/namespaces/${NS}/secrets`, { metadata: { name: `unrelated-${i}` }, data: { blob: payload } });
+      if (r.status !== 201) throw new Error(`create Secret unrelated-${i}: HTTP ${r.status}`);
+    },
+  );
 }
 
 /** POSTs resource i (retrying 429 and 5xx); returns the successful round trip's ms. */
@@ -307,6 +328,7 @@ async function waitChangedReady(
 export async function closingReadings(rig: Rig, ctl: RunningController) {
   return {
     mem: memoryMiB(ctl.pid),
+    rssSplit: rssSplitMiB(ctl.pid),
     ctlMetrics: await controllerMetrics(ctl.metricsUrl).catch((e: unknown) => ({ error: String(e) })),
     cpuTotal: cpuSeconds(ctl.pid),
     latencyEnd: await apiLatency(rig),

@@ -30,7 +30,21 @@ export function machine() {
 
 const loadavg = () => readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
 
-export function assemble(cfg: BenchConfig, host: ReturnType<typeof machine>, rig: Rig, m: Measured, build: ControllerBuild, ctlArgs: string[]) {
+/** Memory figures measured outside the phases: the module floor and the cgroup's readings. */
+export interface MemoryFigures {
+  floor: { rss_mib: number; above_bare_node_mib: number } | undefined;
+  memoryCgroup: { version: 1 | 2; limit_mib: number; peak_mib: number; oom_kills: number; limit_hits: number } | undefined;
+}
+
+export function assemble(
+  cfg: BenchConfig,
+  host: ReturnType<typeof machine>,
+  rig: Rig,
+  m: Measured,
+  build: ControllerBuild,
+  ctlArgs: string[],
+  mem: MemoryFigures,
+) {
   const { start, idle, end } = m;
   const s = start.marks;
   const allControllerCalls = rig.calls.all;
@@ -48,6 +62,7 @@ export function assemble(cfg: BenchConfig, host: ReturnType<typeof machine>, rig
       concurrency: cfg.C,
       idle_rounds: cfg.idleRounds,
       change_percent: cfg.changePct,
+      unrelated_secrets: `${cfg.unrelatedSecrets.count} × ${cfg.unrelatedSecrets.kib} KiB`,
       preset: cfg.preset,
     },
     setup: m.create.figures,
@@ -60,10 +75,15 @@ export function assemble(cfg: BenchConfig, host: ReturnType<typeof machine>, rig
     controller: {
       peak_rss_mib: round(end.mem.peakRss, 1),
       rss_end_mib: round(end.mem.rss, 1),
+      rss_end_anon_mib: round(end.rssSplit.anon, 1),
+      rss_end_file_mib: round(end.rssSplit.file, 1),
       cpu_s: round(end.cpuTotal),
       cpu_s_per_resource_converged: round(s.cpuConverged / cfg.N, 4),
+      module_floor_rss_mib: mem.floor?.rss_mib ?? null,
+      module_floor_above_bare_node_mib: mem.floor?.above_bare_node_mib ?? null,
       metrics_at_end: end.ctlMetrics,
     },
+    memory_cgroup: mem.memoryCgroup ?? null,
     headroom: {
       emulator: {
         calls: allControllerCalls.length,
@@ -87,6 +107,7 @@ export function assemble(cfg: BenchConfig, host: ReturnType<typeof machine>, rig
     controller_rev: build.rev,
     controller_command: `node ${build.command.map((a) => a.replace(repoRoot + "/", "")).join(" ")}`,
     controller_args: ctlArgs,
+    controller_env: cfg.controllerEnv,
   };
 }
 
@@ -127,7 +148,16 @@ function figureRows(x: BenchResult): Array<[string, string, string]> {
     ["change → Modify p50 / p99 (ms)", `${x.change.change_to_modify_ms.p50} / ${x.change.change_to_modify_ms.p99}`, "p99 ≤ 100"],
     ["  from the PATCH's answer p50 / p99 (ms)", `${x.change.committed_change_to_modify_ms.p50} / ${x.change.committed_change_to_modify_ms.p99}`, ""],
     ["  spec PATCH round trip p50 / p99 (ms)", `${x.change.patch_latency_ms.p50} / ${x.change.patch_latency_ms.p99}`, ""],
-    ["controller peak RSS (MiB)", `${x.controller.peak_rss_mib}`, "≤ 256 at 10k"],
+    ["controller peak RSS (MiB)", `${x.controller.peak_rss_mib}`, ""],
+    [
+      "memory cgroup: limit / peak (MiB), OOM kills, limit hits",
+      x.memory_cgroup
+        ? `${x.memory_cgroup.limit_mib} / ${x.memory_cgroup.peak_mib}, ${x.memory_cgroup.oom_kills}, ${x.memory_cgroup.limit_hits}`
+        : "no limit (--memory-limit)",
+      "OOM 0; limit ≤ 128 at 1k, ≤ 256 at 10k",
+    ],
+    ["  RSS at end: anonymous / file-backed (MiB)", `${x.controller.rss_end_anon_mib} / ${x.controller.rss_end_file_mib}`, ""],
+    ["module floor RSS (MiB; above bare node)", `${x.controller.module_floor_rss_mib} (${x.controller.module_floor_above_bare_node_mib})`, ""],
     ["  at end: heap used / heap total / external (MiB)", `${atEnd["heap_used_mib"]} / ${atEnd["heap_total_mib"]} / ${atEnd["external_mib"]}`, ""],
     [
       "controller CPU s (total / converge / idle / change)",

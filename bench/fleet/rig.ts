@@ -113,10 +113,18 @@ export async function apiLatency(rig: Rig): Promise<ReturnType<typeof parseApise
 }
 
 /**
- * Starts the controller process for this run (metrics and probes on port 0). The rig stops it with
- * SIGKILL on close if the run did not stop it first.
+ * Starts the controller process for this run (metrics and probes on port 0), through `launcher` when
+ * given (the memory cgroup's, bench/fleet/cgroup.ts). The rig stops it with SIGKILL on close if the
+ * run did not stop it first.
  */
-export async function launchController(rig: Rig, command: string[], args: string[], cpuProfDir: string | undefined): Promise<RunningController> {
+export async function launchController(
+  rig: Rig,
+  command: string[],
+  args: string[],
+  cpuProfDir: string | undefined,
+  launcher: string[] | undefined,
+  env: Record<string, string>,
+): Promise<RunningController> {
   const ctl = await startController({
     kubeconfig: rig.cp.kubeconfigPath,
     ecsEndpoint: rig.emu.url,
@@ -125,6 +133,8 @@ export async function launchController(rig: Rig, command: string[], args: string
     command,
     args,
     ...(cpuProfDir ? { cpuProfDir } : {}),
+    ...(launcher ? { launcher } : {}),
+    env,
   });
   rig.onClose(() => ctl.stop("SIGKILL"));
   return ctl;

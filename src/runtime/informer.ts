@@ -23,7 +23,7 @@
  */
 import type { KubeConfig } from "@kubernetes/client-node";
 import type { Logger } from "pino";
-import { KubeApiError, kubeRequest, openWatch, type WatchEvent, type WatchHandle } from "./kube-http.js";
+import { KubeApiError, kubeRequest, METADATA_ACCEPT, openWatch, type WatchEvent, type WatchHandle } from "./kube-http.js";
 import { wakeableSleep } from "./sleep.js";
 
 /** A resource type: group ("" or absent for core), version, plural. */
@@ -124,6 +124,11 @@ export interface InformerOptions {
    * never needed by a reconciler reading the cache.
    */
   stripManagedFields?: boolean;
+  /**
+   * Cache only metadata (PartialObjectMetadata): name, namespace, uid, resourceVersion, labels,
+   * annotations — not Secret or ConfigMap data. Handlers still see every change (resourceVersion).
+   */
+  metadataOnly?: boolean;
 }
 
 /** "namespace/name" for namespaced objects, "name" otherwise. */
@@ -337,6 +342,7 @@ export class Informer<T extends KubeObject = KubeObject> implements EventSource<
         query: { ...this.baseQuery(), limit: this.opts.pageSize ?? 500, continue: cont },
         timeoutMs: this.opts.requestTimeoutMs ?? 60_000,
         signal: this.stopController.signal,
+        ...(this.opts.metadataOnly ? { accept: METADATA_ACCEPT.list } : {}),
       });
       if (r.status !== 200) throw KubeApiError.from(r, `list ${this.describe()}`);
       const body = r.body as ListBody;
@@ -447,6 +453,7 @@ export class Informer<T extends KubeObject = KubeObject> implements EventSource<
           this.currentWatch = h;
           if (this.state !== "running") h.abort();
         },
+        this.opts.metadataOnly ? METADATA_ACCEPT.watch : undefined,
       );
     } catch (e) {
       clearTimeout(watchdog);

@@ -12,7 +12,8 @@ import type { ClientRequest, IncomingMessage, RequestOptions } from "node:http";
 import { request as httpRequest } from "node:http";
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import { createInterface } from "node:readline";
-import { type KubeConfig, V1MicroTime } from "@kubernetes/client-node";
+import type { KubeConfig } from "@kubernetes/client-node";
+import { V1MicroTime } from "@kubernetes/client-node/dist/types.js";
 
 /**
  * Formats a time as a Kubernetes MicroTime (RFC 3339, exactly six fractional digits). Lease and
@@ -31,7 +32,19 @@ export interface KubeRequest {
   contentType?: string;
   timeoutMs?: number;
   signal?: AbortSignal;
+  /** Default application/json; e.g. the PartialObjectMetadata media type (see METADATA_ACCEPT). */
+  accept?: string;
 }
+
+/**
+ * Accept headers that make the API server answer a LIST or WATCH with PartialObjectMetadata (only
+ * ObjectMeta, no data) instead of whole objects, as client-go's metadata informers do; plain JSON
+ * stays acceptable for servers that cannot convert.
+ */
+export const METADATA_ACCEPT = {
+  list: "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json",
+  watch: "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json",
+} as const;
 
 export interface KubeResponse {
   status: number;
@@ -97,7 +110,7 @@ async function start(kc: KubeConfig, req: KubeRequest, url: URL): Promise<Client
   await kc.applyToHTTPSOptions(opts);
   opts.agent = keepAliveAgent(kc, opts.agent);
   opts.method = req.method;
-  const headers: Record<string, string> = { ...(opts.headers as Record<string, string> | undefined), Accept: "application/json" };
+  const headers: Record<string, string> = { ...(opts.headers as Record<string, string> | undefined), Accept: req.accept ?? "application/json" };
   if (req.body !== undefined) headers["Content-Type"] = req.contentType ?? "application/json";
   opts.headers = headers;
   const fn = url.protocol === "http:" ? httpRequest : httpsRequest;
@@ -173,9 +186,10 @@ export async function openWatch(
   onData?: () => void,
   connectTimeoutMs = 30_000,
   onStart?: (h: WatchHandle) => void,
+  accept?: string,
 ): Promise<WatchHandle> {
   const url = buildUrl(kc, path, { ...query, watch: true });
-  const r = await start(kc, { method: "GET", path }, url);
+  const r = await start(kc, { method: "GET", path, ...(accept ? { accept } : {}) }, url);
   let aborted = false;
   let settle: { resolve: () => void; reject: (e: Error) => void } | undefined;
   const done = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
