@@ -46,7 +46,7 @@ export async function runSetBench(args: string[]): Promise<number> {
         })),
       });
     }
-    const ctl = await launchController(rig, build.command, controllerArgs(cfg, NS), undefined);
+    const ctl = await launchController(rig, build.command, controllerArgs(cfg, NS), undefined, undefined, {});
     await ctl.waitForLog(/informers synced|workers running/, 120_000);
     const setPath = `/apis/${GROUP}/${VERSION}/namespaces/${NS}/${SET_PLURAL}`;
     await rig.calls.drain();
