@@ -3,14 +3,17 @@
  * that config resolves to, and the first constraint it breaks before any ECS call. Reads only
  * caches (the config and Namespace informers, the Secret informer), so it costs no API call.
  *
- * Credentials by source: Default → the controller's chain; Secret → the AccessKey Secret the config
- * names. RRSA and AssumeRole are resolved by the cloud layer's credential sources (issue 16, wip/hid);
- * `credentialsFor` is the seam where they plug in. Until one is given, such a config reports
- * CredentialsError and no resource uses it: never a silent fall-back to another identity.
+ * Credentials by source: `credentialsFor` first (credential-cache.ts: RRSA and AssumeRole, and all
+ * four sources when the controller can reach STS, resolved asynchronously by src/cloud/credentials.ts);
+ * otherwise Default → the controller's chain, Secret → the AccessKey Secret the config names. A
+ * config whose credentials are not resolved (yet) reports CredentialsError and no resource uses it:
+ * never a silent fall-back to another identity. An endpoint the https rule refuses
+ * (src/cloud/endpoints.ts) refuses the config's resources before any request.
  */
 import { ConditionType, type EcsInstanceAttributes, type EcsInstanceAttributesSpec, getCondition, Reason } from "../../api/index.js";
 import type { EcsProviderConfigSpec } from "../../api/provider-config.js";
 import { DEFAULT_CREDENTIALS, type EcsCredentials } from "../../cloud/client.js";
+import { endpointProblems, type EndpointPolicy } from "../../cloud/endpoints.js";
 import { type ObjectReader, readAccessKeySecret } from "../inputs.js";
 import { type CachedConfig, chooseConfig, type ConfigChoice, type Denial, preReadDenial } from "./policy.js";
 
@@ -29,6 +32,8 @@ export interface TenancyOptions {
   requireConfig: boolean;
   /** RRSA / AssumeRole (and any source it returns a value for); Default and Secret are built in. */
   credentialsFor?: CredentialsFor | undefined;
+  /** --allow-insecure-endpoints (tests): http:// overrides allowed for every config. */
+  endpointPolicy?: EndpointPolicy | undefined;
 }
 
 export interface TenancyView {
@@ -45,6 +50,9 @@ export class Tenancy {
     const choice = chooseConfig(spec.providerConfigRef?.name, (n) => this.opts.getConfig(n), this.opts.requireConfig);
     const denial = preReadDenial(choice, namespace, this.opts.namespaceLabels(namespace), spec);
     if (denial || !choice.spec) return { choice, denial };
+    const problems = endpointProblems(choice.spec.endpoint, this.opts.endpointPolicy);
+    if (problems.length > 0)
+      return { choice, denial: { kind: "CredentialsError", rule: "spec.endpoint", message: `EcsProviderConfig ${choice.name} (spec.endpoint): ${problems[0]}` } };
     const creds = this.credentials(choice.name, choice.spec);
     if ("error" in creds)
       return {
