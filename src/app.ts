@@ -50,8 +50,6 @@ export interface AppDeps {
    * https listener in tests; unset: derived from --region by src/cloud/endpoints.ts `stsEndpoint`.
    */
   stsEndpoint?: string | undefined;
-  /** http:// endpoint overrides allowed for every provider config (tests). */
-  allowInsecureEndpoints?: boolean | undefined;
 }
 
 /** --kubeconfig, else in-cluster / $KUBECONFIG / ~/.kube/config. */
@@ -185,7 +183,6 @@ function providerCredentials(deps: AppDeps, cloud: EcsCloud) {
       }),
     resolvedSources: sources,
     setAccountRates: (account: string, perAction: Parameters<EcsCloud["setAccountRates"]>[1]) => cloud.setAccountRates(account, perAction),
-    endpointPolicy: { allowInsecure: deps.allowInsecureEndpoints === true },
   };
 }
 

@@ -7,13 +7,13 @@
  * four sources when the controller can reach STS, resolved asynchronously by src/cloud/credentials.ts);
  * otherwise Default → the controller's chain, Secret → the AccessKey Secret the config names. A
  * config whose credentials are not resolved (yet) reports CredentialsError and no resource uses it:
- * never a silent fall-back to another identity. An endpoint the https rule refuses
- * (src/cloud/endpoints.ts) refuses the config's resources before any request.
+ * never a silent fall-back to another identity. An http:// endpoint override without
+ * endpoint.allowInsecure fails the config's schema (src/api/provider-config.ts), so policy.ts's
+ * chooseConfig refuses its resources before any request.
  */
 import { ConditionType, type EcsInstanceAttributes, type EcsInstanceAttributesSpec, getCondition, Reason } from "../../api/index.js";
 import type { EcsProviderConfigSpec } from "../../api/provider-config.js";
 import { DEFAULT_CREDENTIALS, type EcsCredentials } from "../../cloud/client.js";
-import { endpointProblems, type EndpointPolicy } from "../../cloud/endpoints.js";
 import { type ObjectReader, readAccessKeySecret } from "../inputs.js";
 import { type CachedConfig, chooseConfig, type ConfigChoice, type Denial, preReadDenial } from "./policy.js";
 
@@ -32,8 +32,6 @@ export interface TenancyOptions {
   requireConfig: boolean;
   /** RRSA / AssumeRole (and any source it returns a value for); Default and Secret are built in. */
   credentialsFor?: CredentialsFor | undefined;
-  /** --allow-insecure-endpoints (tests): http:// overrides allowed for every config. */
-  endpointPolicy?: EndpointPolicy | undefined;
 }
 
 export interface TenancyView {
@@ -50,9 +48,6 @@ export class Tenancy {
     const choice = chooseConfig(spec.providerConfigRef?.name, (n) => this.opts.getConfig(n), this.opts.requireConfig);
     const denial = preReadDenial(choice, namespace, this.opts.namespaceLabels(namespace), spec);
     if (denial || !choice.spec) return { choice, denial };
-    const problems = endpointProblems(choice.spec.endpoint, this.opts.endpointPolicy);
-    if (problems.length > 0)
-      return { choice, denial: { kind: "CredentialsError", rule: "spec.endpoint", message: `EcsProviderConfig ${choice.name} (spec.endpoint): ${problems[0]}` } };
     const creds = this.credentials(choice.name, choice.spec);
     if ("error" in creds)
       return {

@@ -29,7 +29,6 @@ import type { KubeWriteLimiter } from "../../runtime/write-limiter.js";
 import type { ObjectReader } from "../inputs.js";
 import type { CredentialSource } from "../../api/provider-config.js";
 import { type ResolvedCredentials, perActionRates } from "../../cloud/credentials.js";
-import { endpointProblems, type EndpointPolicy } from "../../cloud/endpoints.js";
 import { ConfigCredentialCache, credentialsSecretOf } from "./credential-cache.js";
 import { type CredentialsFor, Tenancy } from "./tenancy.js";
 
@@ -59,7 +58,6 @@ export interface ProviderConfigDeps {
   setAccountRates?: ((account: string, perAction: ReturnType<typeof perActionRates>) => void) | undefined;
   /** Re-queues resources of the main controller ("ns/name" keys) once a config's credentials (re)resolve. */
   requeue?: ((keys: string[]) => void) | undefined;
-  endpointPolicy?: EndpointPolicy | undefined;
   metrics?: RuntimeMetrics | undefined;
 }
 
@@ -93,7 +91,6 @@ export function buildProviderConfigs(deps: ProviderConfigDeps): ProviderConfigs 
     objects: deps.objects,
     requireConfig: deps.requireConfig,
     credentialsFor: cache?.credentialsFor ?? deps.credentialsFor,
-    endpointPolicy: deps.endpointPolicy,
   });
   const watches: SecondaryWatch[] = [
     { informer: configs, map: (c: KubeObject) => deps.usingConfig(c.metadata?.name ?? ""), predicate: generationChanged },
@@ -124,7 +121,6 @@ export function configStatus(
   obj: ConfigObject,
   tenancy: Tenancy,
   now: Date,
-  policy: EndpointPolicy = {},
 ): { status: EcsProviderConfigStatus; identity: string | undefined; source: string | undefined } {
   const prev = obj.status;
   const cond = (status: Condition["status"], reason: string, message: string) =>
@@ -135,11 +131,6 @@ export function configStatus(
     return { status: { ...base, conditions: cond("False", ProviderConfigReason.InvalidConfig, parsed.message) }, identity: undefined, source: undefined };
   }
   const source = parsed.spec.credentials.source;
-  const problems = endpointProblems(parsed.spec.endpoint, policy);
-  if (problems.length > 0) {
-    // Its resources are refused before any request (tenancy.ts): requests would carry passwords.
-    return { status: { ...base, conditions: cond("False", ProviderConfigReason.InvalidConfig, problems.join("; ")) }, identity: undefined, source };
-  }
   const creds = tenancy.credentials(obj.metadata.name ?? "", parsed.spec);
   if ("error" in creds) {
     return { status: { ...base, conditions: cond("False", ProviderConfigReason.CredentialsUnavailable, creds.error) }, identity: undefined, source };
@@ -183,7 +174,7 @@ function configStatusController(
         return Action.awaitChange();
       }
       const retry = cache ? await resolveInto(cache, deps, key.name, obj) : false;
-      const { status, identity, source } = configStatus(obj, tenancy, new Date(), deps.endpointPolicy);
+      const { status, identity, source } = configStatus(obj, tenancy, new Date());
       const said = `${source}|${identity ?? ""}`;
       if (logged.get(key.name) !== said) {
         // Which identity a config uses, at startup and on every change: the account behind the calls.
