@@ -134,14 +134,18 @@ describe("AssumeRole provider configs in the controller (real API server, emulat
       return s.trim() === `True AssumeRole ${ACCOUNT}` ? s : undefined;
     });
     expect(out.trim()).toBe(`True AssumeRole ${ACCOUNT}`);
-    const resolvedLogs = logLines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((r) => r["msg"] === "provider config credentials resolved" && r["providerConfig"] === "writer");
+    const resolvedLogs = logLines
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .filter((r) => r["msg"] === "provider config credentials resolved" && r["providerConfig"] === "writer");
     expect(resolvedLogs.length).toBe(1);
     expect(resolvedLogs[0]!["accountId"]).toBe(ACCOUNT);
     expect(logLines.join("")).not.toContain(BASE.secret);
   });
 
   it("a resource using the AssumeRole config converges; its Modify is signed with an STS key, not the base key", async () => {
-    await fleet.createMany([{ name: "w", spec: { instanceId: "i-stswrite01", regionId: REGION, providerConfigRef: { name: "writer" }, instanceName: "after" } }]);
+    await fleet.createMany([
+      { name: "w", spec: { instanceId: "i-stswrite01", regionId: REGION, providerConfigRef: { name: "writer" }, instanceName: "after" } },
+    ]);
     await waitReason("w", "InSync");
     expect((await emu.admin.getInstance("i-stswrite01")).instanceName).toBe("after");
     const modifies = (await emu.admin.callLog()).filter((c) => c.action === "ModifyInstanceAttribute" && c.params["InstanceId"] === "i-stswrite01");
@@ -150,7 +154,9 @@ describe("AssumeRole provider configs in the controller (real API server, emulat
       expect(c.accessKeyId).toMatch(/^STS\./);
       expect(c.accessKeyId).not.toBe(BASE.id);
     }
-    process.stdout.write(`[assume-role-config] writer: ${JSON.stringify({ modifyCalls: modifies.length, keys: modifies.map((c) => c.accessKeyId.slice(0, 6)) })}\n`);
+    process.stdout.write(
+      `[assume-role-config] writer: ${JSON.stringify({ modifyCalls: modifies.length, keys: modifies.map((c) => c.accessKeyId.slice(0, 6)) })}\n`,
+    );
   });
 
   it("a config whose role lacks ModifyInstanceAttribute → CredentialsError naming Forbidden.RAM, 0 Modify accepted", async () => {
@@ -158,7 +164,9 @@ describe("AssumeRole provider configs in the controller (real API server, emulat
       const s = await kubectlOk(["get", "ecspc", "reader", "-o", "jsonpath={.status.conditions[0].status}"]);
       return s.trim() === "True" ? s : undefined;
     });
-    await fleet.createMany([{ name: "r", spec: { instanceId: "i-stsread001", regionId: REGION, providerConfigRef: { name: "reader" }, instanceName: "after" } }]);
+    await fleet.createMany([
+      { name: "r", spec: { instanceId: "i-stsread001", regionId: REGION, providerConfigRef: { name: "reader" }, instanceName: "after" } },
+    ]);
     // Synced carries the error class (CredentialsError), Ready the code (src/reconciler/error-policy.ts).
     const r = await waitReason("r", "CredentialsError", "Synced");
     expect(cond(r, "Synced")?.message ?? "").toContain("Forbidden.RAM");

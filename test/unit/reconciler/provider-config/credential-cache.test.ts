@@ -20,7 +20,13 @@ function resolved(): ResolvedCredentials {
   return {
     source: "AssumeRole",
     credential: {} as SdkCredential,
-    identity: { source: "AssumeRole", providerName: "ram_role_arn/static_ak", accountId: ACCOUNT, arn: `acs:ram::${ACCOUNT}:assumed-role/w/s`, identityType: "AssumedRoleUser" },
+    identity: {
+      source: "AssumeRole",
+      providerName: "ram_role_arn/static_ak",
+      accountId: ACCOUNT,
+      arn: `acs:ram::${ACCOUNT}:assumed-role/w/s`,
+      identityType: "AssumedRoleUser",
+    },
   };
 }
 
