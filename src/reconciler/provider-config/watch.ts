@@ -201,16 +201,15 @@ function parseSpec(obj: ConfigObject): EcsProviderConfigSpec | undefined {
 }
 
 /**
- * Resolves the config's credentials into the cache; on a new answer applies its rate limits to the
- * resolved account and re-queues the config's resources. True when resolution failed (retry later).
+ * Resolves the config's credentials into the cache, applies its rate limits to the resolved account
+ * and, on a new answer, re-queues the config's resources. True when resolution failed (retry later).
  */
 async function resolveInto(cache: ConfigCredentialCache, deps: ProviderConfigDeps, name: string, obj: ConfigObject): Promise<boolean> {
   const spec = parseSpec(obj);
   if (!spec || !cache.handles(spec)) return false;
   const { entry, changed } = await cache.resolve(name, spec);
-  if (changed) {
-    if ("credentials" in entry && entry.accountId) deps.setAccountRates?.(`acct:${entry.accountId}`, perActionRates(spec));
-    deps.requeue?.(deps.usingConfig(name));
-  }
+  // Every reconcile (a new generation may change only rateLimits): buckets keyed like ecsCredentialsOf's identity.
+  if ("credentials" in entry && entry.accountId) deps.setAccountRates?.(`acct:${entry.accountId}`, perActionRates(spec));
+  if (changed) deps.requeue?.(deps.usingConfig(name));
   return "error" in entry;
 }
