@@ -71,6 +71,7 @@ beforeAll(async () => {
       instances: [
         { instanceId: "i-stswrite01", regionId: REGION, instanceName: "before" },
         { instanceId: "i-stsread001", regionId: REGION, instanceName: "before" },
+        { instanceId: "i-stslate001", regionId: REGION, instanceName: "before" },
       ],
       identity: {
         users: [{ accessKeyId: BASE.id, accessKeySecret: BASE.secret, accountId: ACCOUNT, allowedActions: ["sts:AssumeRole"] }],
@@ -176,5 +177,24 @@ describe("AssumeRole provider configs in the controller (real API server, emulat
     expect(modifies.every((c) => c.code === "Forbidden.RAM" && c.accessKeyId.startsWith("STS."))).toBe(true);
     expect((await emu.admin.getInstance("i-stsread001")).instanceName).toBe("before");
     process.stdout.write(`[assume-role-config] reader: ${JSON.stringify({ modifyCalls: modifies.length, accepted: 0, codes: modifies.map((c) => c.code) })}\n`);
+  });
+
+  it("a resource created before its config: refused while the config resolves, re-queued and converged once it has", async () => {
+    await kubectlOk(
+      ["create", "-f", "-"],
+      JSON.stringify({
+        apiVersion: "ecs.alicloud.dev/v1alpha1",
+        kind: "EcsInstanceAttributes",
+        metadata: { name: "early", namespace: NS },
+        spec: { instanceId: "i-stslate001", regionId: REGION, providerConfigRef: { name: "late" }, instanceName: "after" },
+      }),
+    );
+    await waitReason("early", "ProviderConfigNotFound");
+    await kubectlOk(["apply", "-f", "-"], JSON.stringify(assumeRoleConfig("late", "ecs-writer")));
+    await waitReason("early", "InSync");
+    expect((await emu.admin.getInstance("i-stslate001")).instanceName).toBe("after");
+    const modifies = (await emu.admin.callLog()).filter((c) => c.action === "ModifyInstanceAttribute" && c.params["InstanceId"] === "i-stslate001");
+    expect(modifies.map((c) => c.code)).toEqual(["OK"]);
+    expect(modifies[0]!.accessKeyId).toMatch(/^STS\./);
   });
 });
