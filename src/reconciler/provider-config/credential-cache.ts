@@ -63,13 +63,14 @@ export class ConfigCredentialCache {
   }
 
   /**
-   * Resolves (or returns the cached resolution of) the config's current version. `changed` is true
-   * when the answer differs from what was cached before (the caller re-queues the resources).
+   * Resolves the config's current version, or returns its cached success. `changed` is true when the
+   * answer differs from what was cached before (the caller re-queues the resources).
    */
   async resolve(name: string, spec: EcsProviderConfigSpec): Promise<{ entry: CachedCredentials; changed: boolean }> {
     const version = this.version(spec);
     const hit = this.current(name, spec);
-    if (hit) return { entry: hit, changed: false };
+    // A failed resolution is tried again (STS down, a role not yet assumable); a success is kept.
+    if (hit && !("error" in hit)) return { entry: hit, changed: false };
     const flight = `${name}@${version}`;
     let p = this.inflight.get(flight);
     if (!p) {
@@ -78,7 +79,9 @@ export class ConfigCredentialCache {
     }
     const entry = await p;
     this.entries.set(name, entry);
-    return { entry, changed: true };
+    // The same failure again is no news: its resources already show it.
+    const sameFailure = hit !== undefined && "error" in hit && "error" in entry && hit.error === entry.error;
+    return { entry, changed: !sameFailure };
   }
 
   /** A deleted config. */

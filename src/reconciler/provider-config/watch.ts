@@ -204,7 +204,7 @@ function parseSpec(obj: ConfigObject): EcsProviderConfigSpec | undefined {
  * Resolves the config's credentials into the cache, applies its rate limits to the resolved account
  * and, on a new answer, re-queues the config's resources. True when resolution failed (retry later).
  */
-async function resolveInto(cache: ConfigCredentialCache, deps: ProviderConfigDeps, name: string, obj: ConfigObject): Promise<boolean> {
+export async function resolveInto(cache: ConfigCredentialCache, deps: ProviderConfigDeps, name: string, obj: ConfigObject): Promise<boolean> {
   const spec = parseSpec(obj);
   if (!spec || !cache.handles(spec)) return false;
   const { entry, changed } = await cache.resolve(name, spec);

@@ -6,7 +6,7 @@ import { type CredentialSource, providerConfigSpecSchema } from "../../../../src
 import type { ResolvedCredentials, SdkCredential } from "../../../../src/cloud/credentials.js";
 import { ConfigCredentialCache } from "../../../../src/reconciler/provider-config/credential-cache.js";
 import { Tenancy } from "../../../../src/reconciler/provider-config/tenancy.js";
-import { configStatus } from "../../../../src/reconciler/provider-config/watch.js";
+import { configStatus, type ProviderConfigDeps, resolveInto } from "../../../../src/reconciler/provider-config/watch.js";
 
 const ACCOUNT = "1000000000000009";
 const assumeRole = providerConfigSpecSchema.parse({
@@ -73,6 +73,29 @@ describe("ConfigCredentialCache", () => {
     expect(cache.credentialsFor("w", assumeRole)).toMatchObject({ error: "credentials source AssumeRole: Forbidden.RAM" });
   });
 
+  it("a failure is resolved again on the next try (a repeat of the same failure is not news); a success then sticks", async () => {
+    let fail = true;
+    let calls = 0;
+    const cache = new ConfigCredentialCache({
+      resolve: async () => {
+        calls++;
+        if (fail) throw new Error("credentials source AssumeRole: STS unreachable");
+        return resolved();
+      },
+      secretVersion: () => "1",
+      sources: new Set<CredentialSource>(["AssumeRole"]),
+    });
+    expect((await cache.resolve("w", assumeRole)).changed).toBe(true);
+    expect((await cache.resolve("w", assumeRole)).changed).toBe(false);
+    expect(calls).toBe(2);
+    fail = false;
+    const { entry, changed } = await cache.resolve("w", assumeRole);
+    expect(changed).toBe(true);
+    expect(entry).toMatchObject({ accountId: ACCOUNT });
+    await cache.resolve("w", assumeRole);
+    expect(calls).toBe(3);
+  });
+
   it("leaves sources it does not handle to tenancy's built-in path", () => {
     const { cache } = setup();
     expect(cache.credentialsFor("d", providerConfigSpecSchema.parse({ credentials: { source: "Default" } }))).toBeUndefined();
@@ -111,5 +134,42 @@ describe("endpoint https rule: an http:// override without endpoint.allowInsecur
 
   it("endpoint.allowInsecure lets it through (a local emulator)", () => {
     expect(tenancy(true).resolve("a", spec.value).denial).toBeUndefined();
+  });
+});
+
+describe("resolveInto (config-status controller): rate limits and re-queues", () => {
+  const withRates = providerConfigSpecSchema.parse({
+    ...assumeRole,
+    rateLimits: { perAction: [{ action: "ModifyInstanceAttribute", qps: 2, burst: 3 }] },
+  });
+  function deps() {
+    const rates: Array<[string, unknown]> = [];
+    const requeued: string[][] = [];
+    const d = {
+      setAccountRates: (account: string, perAction: unknown) => rates.push([account, perAction]),
+      requeue: (keys: string[]) => requeued.push(keys),
+      usingConfig: () => ["ns/a", "ns/b"],
+    } as unknown as ProviderConfigDeps;
+    return { d, rates, requeued };
+  }
+  const obj = (spec: unknown) => ({ metadata: { name: "w", generation: 1 }, spec });
+
+  it("applies the config's rateLimits to the resolved account and re-queues its resources once per new answer", async () => {
+    const { cache } = setup();
+    const { d, rates, requeued } = deps();
+    expect(await resolveInto(cache, d, "w", obj(withRates))).toBe(false);
+    expect(rates).toEqual([[`acct:${ACCOUNT}`, { ModifyInstanceAttribute: { qps: 2, burst: 3 } }]]);
+    expect(requeued).toEqual([["ns/a", "ns/b"]]);
+    await resolveInto(cache, d, "w", obj(withRates));
+    expect(requeued).toHaveLength(1);
+    expect(rates).toHaveLength(2);
+  });
+
+  it("a failed resolution asks for a retry and sets no rates", async () => {
+    const { cache } = setup({ fail: "credentials source AssumeRole: STS unreachable" });
+    const { d, rates, requeued } = deps();
+    expect(await resolveInto(cache, d, "w", obj(withRates))).toBe(true);
+    expect(rates).toEqual([]);
+    expect(requeued).toEqual([["ns/a", "ns/b"]]);
   });
 });
