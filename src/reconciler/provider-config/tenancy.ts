@@ -81,6 +81,8 @@ export class Tenancy {
         ? r
         : { credentials: r, identity: `AccessKey ${r.accessKeyId.slice(0, 8)}… from Secret ${c.secretRef.namespace}/${c.secretRef.name}` };
     }
-    return { error: `credentials source ${c.source} needs the credentials resolver (credential-cache.ts), which this controller was built without; no ECS call is made with this config` };
+    return {
+      error: `credentials source ${c.source} needs the credentials resolver (credential-cache.ts), which this controller was built without; no ECS call is made with this config`,
+    };
   }
 }
