@@ -30,6 +30,9 @@ import { annotationsChanged, anyOf, generationChanged, labelsChanged } from "./r
 import { registerResourceGauge } from "./resource-metrics.js";
 import { buildSetController, type SetObject } from "./sets/controller.js";
 import { buildProviderConfigs, type ProviderConfigs } from "./reconciler/provider-config/watch.js";
+import { secretDataReader } from "./reconciler/provider-config/credential-cache.js";
+import type { CredentialSource, EcsProviderConfigSpec } from "./api/provider-config.js";
+import { resolveCredentials as resolveConfigCredentials } from "./cloud/credentials.js";
 
 export const VERSION_STRING = "0.1.0";
 
@@ -42,6 +45,11 @@ export interface AppDeps {
   events: EventSink;
   /** Runtime metrics (work queue, reconciles); its registry also takes the ecs_api_* metrics. */
   metrics?: RuntimeMetrics;
+  /**
+   * Where provider-config credentials are resolved and checked (STS, https), e.g. the emulator's
+   * https listener in tests; unset: derived from --region by src/cloud/endpoints.ts `stsEndpoint`.
+   */
+  stsEndpoint?: string | undefined;
 }
 
 /** --kubeconfig, else in-cluster / $KUBECONFIG / ~/.kube/config. */
@@ -83,6 +91,8 @@ export function buildApp(deps: AppDeps): BuiltApp {
     limiter: writeLimiter,
     usingConfig: (name) => indexes.usingProviderConfig(name),
     inNamespace: (ns) => indexes.inNamespace(ns),
+    ...providerCredentials(deps, cloud),
+    requeue: (keys) => keys.forEach((k) => controller.enqueue(k)),
     metrics: deps.metrics,
   });
   const reconciler = new Reconciler({
@@ -150,6 +160,30 @@ export function buildApp(deps: AppDeps): BuiltApp {
   });
   const informers = [resources, secrets, configMaps, ...tenancy.informers] as Array<Informer<KubeObject>>;
   return { controller, informers, cloud, sweeper, sets, providerConfigs: tenancy.controller };
+}
+
+/**
+ * How provider configs resolve their credentials (src/reconciler/provider-config/credential-cache.ts).
+ * All four sources go through resolveCredentials (identity checked with STS GetCallerIdentity,
+ * Default without instance metadata unless the config allows it) when STS is reachable: an explicit
+ * STS endpoint, or real ECS (no --ecs-endpoint). Against an emulator without an STS endpoint only
+ * RRSA / AssumeRole do (they need STS anyway); Default and Secret keep the built-in path.
+ */
+function providerCredentials(deps: AppDeps, cloud: EcsCloud) {
+  const readSecret = secretDataReader(deps.kubeConfig);
+  const stsReachable = deps.stsEndpoint !== undefined || deps.config.ecsEndpoint === undefined;
+  const sources = new Set<CredentialSource>(stsReachable ? ["RRSA", "AssumeRole", "Secret", "Default"] : ["RRSA", "AssumeRole"]);
+  return {
+    resolveCredentials: (name: string, spec: EcsProviderConfigSpec) =>
+      resolveConfigCredentials(name, spec, {
+        readSecret,
+        stsEndpointOverride: deps.stsEndpoint,
+        stsRegion: process.env["ALIBABA_CLOUD_STS_REGION"] ?? deps.config.region,
+        log: deps.log.child({ component: "credentials" }),
+      }),
+    resolvedSources: sources,
+    setAccountRates: (account: string, perAction: Parameters<EcsCloud["setAccountRates"]>[1]) => cloud.setAccountRates(account, perAction),
+  };
 }
 
 /** `policy`, plus: a key that could not reach its ECS endpoint waits for it (and is re-queued when it answers). */

@@ -3,10 +3,13 @@
  * that config resolves to, and the first constraint it breaks before any ECS call. Reads only
  * caches (the config and Namespace informers, the Secret informer), so it costs no API call.
  *
- * Credentials by source: Default → the controller's chain; Secret → the AccessKey Secret the config
- * names. RRSA and AssumeRole are resolved by the cloud layer's credential sources (issue 16, wip/hid);
- * `credentialsFor` is the seam where they plug in. Until one is given, such a config reports
- * CredentialsError and no resource uses it: never a silent fall-back to another identity.
+ * Credentials by source: `credentialsFor` first (credential-cache.ts: RRSA and AssumeRole, and all
+ * four sources when the controller can reach STS, resolved asynchronously by src/cloud/credentials.ts);
+ * otherwise Default → the controller's chain, Secret → the AccessKey Secret the config names. A
+ * config whose credentials are not resolved (yet) reports CredentialsError and no resource uses it:
+ * never a silent fall-back to another identity. An http:// endpoint override without
+ * endpoint.allowInsecure fails the config's schema (src/api/provider-config.ts), so policy.ts's
+ * chooseConfig refuses its resources before any request.
  */
 import { ConditionType, type EcsInstanceAttributes, type EcsInstanceAttributesSpec, getCondition, Reason } from "../../api/index.js";
 import type { EcsProviderConfigSpec } from "../../api/provider-config.js";
@@ -78,6 +81,8 @@ export class Tenancy {
         ? r
         : { credentials: r, identity: `AccessKey ${r.accessKeyId.slice(0, 8)}… from Secret ${c.secretRef.namespace}/${c.secretRef.name}` };
     }
-    return { error: `credentials source ${c.source} needs the cloud layer's resolver, which this build does not have; no ECS call is made with this config` };
+    return {
+      error: `credentials source ${c.source} needs the credentials resolver (credential-cache.ts), which this controller was built without; no ECS call is made with this config`,
+    };
   }
 }

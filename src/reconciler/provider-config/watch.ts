@@ -27,6 +27,9 @@ import { generationChanged, labelsChanged } from "../../runtime/predicates.js";
 import { statusWriter } from "../../runtime/status-writer.js";
 import type { KubeWriteLimiter } from "../../runtime/write-limiter.js";
 import type { ObjectReader } from "../inputs.js";
+import type { CredentialSource } from "../../api/provider-config.js";
+import { type ResolvedCredentials, perActionRates } from "../../cloud/credentials.js";
+import { ConfigCredentialCache, credentialsSecretOf } from "./credential-cache.js";
 import { type CredentialsFor, Tenancy } from "./tenancy.js";
 
 export const PROVIDER_CONFIG_RESOURCE = { group: GROUP, version: VERSION, plural: PROVIDER_CONFIG_PLURAL, kind: PROVIDER_CONFIG_KIND, namespaced: false };
@@ -47,6 +50,14 @@ export interface ProviderConfigDeps {
   /** The resources in a namespace ("ns/name" keys). */
   inNamespace(namespace: string): string[];
   credentialsFor?: CredentialsFor | undefined;
+  /** resolveCredentials (src/cloud/credentials.ts) with the controller's STS endpoint and Secret reads bound. */
+  resolveCredentials?: ((name: string, spec: EcsProviderConfigSpec) => Promise<ResolvedCredentials>) | undefined;
+  /** The sources resolved through `resolveCredentials` (default RRSA and AssumeRole). */
+  resolvedSources?: ReadonlySet<CredentialSource> | undefined;
+  /** EcsCloud.setAccountRates: a config's rateLimits for its resolved account. */
+  setAccountRates?: ((account: string, perAction: ReturnType<typeof perActionRates>) => void) | undefined;
+  /** Re-queues resources of the main controller ("ns/name" keys) once a config's credentials (re)resolve. */
+  requeue?: ((keys: string[]) => void) | undefined;
   metrics?: RuntimeMetrics | undefined;
 }
 
@@ -64,6 +75,13 @@ export function buildProviderConfigs(deps: ProviderConfigDeps): ProviderConfigs 
   const configs = new Informer<ConfigObject>({ kubeConfig, resource: PROVIDER_CONFIG_RESOURCE, logger: log.child({ informer: PROVIDER_CONFIG_PLURAL }) });
   // Namespaces are watched for their labels (constraints.namespaceSelector); they are small objects.
   const namespaces = new Informer<NamespaceObject>({ kubeConfig, resource: CoreResources.Namespace, logger: log.child({ informer: "namespaces" }) });
+  const cache = deps.resolveCredentials
+    ? new ConfigCredentialCache({
+        resolve: deps.resolveCredentials,
+        secretVersion: (ns, name) => deps.secrets.get(ns, name)?.metadata?.resourceVersion,
+        sources: deps.resolvedSources ?? new Set<CredentialSource>(["RRSA", "AssumeRole"]),
+      })
+    : undefined;
   const tenancy = new Tenancy({
     getConfig: (name) => configs.get(undefined, name),
     namespaceLabels: (ns) => {
@@ -72,7 +90,7 @@ export function buildProviderConfigs(deps: ProviderConfigDeps): ProviderConfigs 
     },
     objects: deps.objects,
     requireConfig: deps.requireConfig,
-    credentialsFor: deps.credentialsFor,
+    credentialsFor: cache?.credentialsFor ?? deps.credentialsFor,
   });
   const watches: SecondaryWatch[] = [
     { informer: configs, map: (c: KubeObject) => deps.usingConfig(c.metadata?.name ?? ""), predicate: generationChanged },
@@ -80,7 +98,7 @@ export function buildProviderConfigs(deps: ProviderConfigDeps): ProviderConfigs 
     // A config's AccessKey Secret changed: the resources using the config get the new credentials.
     { informer: deps.secrets, map: (s: KubeObject) => configsUsingSecret(configs, s).flatMap((c) => deps.usingConfig(c)) },
   ];
-  const controller = configStatusController(deps, configs, tenancy);
+  const controller = configStatusController(deps, configs, tenancy, cache);
   return { tenancy, informers: [configs, namespaces] as Array<Informer<KubeObject>>, watches, controller };
 }
 
@@ -94,7 +112,7 @@ function configsUsingSecret(configs: Informer<ConfigObject>, s: KubeObject): str
 }
 
 function secretRefOf(c: ConfigObject): string | undefined {
-  const ref = (c.spec as Partial<EcsProviderConfigSpec> | undefined)?.credentials?.secretRef;
+  const ref = credentialsSecretOf(c.spec as Partial<EcsProviderConfigSpec> | undefined);
   return ref ? `${ref.namespace}/${ref.name}` : undefined;
 }
 
@@ -122,11 +140,17 @@ export function configStatus(
     conditions: cond("True", ProviderConfigReason.CredentialsResolved, `credentials source ${source}: ${creds.identity}`),
     resolvedSource: source,
     identity: creds.identity,
+    ...("accountId" in creds && typeof creds.accountId === "string" ? { accountId: creds.accountId } : {}),
   };
   return { status, identity: creds.identity, source };
 }
 
-function configStatusController(deps: ProviderConfigDeps, configs: Informer<ConfigObject>, tenancy: Tenancy): Controller<ConfigObject> {
+function configStatusController(
+  deps: ProviderConfigDeps,
+  configs: Informer<ConfigObject>,
+  tenancy: Tenancy,
+  cache: ConfigCredentialCache | undefined,
+): Controller<ConfigObject> {
   const log = deps.log.child({ component: "provider-config" });
   const writer = statusWriter<EcsProviderConfigStatus, ConfigObject>(deps.kubeConfig, PROVIDER_CONFIG_RESOURCE, log, deps.limiter);
   const logged = new Map<string, string>();
@@ -146,18 +170,46 @@ function configStatusController(deps: ProviderConfigDeps, configs: Informer<Conf
       const obj = writer.fresh(configs.get(undefined, key.name));
       if (!obj) {
         logged.delete(key.name);
+        cache?.forget(key.name);
         return Action.awaitChange();
       }
+      const retry = cache ? await resolveInto(cache, deps, key.name, obj) : false;
       const { status, identity, source } = configStatus(obj, tenancy, new Date());
       const said = `${source}|${identity ?? ""}`;
       if (logged.get(key.name) !== said) {
         // Which identity a config uses, at startup and on every change: the account behind the calls.
-        if (identity) log.info({ providerConfig: key.name, source, identity }, "provider config credentials resolved");
-        else log.warn({ providerConfig: key.name, source, reason: status.conditions?.[0]?.message }, "provider config credentials not resolved");
+        // A cache-resolved identity was logged by resolveCredentials (with its account ID) already.
+        const spec = parseSpec(obj);
+        const selfLogged = identity !== undefined && spec !== undefined && cache?.handles(spec) === true;
+        if (identity && !selfLogged) log.info({ providerConfig: key.name, source, identity }, "provider config credentials resolved");
+        else if (!identity) log.warn({ providerConfig: key.name, source, reason: status.conditions?.[0]?.message }, "provider config credentials not resolved");
         logged.set(key.name, said);
       }
       if (!isDeepStrictEqual(obj.status, status)) await writer.write(obj, status);
-      return Action.awaitChange();
+      // A failed resolution (STS down, role not assumable yet) is retried; a Secret change also re-queues.
+      return retry ? Action.requeueAfter(RESOLVE_RETRY_MS) : Action.awaitChange();
     },
   });
+}
+
+/** How soon a config whose credentials failed to resolve is tried again. */
+const RESOLVE_RETRY_MS = 30_000;
+
+function parseSpec(obj: ConfigObject): EcsProviderConfigSpec | undefined {
+  const parsed = parseProviderConfigSpec(obj.spec);
+  return parsed.ok ? parsed.spec : undefined;
+}
+
+/**
+ * Resolves the config's credentials into the cache, applies its rate limits to the resolved account
+ * and, on a new answer, re-queues the config's resources. True when resolution failed (retry later).
+ */
+export async function resolveInto(cache: ConfigCredentialCache, deps: ProviderConfigDeps, name: string, obj: ConfigObject): Promise<boolean> {
+  const spec = parseSpec(obj);
+  if (!spec || !cache.handles(spec)) return false;
+  const { entry, changed } = await cache.resolve(name, spec);
+  // Every reconcile (a new generation may change only rateLimits): buckets keyed like ecsCredentialsOf's identity.
+  if ("credentials" in entry && entry.accountId) deps.setAccountRates?.(`acct:${entry.accountId}`, perActionRates(spec));
+  if (changed) deps.requeue?.(deps.usingConfig(name));
+  return "error" in entry;
 }
