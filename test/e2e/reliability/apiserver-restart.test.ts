@@ -118,10 +118,11 @@ describe("reliability: API server restart and watch loss", () => {
       "the EcsInstanceAttributes informer to see 410 and relist",
       async () => {
         const since = ctl.logs().slice(logOffset);
-        if (!/ecsinstanceattributes[^\n]*resourceVersion expired \(410\); relisting/.test(since)) return undefined;
+        // "ecsinstanceattributes." — not the set kind's informer (ecsinstanceattributessets.…), which relists too.
+        if (!/ecsinstanceattributes\.v1alpha1[^\n]*resourceVersion expired \(410\); relisting/.test(since)) return undefined;
         return since
           .split("\n")
-          .filter((l) => l.includes('"msg":"relisted"') && l.includes("ecsinstanceattributes"))
+          .filter((l) => l.includes('"msg":"relisted"') && l.includes("ecsinstanceattributes.v1alpha1"))
           .map((l) => JSON.parse(l) as Record<string, unknown>)
           .at(-1);
       },
