@@ -6,7 +6,7 @@ import { type CredentialSource, providerConfigSpecSchema } from "../../../../src
 import type { ResolvedCredentials, SdkCredential } from "../../../../src/cloud/credentials.js";
 import { ConfigCredentialCache } from "../../../../src/reconciler/provider-config/credential-cache.js";
 import { Tenancy } from "../../../../src/reconciler/provider-config/tenancy.js";
-import { configStatus, type ProviderConfigDeps, resolveInto } from "../../../../src/reconciler/provider-config/watch.js";
+import { configStatus, endpointNotice, type ProviderConfigDeps, resolveInto } from "../../../../src/reconciler/provider-config/watch.js";
 
 const ACCOUNT = "1000000000000009";
 const assumeRole = providerConfigSpecSchema.parse({
@@ -130,6 +130,14 @@ describe("endpoint https rule: an http:// override without endpoint.allowInsecur
     const { status } = configStatus(obj, tenancy(false), new Date("2026-12-03T10:00:00Z"));
     expect(status.conditions?.[0]).toMatchObject({ type: "Ready", status: "False", reason: "InvalidConfig" });
     expect(status.conditions?.[0]?.message).toContain("must use https://");
+  });
+
+  it("config status says a per-config endpoint choice is not applied yet (never ignored silently)", () => {
+    expect(endpointNotice(providerConfigSpecSchema.parse({ credentials: { source: "Default" } }))).toBe("");
+    const vpc = providerConfigSpecSchema.parse({ credentials: { source: "Default" }, endpoint: { network: "vpc" } });
+    expect(endpointNotice(vpc)).toContain("endpoint.network not applied per config yet");
+    const overridden = endpointNotice(providerConfigSpecSchema.parse(plain(true)));
+    expect(overridden).toContain("endpoint.regionOverrides not applied per config yet");
   });
 
   it("endpoint.allowInsecure lets it through (a local emulator)", () => {
