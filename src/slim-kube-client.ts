@@ -12,13 +12,17 @@
  * the rest dynamically. Should the package's config.js one day import another name from the index,
  * linking fails at start-up with a SyntaxError naming it (every process test would show it).
  */
-import { registerHooks } from "node:module";
+import * as nodeModule from "node:module";
 
 const CONFIG_MODULE = "/@kubernetes/client-node/dist/config.js";
 /** What config.js imports from ./gen/index.js. */
 const USED = { createConfiguration: "configuration.js", ServerConfiguration: "servers.js" } as const;
 
 export function useSlimKubeClient(): void {
+  // module.registerHooks is Node ≥ 22.15 / 23.5; package.json allows any 22, where the package then
+  // loads whole (more memory, same behaviour) instead of failing to start.
+  const registerHooks = (nodeModule as Partial<typeof nodeModule>).registerHooks;
+  if (typeof registerHooks !== "function") return;
   const gen = (file: string) => import.meta.resolve(`@kubernetes/client-node/dist/gen/${file}`);
   const source = Object.entries(USED)
     .map(([name, file]) => `export { ${name} } from ${JSON.stringify(gen(file))};`)
