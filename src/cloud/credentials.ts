@@ -28,6 +28,7 @@ import { RuntimeOptions } from "@darabonba/typescript";
 import type { Logger } from "pino";
 import type { CredentialSource, EcsProviderConfigSpec } from "../api/provider-config.js";
 import type { EcsCredentials } from "./client.js";
+import { scrubSecrets } from "./errors.js";
 import { stsEndpoint, type ParsedEndpoint } from "./endpoints.js";
 
 // CommonJS interop as in src/cloud/client.ts (class itself under vitest, on `.default` under Node ESM).
@@ -257,8 +258,9 @@ async function providerFor(spec: EcsProviderConfigSpec, deps: CredentialsDeps): 
   }
 }
 
+/** An error's text for a condition or log: the SDK's transport errors embed request URLs, masked here. */
 function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
+  return scrubSecrets(err instanceof Error ? err.message : String(err));
 }
 
 /** STS GetCallerIdentity with the given credential (the official core's generic RPC call). */
