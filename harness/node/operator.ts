@@ -130,6 +130,31 @@ export class NodeOperator {
     return r.code === 0 ? r.stdout.trim().replace(/_[0-9a-f]+$/, "") : "";
   }
 
+  /**
+   * Waits until a Pod other than `deleted` holds the Lease and returns its name. Which one wins is
+   * a race: the standby campaigns every retry period, and the Pod the Deployment creates in place
+   * of the deleted one campaigns as soon as it starts; either taking over is correct.
+   */
+  waitNewLeaseHolder(ns: string, lease: string, deleted: string, selector: string, timeoutMs = 60_000): Promise<string> {
+    let holder = "";
+    return waitFor(
+      `a Pod other than ${deleted} to hold Lease ${lease}`,
+      async () => {
+        holder = await this.leaseHolder(ns, lease);
+        return holder !== "" && holder !== deleted ? holder : undefined;
+      },
+      {
+        timeoutMs,
+        intervalMs: 200,
+        diag: async () => {
+          const pods = await this.pods(ns, selector).catch(() => []);
+          const list = pods.map((p) => ({ name: p.name, phase: p.phase, ready: p.ready, restarts: p.restarts, deleting: !!p.deletionTimestamp }));
+          return `holder ${JSON.stringify(holder)}; pods ${JSON.stringify(list)}`;
+        },
+      },
+    );
+  }
+
   /** GET http://<pod IP>:8081/readyz?verbose from this machine. */
   async readyz(pod: PodInfo, port = 8081): Promise<{ status: number; body: string }> {
     const r = await fetch(`http://${pod.ip}:${port}/readyz?verbose`, { signal: AbortSignal.timeout(5000) });

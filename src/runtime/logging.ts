@@ -77,7 +77,11 @@ export function createLogger(cfg: LoggerConfig = {}): Logger {
     const stream = pretty({ sync: true, colorize: false, destination: cfg.destination ?? 1 });
     return pino({ ...options, base: cfg.base ?? null }, stream);
   }
-  return cfg.destination ? pino(options, cfg.destination) : pino(options);
+  // pino() alone writes stdout asynchronously, and its exit hook flushes the queue with a
+  // synchronous write that can land before a chunk still in flight: the last lines of a shutdown
+  // ("released the Lease", "shutdown complete") came out of order in CI. Synchronous writes keep
+  // every line in the order it was logged, as controller-runtime's zap logger does.
+  return pino(options, cfg.destination ?? pino.destination({ dest: 1, sync: true }));
 }
 
 export interface ReconcileLogFields {
@@ -95,7 +99,7 @@ export function reconcileLogger(base: Logger, f: ReconcileLogFields): { log: Log
   return { log: base.child(fields), reconcileID };
 }
 
-/** Flushes buffered log output (pino's default stdout destination is synchronous; this covers async ones). */
+/** Flushes buffered log output (the stdout destination above is synchronous; this covers async ones tests pass). */
 export function flushLogger(log: Logger): Promise<void> {
   return new Promise((resolve) => {
     try {
