@@ -14,10 +14,9 @@ import { EcsError } from "./cloud/errors.js";
 import type { Config } from "./config.js";
 import { ResourceIndexes } from "./reconciler/indexes.js";
 import { type ObjectReader, resolveCredentials } from "./reconciler/inputs.js";
-import { DEFAULT_CREDENTIALS } from "./cloud/client.js";
 import { errorPolicy } from "./reconciler/error-policy.js";
 import { type EventSink, Reconciler } from "./reconciler/reconciler.js";
-import type { Tenancy } from "./reconciler/provider-config/tenancy.js";
+import { ecsTarget, type Tenancy } from "./reconciler/provider-config/tenancy.js";
 import { Controller, type ErrorPolicy, type ObjectKey } from "./runtime/controller.js";
 import { DependencyWaiters } from "./runtime/waiters.js";
 import { ResyncSweeper } from "./runtime/resync.js";
@@ -46,8 +45,9 @@ export interface AppDeps {
   /** Runtime metrics (work queue, reconciles); its registry also takes the ecs_api_* metrics. */
   metrics?: RuntimeMetrics;
   /**
-   * Where provider-config credentials are resolved and checked (STS, https), e.g. the emulator's
-   * https listener in tests; unset: derived from --region by src/cloud/endpoints.ts `stsEndpoint`.
+   * `--sts-endpoint` (run.ts passes it): where provider-config credentials are resolved and checked,
+   * e.g. the emulator's https listener in tests; unset: derived from --region by
+   * src/cloud/endpoints.ts `stsEndpoint`.
    */
   stsEndpoint?: string | undefined;
 }
@@ -136,7 +136,7 @@ export function buildApp(deps: AppDeps): BuiltApp {
     // those that could not reach their endpoint also come back as soon as it answers again.
     errorPolicy: waitForEndpoints(errorPolicy(reconciler.cadence), unreachable, (key) => {
       const obj = resources.get(key.namespace ?? "", key.name);
-      const endpoint = obj && cloud.endpointOf(obj.spec.regionId);
+      const endpoint = obj && cloud.endpointOf(obj.spec.regionId, configEndpoint(tenancy.tenancy, obj));
       // Only an open (or probing) circuit announces its recovery; for a closed one the backoff decides.
       return endpoint !== undefined && cloud.breakers.state(endpoint) !== "closed" ? endpoint : undefined;
     }),
@@ -178,12 +178,22 @@ function providerCredentials(deps: AppDeps, cloud: EcsCloud) {
       resolveConfigCredentials(name, spec, {
         readSecret,
         stsEndpointOverride: deps.stsEndpoint,
+        allowInsecureSts: deps.config.allowInsecureEndpoints,
         stsRegion: process.env["ALIBABA_CLOUD_STS_REGION"] ?? deps.config.region,
         log: deps.log.child({ component: "credentials" }),
       }),
     resolvedSources: sources,
     setAccountRates: (account: string, perAction: Parameters<EcsCloud["setAccountRates"]>[1]) => cloud.setAccountRates(account, perAction),
   };
+}
+
+/** The endpoint choice of a resource's provider config (what its target carries), if any. */
+function configEndpoint(tenancy: Tenancy, obj: EcsInstanceAttributes) {
+  try {
+    return tenancy.resolve(obj.metadata.namespace ?? "", obj.spec).endpoint;
+  } catch {
+    return undefined; // an invalid spec never reaches ECS
+  }
 }
 
 /** `policy`, plus: a key that could not reach its ECS endpoint waits for it (and is re-queued when it answers). */
@@ -224,7 +234,7 @@ function buildCloud({ config, log, metrics }: AppDeps): EcsCloud {
   });
 }
 
-/** Fleet-wide resync rounds: one batched read per (credentials, region) group, then every key at low priority. */
+/** Fleet-wide resync rounds: one batched read per (credentials, region, endpoint) group, then every key at low priority. */
 function buildSweeper(
   { config, log }: AppDeps,
   resources: Informer<EcsInstanceAttributes>,
@@ -242,8 +252,7 @@ function buildSweeper(
         // A resource its provider config denies is not read at all, not even in a batch.
         const view = tenancy.resolve(obj.metadata.namespace ?? "", obj.spec);
         if (view.denial) return undefined;
-        const credentials = resolveCredentials(objects, obj.metadata.namespace ?? "", obj.spec) ?? view.credentials ?? DEFAULT_CREDENTIALS;
-        const target = { credentials, regionId: obj.spec.regionId };
+        const target = ecsTarget(obj.spec.regionId, resolveCredentials(objects, obj.metadata.namespace ?? "", obj.spec), view);
         return { group: cloud.groupKey(target), target, id: obj.spec.instanceId };
       } catch {
         return undefined; // the reconcile reports the missing credentials Secret

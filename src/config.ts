@@ -78,6 +78,11 @@ const regionEndpoints = z.string().transform((s, ctx) => {
   return out;
 });
 
+/** `--sts-endpoint`: scheme://host[:port] or a bare host[:port] (https), as src/cloud/client.ts parseEndpoint takes it. */
+const stsEndpointFlag = z.string().refine((s) => (/^https?:\/\//.test(s) ? isBareOrigin(s) : /^[A-Za-z0-9.-]+(:\d{1,5})?$/.test(s)), {
+  message: "must be https://host[:port] or host[:port], e.g. https://sts-vpc.cn-hangzhou.aliyuncs.com",
+});
+
 function isBareOrigin(s: string): boolean {
   if (!URL.canParse(s)) return false;
   const u = new URL(s);
@@ -120,6 +125,8 @@ export const configSchema = z
     kubeQps: numFromString(0).default(50),
     kubeBurst: intFromString(1).default(100),
     requireProviderConfig: bool.default(false),
+    stsEndpoint: stsEndpointFlag.optional(),
+    allowInsecureEndpoints: bool.default(false),
   })
   .superRefine((c, ctx) => {
     // client-go refuses these too: a renewal must fit in the lease, and a retry (with its 20 % jitter)
@@ -128,6 +135,14 @@ export const configSchema = z
       ctx.addIssue({ code: "custom", path: ["leaderElectLeaseDuration"], message: "must be greater than --leader-elect-renew-deadline" });
     } else if (c.leaderElectRenewDeadline <= 1.2 * c.leaderElectRetryPeriod) {
       ctx.addIssue({ code: "custom", path: ["leaderElectRenewDeadline"], message: "must be greater than 1.2 × --leader-elect-retry-period" });
+    }
+    // STS answers carry temporary keys: plain http only when explicitly allowed (a local emulator).
+    if (c.stsEndpoint?.startsWith("http://") && !c.allowInsecureEndpoints) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["stsEndpoint"],
+        message: "is http:// (STS answers carry temporary keys); use https:// or set --allow-insecure-endpoints",
+      });
     }
     // The kubelet probes over plain HTTP, so HTTPS metrics need a port of their own.
     if (c.metricsSecure && c.metricsBindAddress !== "0" && c.metricsBindAddress === c.healthProbeBindAddress && !c.metricsBindAddress.endsWith(":0")) {
@@ -156,6 +171,16 @@ export const flags: Record<string, FlagSpec> = {
     key: "ecsEndpointForRegion",
     type: "string",
     help: "Per-region endpoint overrides, e.g. cn-hangzhou=http://127.0.0.1:18080,cn-shanghai=http://127.0.0.1:18081 (win over --ecs-endpoint)",
+  },
+  "sts-endpoint": {
+    key: "stsEndpoint",
+    type: "string",
+    help: "STS endpoint for provider-config credentials (AssumeRole, RRSA, identity check), https://host[:port] (default: derived from --region and the config's network)",
+  },
+  "allow-insecure-endpoints": {
+    key: "allowInsecureEndpoints",
+    type: "boolean",
+    help: "Accept an http:// --sts-endpoint (a local emulator only: requests carry credentials) (default false)",
   },
   region: {
     key: "region",

@@ -78,7 +78,14 @@ export async function runController(config: Config): Promise<number> {
     reportingInstance: identity.slice(0, 128),
     logger: log.child({ component: "events" }),
   });
-  const { controller, informers, cloud, sweeper, sets, providerConfigs } = buildApp({ config, kubeConfig, log, metrics, events: recorder });
+  const { controller, informers, cloud, sweeper, sets, providerConfigs } = buildApp({
+    config,
+    kubeConfig,
+    log,
+    metrics,
+    events: recorder,
+    stsEndpoint: config.stsEndpoint,
+  });
 
   // Standbys run informers too (warm caches make failover fast); only the leader runs workers.
   controller.start();

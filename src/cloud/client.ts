@@ -7,9 +7,15 @@
 //   that package's ~3,400 model files (issue 15). Parameters go in under their API names.
 // - Timeouts are explicit (the core's 3000 ms defaults fail on a slow but healthy answer).
 // - Core retries stay OFF (no `retryOptions`): retries are ours (retry.ts + the work queue).
-// - Endpoint: `--ecs-endpoint-for-region` (one region), else `--ecs-endpoint` (e.g.
-//   `http://127.0.0.1:18080` → protocol http, host:port) for all regions, else the generated client's
-//   regional host (`ecs[-vpc].<region>.aliyuncs.com` or its endpoint map) over HTTPS.
+// - Endpoint (the one place the precedence is decided: `EcsClientPool.endpointFor`):
+//     1. the provider config's `endpoint.regionOverrides` entry for the region (a target's
+//        `endpoint.url`, from src/cloud/endpoints.ts `ecsEndpointFor`, https rule already applied);
+//     2. the controller's `--ecs-endpoint-for-region` for the region, else `--ecs-endpoint` (e.g.
+//        `http://127.0.0.1:18080` → protocol http, host:port) for all regions;
+//     3. the generated client's regional host (`ecs[-vpc].<region>.aliyuncs.com` or its endpoint
+//        map) over HTTPS, `-vpc` by the config's `endpoint.network`, else the pool's `network`.
+//   Clients, circuit breakers (`endpointKey`) and batches (EcsCloud.groupKey) are keyed by the
+//   outcome, so two configs with one identity but different endpoints never share any of them.
 // - Credentials: the `@alicloud/credentials` default chain (ALIBABA_CLOUD_* env, RRSA OIDC, CLI
 //   profile, profile file, ECS RAM role, credentials URI), or an explicit AccessKey (+ STS token)
 //   that the reconciler read from a per-resource Secret.
@@ -144,6 +150,17 @@ export function parseEndpoint(raw: string): ParsedEndpoint {
   return { host: u.host, protocol };
 }
 
+/** A provider config's endpoint choice for one region (src/cloud/endpoints.ts `ecsEndpointFor`). */
+export interface EndpointChoice {
+  /** The config's `regionOverrides` entry for the region: wins over every controller setting. */
+  readonly url?: ParsedEndpoint | undefined;
+  /** The config's `endpoint.network`: the derived host's, when nothing explicit applies. */
+  readonly network?: "public" | "vpc" | undefined;
+}
+
+/** Where calls for one region go: an explicit endpoint, or the host derived for a network. */
+type ResolvedEndpoint = { explicit: ParsedEndpoint } | { network: "public" | "vpc" | undefined };
+
 export interface ClientPoolOptions {
   /** `--ecs-endpoint`; unset → derived from the region (HTTPS). */
   endpoint?: string | undefined;
@@ -153,8 +170,8 @@ export interface ClientPoolOptions {
   connectTimeoutMs?: number | undefined;
   /** Read timeout, ms. Default 10000. */
   readTimeoutMs?: number | undefined;
-  /** `network: 'vpc'` → `ecs-vpc.<region>.aliyuncs.com` (ignored with an explicit endpoint). */
-  network?: "vpc" | undefined;
+  /** `network: 'vpc'` → `ecs-vpc.<region>.aliyuncs.com` (ignored with an explicit endpoint or a config's network). */
+  network?: "public" | "vpc" | undefined;
   /** Controller version for the user agent. */
   version?: string | undefined;
   /** An instance identity for the user agent (e.g. the pod name); default none. */
@@ -211,9 +228,9 @@ export class EcsClientPool {
     return this.userAgent;
   }
 
-  get(credentials: EcsCredentials, regionId: string): EcsApi {
+  get(credentials: EcsCredentials, regionId: string, choice?: EndpointChoice): EcsApi {
     if (!regionId) throw new Error("regionId is required");
-    const key = this.cacheKey(credentials, regionId);
+    const key = this.cacheKey(credentials, regionId, choice);
     const hit = this.clients.get(key);
     if (hit) {
       // LRU: move to the end.
@@ -221,7 +238,7 @@ export class EcsClientPool {
       this.clients.set(key, hit);
       return hit;
     }
-    const client = this.create(credentials, regionId);
+    const client = this.create(credentials, regionId, choice);
     this.clients.set(key, client);
     this.created += 1;
     while (this.clients.size > this.maxClients) {
@@ -232,26 +249,28 @@ export class EcsClientPool {
     return client;
   }
 
-  /** The explicit endpoint for a region, or undefined when it derives from the region. */
-  private endpointFor(regionId: string): ParsedEndpoint | undefined {
-    return this.regionEndpoints.get(regionId) ?? this.endpoint;
+  /** The endpoint for a region under a config's choice, by the precedence in this file's header. */
+  private endpointFor(regionId: string, choice: EndpointChoice | undefined): ResolvedEndpoint {
+    const explicit = choice?.url ?? this.regionEndpoints.get(regionId) ?? this.endpoint;
+    return explicit ? { explicit } : { network: choice?.network ?? this.opts.network };
   }
 
   /**
-   * Names the endpoint calls for `regionId` go to (the circuit breaker's key): the configured URL,
-   * else the regional host name (regions the endpoint map sends to a shared host still get one key each).
+   * Names the endpoint calls for `regionId` (under a config's `choice`) go to — the circuit breaker's
+   * key and part of the client and batch keys: the explicit URL, else the regional host name
+   * (regions the endpoint map sends to a shared host still get one key each).
    */
-  endpointKey(regionId: string): string {
-    const ep = this.endpointFor(regionId);
-    if (ep) return `${ep.protocol}://${ep.host}`;
-    return `${this.opts.network === "vpc" ? "ecs-vpc" : "ecs"}.${regionId}.aliyuncs.com`;
+  endpointKey(regionId: string, choice?: EndpointChoice): string {
+    const ep = this.endpointFor(regionId, choice);
+    if ("explicit" in ep) return `${ep.explicit.protocol}://${ep.explicit.host}`;
+    return `${ep.network === "vpc" ? "ecs-vpc" : "ecs"}.${regionId}.aliyuncs.com`;
   }
 
-  private cacheKey(c: EcsCredentials, regionId: string): string {
-    return `${credentialsCacheId(c)}|${regionId}|${this.endpointKey(regionId)}`;
+  private cacheKey(c: EcsCredentials, regionId: string, choice: EndpointChoice | undefined): string {
+    return `${credentialsCacheId(c)}|${regionId}|${this.endpointKey(regionId, choice)}`;
   }
 
-  private create(c: EcsCredentials, regionId: string): EcsApi {
+  private create(c: EcsCredentials, regionId: string, choice: EndpointChoice | undefined): EcsApi {
     const config = new $OpenApiUtil.Config({
       regionId,
       connectTimeout: this.connectTimeoutMs,
@@ -262,12 +281,12 @@ export class EcsClientPool {
     if (this.opts.headers && Object.keys(this.opts.headers).length > 0) {
       config.globalParameters = new $OpenApiUtil.GlobalParameters({ headers: { ...this.opts.headers } });
     }
-    const endpoint = this.endpointFor(regionId);
-    if (endpoint) {
-      config.endpoint = endpoint.host;
-      config.protocol = endpoint.protocol;
+    const endpoint = this.endpointFor(regionId, choice);
+    if ("explicit" in endpoint) {
+      config.endpoint = endpoint.explicit.host;
+      config.protocol = endpoint.explicit.protocol;
     } else {
-      config.endpoint = regionalHost(regionId, this.opts.network);
+      config.endpoint = regionalHost(regionId, endpoint.network);
     }
     if (c.type === "accessKey") {
       config.accessKeyId = c.accessKeyId;

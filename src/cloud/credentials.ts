@@ -154,6 +154,8 @@ export interface CredentialsDeps {
   readSecret(namespace: string, name: string): Promise<Readonly<Record<string, string>> | undefined>;
   /** `--sts-endpoint` (tests: the emulator's HTTPS listener); unset: derived by endpoints.ts. */
   stsEndpointOverride?: string | undefined;
+  /** `--allow-insecure-endpoints`: an http:// `stsEndpointOverride` is accepted (the emulator). */
+  allowInsecureSts?: boolean | undefined;
   /** Region for a regional / VPC STS endpoint (ALIBABA_CLOUD_STS_REGION); unset: sts.aliyuncs.com. */
   stsRegion?: string | undefined;
   /** RoleSessionName when the config gives none. Default `ecs-attributes-controller`. */
@@ -213,7 +215,7 @@ export function defaultChain(allowInstanceMetadata: boolean): CredentialsProvide
 }
 
 function stsHost(spec: EcsProviderConfigSpec, deps: CredentialsDeps): ParsedEndpoint {
-  return stsEndpoint({ network: networkOf(spec), region: deps.stsRegion, override: deps.stsEndpointOverride });
+  return stsEndpoint({ network: networkOf(spec), region: deps.stsRegion, override: deps.stsEndpointOverride, allowInsecure: deps.allowInsecureSts });
 }
 
 async function providerFor(spec: EcsProviderConfigSpec, deps: CredentialsDeps): Promise<{ provider: CredentialsProvider; session?: RefreshingSession }> {

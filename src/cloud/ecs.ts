@@ -26,6 +26,7 @@ import {
   type ClientPoolOptions,
   type EcsApi,
   type EcsCredentials,
+  type EndpointChoice,
 } from "./client.js";
 import { answersHttp, type BreakerOptions, CircuitBreakers } from "./breaker.js";
 import { EcsError, SyntheticCode, toEcsError } from "./errors.js";
@@ -72,10 +73,12 @@ interface RpcCallOptions {
   admitted?: boolean | undefined;
 }
 
-/** Where to send a call: which credentials, which region. */
+/** Where to send a call: which credentials, which region, and a provider config's endpoint choice. */
 export interface EcsTarget {
   credentials: EcsCredentials;
   regionId: string;
+  /** Absent: the controller's endpoints. Precedence: src/cloud/client.ts header. */
+  endpoint?: EndpointChoice | undefined;
 }
 
 /** Pages a findInstances call may walk: 100,000 instances at 100 a page (a batch read stops at 50). */
@@ -257,9 +260,12 @@ export class EcsCloud {
     return fresh ? snap.obs : undefined;
   }
 
-  /** Reads for targets with one group key can share a DescribeInstances call (the resync sweeper groups by it). */
+  /**
+   * Reads for targets with one group key can share a DescribeInstances call (the resync sweeper groups
+   * by it): same credentials, region and endpoint.
+   */
   groupKey(t: EcsTarget): string {
-    return `${credentialsCacheId(t.credentials)}|${t.regionId}`;
+    return `${credentialsCacheId(t.credentials)}|${t.regionId}|${this.pool.endpointKey(t.regionId, t.endpoint)}`;
   }
 
   /**
@@ -314,9 +320,9 @@ export class EcsCloud {
     return found;
   }
 
-  /** The endpoint key (the circuit breaker's) that calls for `regionId` go to. */
-  endpointOf(regionId: string): string {
-    return this.pool.endpointKey(regionId);
+  /** The endpoint key (the circuit breaker's) that calls for `regionId` (under a config's choice) go to. */
+  endpointOf(regionId: string, choice?: EndpointChoice): string {
+    return this.pool.endpointKey(regionId, choice);
   }
 
   /** Calls `fn(endpoint)` whenever an endpoint's open circuit closes again (a probe got an answer). */
@@ -357,7 +363,7 @@ export class EcsCloud {
    * the call fails fast in `once` instead of after a token wait.
    */
   private async admitBatch(target: EcsTarget, action: EcsAction, signal: AbortSignal): Promise<void> {
-    if (this.breakers.state(this.pool.endpointKey(target.regionId)) === "open") return;
+    if (this.breakers.state(this.pool.endpointKey(target.regionId, target.endpoint)) === "open") return;
     // Shutdown needs no signal here: close() rejects every waiter of the limiter.
     await this.takeToken(target, action, signal, "normal");
   }
@@ -482,10 +488,10 @@ export class EcsCloud {
 
   private async once<T>(target: EcsTarget, action: EcsAction, opts: RpcCallOptions, fn: (c: EcsApi) => Promise<T>): Promise<T> {
     const key = this.bucketKey(target, action);
-    const endpoint = this.pool.endpointKey(target.regionId);
+    const endpoint = this.pool.endpointKey(target.regionId, target.endpoint);
     this.breakers.admit(endpoint, action);
     if (!opts.admitted) await this.takeToken(target, action, opts.signal, opts.lane ?? "normal");
-    const client = this.pool.get(target.credentials, target.regionId);
+    const client = this.pool.get(target.credentials, target.regionId, target.endpoint);
     const t0 = performance.now();
     try {
       const res = await fn(client);

@@ -8,9 +8,9 @@
 // regions the generated ECS client maps elsewhere) and, for STS, the rule of `@alicloud/credentials`
 // (providers/ram_role_arn.js): `sts.aliyuncs.com`, or `sts[-vpc].<region>.aliyuncs.com` with a region.
 
-import { parseEndpoint, type ParsedEndpoint } from "./client.js";
+import { type EndpointChoice, parseEndpoint, type ParsedEndpoint } from "./client.js";
 
-export type { ParsedEndpoint };
+export type { EndpointChoice, ParsedEndpoint };
 
 export type Network = "public" | "vpc";
 
@@ -54,14 +54,17 @@ export function checkedEndpoint(url: string, what: string, allowInsecure: boolea
 }
 
 /**
- * Where ECS calls for `regionId` go under a config: its override for that region (https rule
- * applied), else undefined with the network to hand to the client (which derives the host).
+ * A config's endpoint choice for `regionId` (what an EcsTarget carries; the client pool applies it by
+ * the precedence in src/cloud/client.ts): its override for that region (https rule applied) and its
+ * network. Undefined when the config says nothing, so the controller's settings apply unchanged.
+ * Throws EndpointRefused for an override the https rule refuses.
  */
-export function ecsEndpointFor(spec: EndpointSpec | undefined, regionId: string, policy: EndpointPolicy = {}): { endpoint?: ParsedEndpoint; network: Network } {
-  const network = spec?.network ?? "public";
+export function ecsEndpointFor(spec: EndpointSpec | undefined, regionId: string, policy: EndpointPolicy = {}): EndpointChoice | undefined {
   const override = spec?.regionOverrides?.find((o) => o.regionId === regionId);
-  if (!override) return { network };
-  return { endpoint: checkedEndpoint(override.endpoint, `endpoint.regionOverrides[${regionId}]`, insecureAllowed(spec, policy)), network };
+  const url = override ? checkedEndpoint(override.endpoint, `endpoint.regionOverrides[${regionId}]`, insecureAllowed(spec, policy)) : undefined;
+  const network = spec?.network;
+  if (!url && !network) return undefined;
+  return { ...(url ? { url } : {}), ...(network ? { network } : {}) };
 }
 
 /** Every problem of a config's endpoint block, one line each (empty: usable). For a config condition. */
@@ -83,15 +86,20 @@ export function derivedEcsHost(regionId: string, network: Network): string {
 }
 
 /**
- * The STS endpoint: an explicit override (`--sts-endpoint host[:port]`, https as the credentials
- * library always uses), else the library's rule. A VPC network without a region uses the public
- * central endpoint: the VPC host needs a region (ALIBABA_CLOUD_STS_REGION).
+ * The STS endpoint: an explicit override (`--sts-endpoint`, `host[:port]` meaning https), else the
+ * library's rule. A VPC network without a region uses the public central endpoint: the VPC host
+ * needs a region (ALIBABA_CLOUD_STS_REGION). An http:// override needs `allowInsecure`
+ * (`--allow-insecure-endpoints`); even then only the identity check (GetCallerIdentity, our own call
+ * in src/cloud/credentials.ts) speaks http — the library's AssumeRole / AssumeRoleWithOIDC always
+ * use https (providers/ram_role_arn.js `withProtocol('https')`).
  */
-export function stsEndpoint(opts: { network: Network; region?: string | undefined; override?: string | undefined }): ParsedEndpoint {
-  if (opts.override) {
-    // @alicloud/credentials speaks https only; an http:// override could not work.
-    return checkedEndpoint(opts.override, "--sts-endpoint", false);
-  }
+export function stsEndpoint(opts: {
+  network: Network;
+  region?: string | undefined;
+  override?: string | undefined;
+  allowInsecure?: boolean | undefined;
+}): ParsedEndpoint {
+  if (opts.override) return checkedEndpoint(opts.override, "--sts-endpoint", opts.allowInsecure === true);
   if (!opts.region) return { host: "sts.aliyuncs.com", protocol: "https" };
   return { host: `${opts.network === "vpc" ? "sts-vpc" : "sts"}.${opts.region}.aliyuncs.com`, protocol: "https" };
 }

@@ -23,12 +23,14 @@ import {
   userDataRawSize,
   type ValidationResult,
 } from "../api/index.js";
-import { DEFAULT_CREDENTIALS, type EcsCredentials } from "../cloud/client.js";
+import type { EcsCredentials, EndpointChoice } from "../cloud/client.js";
+import type { EcsTarget } from "../cloud/ecs.js";
 import type { EcsError } from "../cloud/errors.js";
 import { modifyBlockingLocks } from "../cloud/locks.js";
 import type { ModifyRequest, ObservedInstance, ReadExtras } from "../cloud/model.js";
 import type { Next } from "./cadence.js";
 import { type ConfigChoice, type Denial, tagDenial } from "./provider-config/policy.js";
+import { ecsTarget } from "./provider-config/tenancy.js";
 import { instanceKey } from "./conflicts.js";
 import { failureStatus } from "./error-policy.js";
 import { InputError, type ResolvedInputs } from "./inputs.js";
@@ -36,10 +38,8 @@ import { extrasFor, type Plan, plan } from "./plan.js";
 import { activeHolds, heldMessage, restartedSince } from "./holds.js";
 import type { ConditionOutcome, StatusOutcome } from "./status.js";
 
-export interface EcsTarget {
-  credentials: EcsCredentials;
-  regionId: string;
-}
+// One EcsTarget type, the cloud layer's (a type-only import: reconciler → cloud is the allowed direction).
+export type { EcsTarget };
 
 /** What one reconcile knows. Fields after `obj` are absent when the resource is gone. */
 export interface World {
@@ -54,7 +54,7 @@ export interface World {
    * The EcsProviderConfig the resource uses, the credentials it resolves to, and the first
    * constraint broken before any ECS call (absent: no tenancy, as before provider configs existed).
    */
-  tenancy?: { choice: ConfigChoice; credentials?: EcsCredentials | undefined; denial?: Denial | undefined } | undefined;
+  tenancy?: { choice: ConfigChoice; credentials?: EcsCredentials | undefined; endpoint?: EndpointChoice | undefined; denial?: Denial | undefined } | undefined;
   /** The ECS read: absent before it happened; `observed: null` when the instance does not exist. */
   instance?: { observed: ObservedInstance | null } | { failed: EcsError };
   now: Date;
@@ -324,9 +324,9 @@ function applyPlan(w: World): Decision {
   return { by: "plan", status, events: [], next, modify };
 }
 
-/** Credentials: the resource's own Secret, else its provider config's, else the controller's chain. */
+/** Credentials and endpoint as src/reconciler/provider-config/tenancy.ts `ecsTarget` builds them. */
 function targetOf(spec: EcsInstanceAttributesSpec, inputs: ResolvedInputs, w: World): EcsTarget {
-  return { credentials: inputs.credentials ?? w.tenancy?.credentials ?? DEFAULT_CREDENTIALS, regionId: spec.regionId };
+  return ecsTarget(spec.regionId, inputs.credentials, w.tenancy);
 }
 
 /** The ECS read as World records it. */

@@ -7,13 +7,20 @@
  * four sources when the controller can reach STS, resolved asynchronously by src/cloud/credentials.ts);
  * otherwise Default → the controller's chain, Secret → the AccessKey Secret the config names. A
  * config whose credentials are not resolved (yet) reports CredentialsError and no resource uses it:
- * never a silent fall-back to another identity. An http:// endpoint override without
- * endpoint.allowInsecure fails the config's schema (src/api/provider-config.ts), so policy.ts's
- * chooseConfig refuses its resources before any request.
+ * never a silent fall-back to another identity.
+ *
+ * Endpoints: the config's `endpoint` block (network, the override for the resource's region) goes
+ * into the ECS target (`ecsTarget`), which the client pool applies by the precedence written in
+ * src/cloud/client.ts. An http:// override without endpoint.allowInsecure fails the config's schema
+ * (src/api/provider-config.ts), so policy.ts's chooseConfig refuses its resources before any
+ * request; src/cloud/endpoints.ts `ecsEndpointFor` applies the same https rule again here, so a
+ * refusal can never turn into a call.
  */
 import { ConditionType, type EcsInstanceAttributes, type EcsInstanceAttributesSpec, getCondition, Reason } from "../../api/index.js";
 import type { EcsProviderConfigSpec } from "../../api/provider-config.js";
-import { DEFAULT_CREDENTIALS, type EcsCredentials } from "../../cloud/client.js";
+import { DEFAULT_CREDENTIALS, type EcsCredentials, type EndpointChoice } from "../../cloud/client.js";
+import type { EcsTarget } from "../../cloud/ecs.js";
+import { ecsEndpointFor, EndpointRefused } from "../../cloud/endpoints.js";
 import { type ObjectReader, readAccessKeySecret } from "../inputs.js";
 import { type CachedConfig, chooseConfig, type ConfigChoice, type Denial, preReadDenial } from "./policy.js";
 
@@ -37,7 +44,32 @@ export interface TenancyOptions {
 export interface TenancyView {
   choice: ConfigChoice;
   credentials?: EcsCredentials | undefined;
+  /** The config's endpoint choice for the resource's region; absent: the controller's endpoints. */
+  endpoint?: EndpointChoice | undefined;
   denial?: Denial | undefined;
+}
+
+/**
+ * The one ECS target builder for a resource (the reconciler's reads and write, the resync sweeper's
+ * batched read-ahead, so both land in one batch group): credentials from the resource's own Secret,
+ * else its config's, else the controller's chain; the config's endpoint choice whichever credentials
+ * are used (the endpoint is the admin's decision, not the credentials').
+ */
+export function ecsTarget(regionId: string, own: EcsCredentials | undefined, view: Pick<TenancyView, "credentials" | "endpoint"> | undefined): EcsTarget {
+  const credentials = own ?? view?.credentials ?? DEFAULT_CREDENTIALS;
+  return view?.endpoint ? { credentials, regionId, endpoint: view.endpoint } : { credentials, regionId };
+}
+
+/** The config's endpoint choice for a region, or the https rule's refusal as a denial. */
+function endpointOf(choice: ConfigChoice, regionId: string): { endpoint?: EndpointChoice | undefined; denial?: Denial | undefined } {
+  try {
+    return { endpoint: ecsEndpointFor(choice.spec?.endpoint, regionId) };
+  } catch (err) {
+    if (!(err instanceof EndpointRefused)) throw err;
+    return {
+      denial: { kind: "Forbidden", rule: "endpoint.regionOverrides", message: `EcsProviderConfig ${choice.name} (endpoint.regionOverrides): ${err.message}` },
+    };
+  }
 }
 
 export class Tenancy {
@@ -48,13 +80,15 @@ export class Tenancy {
     const choice = chooseConfig(spec.providerConfigRef?.name, (n) => this.opts.getConfig(n), this.opts.requireConfig);
     const denial = preReadDenial(choice, namespace, this.opts.namespaceLabels(namespace), spec);
     if (denial || !choice.spec) return { choice, denial };
+    const { endpoint, denial: refused } = endpointOf(choice, spec.regionId);
+    if (refused) return { choice, denial: refused };
     const creds = this.credentials(choice.name, choice.spec);
     if ("error" in creds)
       return {
         choice,
         denial: { kind: "CredentialsError", rule: "spec.credentials", message: `EcsProviderConfig ${choice.name} (spec.credentials): ${creds.error}` },
       };
-    return { choice, credentials: creds.credentials };
+    return { choice, credentials: creds.credentials, ...(endpoint ? { endpoint } : {}) };
   }
 
   /**

@@ -116,22 +116,6 @@ function secretRefOf(c: ConfigObject): string | undefined {
   return ref ? `${ref.namespace}/${ref.name}` : undefined;
 }
 
-/**
- * The per-config endpoint choice (network, regionOverrides) is validated but not yet applied to the
- * ECS client: EcsTarget (src/cloud/ecs.ts) carries credentials and region only, and the client pool's
- * endpoints are controller-wide (--ecs-endpoint-for-region, the chart's ecs.network). Say so in the
- * config's status rather than ignore it silently.
- */
-export function endpointNotice(spec: EcsProviderConfigSpec): string {
-  const set = [
-    spec.endpoint?.network && spec.endpoint.network !== "public" ? "endpoint.network" : "",
-    spec.endpoint?.regionOverrides?.length ? "endpoint.regionOverrides" : "",
-  ];
-  const named = set.filter(Boolean);
-  if (named.length === 0) return "";
-  return `; ${named.join(" and ")} not applied per config yet: the controller's --ecs-endpoint-for-region and network settings choose the endpoint`;
-}
-
 /** The status a config should have now, and the identity to log. */
 export function configStatus(
   obj: ConfigObject,
@@ -153,7 +137,7 @@ export function configStatus(
   }
   const status: EcsProviderConfigStatus = {
     ...base,
-    conditions: cond("True", ProviderConfigReason.CredentialsResolved, `credentials source ${source}: ${creds.identity}${endpointNotice(parsed.spec)}`),
+    conditions: cond("True", ProviderConfigReason.CredentialsResolved, `credentials source ${source}: ${creds.identity}`),
     resolvedSource: source,
     identity: creds.identity,
     ...("accountId" in creds && typeof creds.accountId === "string" ? { accountId: creds.accountId } : {}),

@@ -368,6 +368,64 @@ describe("per-region endpoints and the circuit breaker", () => {
     expect(new EcsClientPool({}).endpointKey("cn-beijing")).toBe("ecs.cn-beijing.aliyuncs.com");
   });
 
+  it("a config's endpoint: its region override wins, else the controller's endpoint, else the derived host with the config's network", () => {
+    const made: Array<{ endpoint: string; protocol?: string; regionId: string }> = [];
+    const record = (cfg: unknown) => (made.push(cfg as { endpoint: string; protocol?: string; regionId: string }), {} as EcsApi);
+    const controller = new EcsClientPool({
+      endpoint: "http://127.0.0.1:18080",
+      regionEndpoints: { "cn-shanghai": "http://127.0.0.1:18082" },
+      createClient: record,
+    });
+    const override = { url: { host: "127.0.0.1:18081", protocol: "http" as const }, network: "vpc" as const };
+    controller.get(target.credentials, "cn-hangzhou", override);
+    controller.get(target.credentials, "cn-shanghai", override);
+    // No override for the region: the controller's --ecs-endpoint-for-region, then --ecs-endpoint (the network is moot).
+    controller.get(target.credentials, "cn-shanghai", { network: "vpc" });
+    controller.get(target.credentials, "cn-beijing", { network: "vpc" });
+    // Nothing explicit: the host derived with the config's network, else the pool's.
+    const derived = new EcsClientPool({ createClient: record });
+    derived.get(target.credentials, "cn-beijing", { network: "vpc" });
+    derived.get(target.credentials, "cn-beijing");
+    expect(made.map((c) => `${c.regionId}@${c.protocol ?? "https"}://${c.endpoint}`)).toEqual([
+      "cn-hangzhou@http://127.0.0.1:18081",
+      "cn-shanghai@http://127.0.0.1:18081",
+      "cn-shanghai@http://127.0.0.1:18082",
+      "cn-beijing@http://127.0.0.1:18080",
+      "cn-beijing@https://ecs-vpc.cn-beijing.aliyuncs.com",
+      "cn-beijing@https://ecs.cn-beijing.aliyuncs.com",
+    ]);
+    expect(controller.endpointKey("cn-hangzhou", override)).toBe("http://127.0.0.1:18081");
+    expect(controller.endpointKey("cn-hangzhou")).toBe("http://127.0.0.1:18080");
+    expect(derived.endpointKey("cn-beijing", { network: "vpc" })).toBe("ecs-vpc.cn-beijing.aliyuncs.com");
+    expect(new EcsClientPool({ network: "vpc" }).endpointKey("cn-beijing", { network: "public" })).toBe("ecs.cn-beijing.aliyuncs.com");
+  });
+
+  it("two targets with the same credentials but different endpoints: two clients, two batches, two breakers", async () => {
+    const byEndpoint = new Map<string, FakeEcs>([
+      ["127.0.0.1:18080", new FakeEcs(3)],
+      ["127.0.0.1:18081", new FakeEcs(3)],
+    ]);
+    const pool = new EcsClientPool({ endpoint: "http://127.0.0.1:18080", createClient: (cfg) => byEndpoint.get(String(cfg.endpoint))!.api() });
+    const ecs = new EcsCloud({ pool, retry: { retries: 0 }, rateLimit: { default: { qps: 1000, burst: 1000 } } });
+    const teamB = { ...target, endpoint: { url: { host: "127.0.0.1:18081", protocol: "http" as const } } };
+    expect(ecs.groupKey(teamB)).not.toBe(ecs.groupKey(target));
+    expect(ecs.endpointOf(teamB.regionId, teamB.endpoint)).toBe("http://127.0.0.1:18081");
+    // Concurrent reads in one batch window: one DescribeInstances per endpoint, each with its own IDs.
+    await Promise.all([ecs.getInstance(target, "i-0"), ecs.getInstance(teamB, "i-1"), ecs.getInstance(teamB, "i-2")]);
+    expect(pool.created).toBe(2);
+    const idsAt = (port: string) =>
+      byEndpoint
+        .get(port)!
+        .calls.filter((c) => c.action === "DescribeInstances")
+        .map((c) => JSON.parse(c.req.InstanceIds as string) as string[]);
+    expect(idsAt("127.0.0.1:18080")).toEqual([["i-0"]]);
+    expect(idsAt("127.0.0.1:18081")).toEqual([["i-1", "i-2"]]);
+    await ecs.modifyInstanceAttribute(teamB, { instanceId: "i-1", instanceName: "b" });
+    expect(byEndpoint.get("127.0.0.1:18081")!.count("ModifyInstanceAttribute")).toBe(1);
+    expect(byEndpoint.get("127.0.0.1:18080")!.count("ModifyInstanceAttribute")).toBe(0);
+    ecs.close();
+  });
+
   it("an unreachable region fails fast after 3 refused calls, without retries, and other regions go on", async () => {
     const fake = new FakeEcs(2);
     let attempts = 0;

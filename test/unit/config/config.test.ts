@@ -72,10 +72,31 @@ describe("loadConfig", () => {
       ["--metrics-bind-address=:9000", "--health-probe-bind-address=:9000"],
       /--metrics-bind-address: must differ from --health-probe-bind-address while --metrics-secure is on/,
     ],
+    [
+      ["--sts-endpoint=http://127.0.0.1:4443"],
+      /^--sts-endpoint: is http:\/\/ \(STS answers carry temporary keys\); use https:\/\/ or set --allow-insecure-endpoints$/,
+    ],
+    [["--sts-endpoint=https://sts.example.com/path"], /--sts-endpoint: must be https:\/\/host\[:port\] or host\[:port\]/],
     [["--bogus"], /bogus/],
   ])("rejects %j with a one-line reason naming the flag", (argv, message) => {
     expect(() => loadConfig(argv, {})).toThrow(ConfigError);
     expect(() => loadConfig(argv, {})).toThrow(message);
+  });
+
+  it("--sts-endpoint: https or host[:port] as given; http:// only with --allow-insecure-endpoints (flag or env)", () => {
+    expect(loadConfig([], {})).toMatchObject({ allowInsecureEndpoints: false });
+    expect(loadConfig([], {})).not.toHaveProperty("stsEndpoint");
+    expect(loadConfig(["--sts-endpoint=https://sts-vpc.cn-hangzhou.aliyuncs.com"], {})).toMatchObject({
+      stsEndpoint: "https://sts-vpc.cn-hangzhou.aliyuncs.com",
+    });
+    expect(loadConfig(["--sts-endpoint=127.0.0.1:4443"], {})).toMatchObject({ stsEndpoint: "127.0.0.1:4443" });
+    expect(loadConfig(["--sts-endpoint=http://127.0.0.1:4443", "--allow-insecure-endpoints"], {})).toMatchObject({
+      stsEndpoint: "http://127.0.0.1:4443",
+      allowInsecureEndpoints: true,
+    });
+    expect(loadConfig([], { ECS_ATTRS_STS_ENDPOINT: "http://127.0.0.1:4443", ECS_ATTRS_ALLOW_INSECURE_ENDPOINTS: "true" })).toMatchObject({
+      stsEndpoint: "http://127.0.0.1:4443",
+    });
   });
 
   it("returns help for --help and documents every flag with its env var", () => {

@@ -6,7 +6,7 @@ import { type CredentialSource, providerConfigSpecSchema } from "../../../../src
 import type { ResolvedCredentials, SdkCredential } from "../../../../src/cloud/credentials.js";
 import { ConfigCredentialCache } from "../../../../src/reconciler/provider-config/credential-cache.js";
 import { Tenancy } from "../../../../src/reconciler/provider-config/tenancy.js";
-import { configStatus, endpointNotice, type ProviderConfigDeps, resolveInto } from "../../../../src/reconciler/provider-config/watch.js";
+import { configStatus, type ProviderConfigDeps, resolveInto } from "../../../../src/reconciler/provider-config/watch.js";
 
 const ACCOUNT = "1000000000000009";
 const assumeRole = providerConfigSpecSchema.parse({
@@ -132,16 +132,18 @@ describe("endpoint https rule: an http:// override without endpoint.allowInsecur
     expect(status.conditions?.[0]?.message).toContain("must use https://");
   });
 
-  it("config status says a per-config endpoint choice is not applied yet (never ignored silently)", () => {
-    expect(endpointNotice(providerConfigSpecSchema.parse({ credentials: { source: "Default" } }))).toBe("");
-    const vpc = providerConfigSpecSchema.parse({ credentials: { source: "Default" }, endpoint: { network: "vpc" } });
-    expect(endpointNotice(vpc)).toContain("endpoint.network not applied per config yet");
-    const overridden = endpointNotice(providerConfigSpecSchema.parse(plain(true)));
-    expect(overridden).toContain("endpoint.regionOverrides not applied per config yet");
+  it("config status of a usable endpoint block is Ready with no caveat (the choice is applied per config)", () => {
+    const obj = { metadata: { name: "plain", generation: 1 }, spec: plain(true) };
+    const { status } = configStatus(obj, tenancy(true), new Date("2026-12-03T10:00:00Z"));
+    expect(status.conditions?.[0]).toMatchObject({ type: "Ready", status: "True", reason: "CredentialsResolved" });
+    expect(status.conditions?.[0]?.message).toBe("credentials source Default: the controller's credential chain");
   });
 
-  it("endpoint.allowInsecure lets it through (a local emulator)", () => {
-    expect(tenancy(true).resolve("a", spec.value).denial).toBeUndefined();
+  it("endpoint.allowInsecure lets it through (a local emulator), and the resource's target carries the override", () => {
+    const view = tenancy(true).resolve("a", spec.value);
+    expect(view.denial).toBeUndefined();
+    // (URL drops the scheme's default port.)
+    expect(view.endpoint).toEqual({ url: { host: "10.0.0.1", protocol: "http" }, network: "public" });
   });
 });
 

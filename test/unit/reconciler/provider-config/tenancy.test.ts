@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { type EcsInstanceAttributes, validateSpec } from "../../../../src/api/index.js";
 import { decide, type World } from "../../../../src/reconciler/decide.js";
 import { type CachedConfig, chooseConfig, preReadDenial, selectorMatches, tagDenial } from "../../../../src/reconciler/provider-config/policy.js";
-import { Tenancy } from "../../../../src/reconciler/provider-config/tenancy.js";
+import { ecsTarget, Tenancy } from "../../../../src/reconciler/provider-config/tenancy.js";
 import { observedInstance } from "../fixtures.js";
 
 const now = new Date("2026-12-03T10:00:00Z");
@@ -149,5 +149,47 @@ describe("GUARDS rows", () => {
     const v = tenancy(false, { r: { spec: rrsa } }).resolve("a", spec({ providerConfigRef: { name: "r" } }));
     expect(v.denial?.kind).toBe("CredentialsError");
     expect(v.credentials).toBeUndefined();
+  });
+});
+
+describe("a config's endpoint choice reaches the ECS target", () => {
+  const teamB = {
+    credentials: { source: "Default" },
+    endpoint: {
+      network: "vpc",
+      allowInsecure: true,
+      regionOverrides: [{ regionId: "cn-hangzhou", endpoint: "http://127.0.0.1:18081" }],
+    },
+  };
+  const t = () => tenancy(false, { "team-b": { metadata: { name: "team-b" }, spec: teamB } });
+  const s = (regionId: string) => spec({ providerConfigRef: { name: "team-b" }, regionId });
+  const world = (regionId: string, instance?: World["instance"]): World => ({
+    obj: { metadata: { namespace: "a", name: "r", uid: "u", generation: 1 }, spec: s(regionId) } as unknown as EcsInstanceAttributes,
+    spec: { ok: true, value: s(regionId) },
+    inputs: {},
+    tenancy: t().resolve("a", s(regionId)),
+    now,
+    ...(instance ? { instance } : {}),
+  });
+
+  it("the read and the Modify go to the config's override for the region", () => {
+    const read = decide(world("cn-hangzhou"));
+    if (!("read" in read)) throw new Error(`expected a read, got ${read.by}`);
+    const url = { host: "127.0.0.1:18081", protocol: "http" };
+    expect(read.read.target).toEqual({ credentials: { type: "default" }, regionId: "cn-hangzhou", endpoint: { url, network: "vpc" } });
+    const d = decided(world("cn-hangzhou", { observed: observedInstance({ instanceId: "i-bp1abc" }) }));
+    expect(d.modify?.target.endpoint).toEqual({ url, network: "vpc" });
+  });
+
+  it("a region without an override carries only the config's network; a config without an endpoint block carries nothing", () => {
+    expect(t().resolve("a", s("cn-beijing")).endpoint).toEqual({ network: "vpc" });
+    expect(tenancy().resolve("a", spec()).endpoint).toBeUndefined();
+  });
+
+  it("ecsTarget: the resource's own credentials win, the config's endpoint applies either way", () => {
+    const own = { type: "accessKey", accessKeyId: "LTAIown", accessKeySecret: "s" } as const;
+    const view = { credentials: { type: "default" } as const, endpoint: { network: "vpc" as const } };
+    expect(ecsTarget("cn-hangzhou", own, view)).toEqual({ credentials: own, regionId: "cn-hangzhou", endpoint: { network: "vpc" } });
+    expect(ecsTarget("cn-hangzhou", undefined, undefined)).toEqual({ credentials: { type: "default" }, regionId: "cn-hangzhou" });
   });
 });
