@@ -11,13 +11,14 @@
  *             so its resource is ProviderConfigNotFound and nothing is sent to either emulator
  *
  * Also: `--sts-endpoint=http://…` without `--allow-insecure-endpoints` → the process exits 2 with a
- * one-line reason before it does anything.
+ * one-line reason before it does anything; the chart's `sts.endpoint` value becomes that flag.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ControlPlane, startControlPlane } from "../../../harness/controlplane.js";
 import { type RunningController, startController } from "../../../harness/controller.js";
 import { type CallRecord, type EmulatorHandle, startEmulatorInProcess } from "../../../harness/emulator.js";
 import { cond, Fleet, REGION, type Resource } from "../../../harness/fleet.js";
+import { CHART_DIR, runHelm } from "../../../harness/helm.js";
 import { waitFor } from "../../../harness/wait.js";
 
 const NS = "endpoints";
@@ -145,5 +146,20 @@ describe("per-config ECS endpoints (real API server, two emulators, call-log evi
     expect(lines).toEqual([
       "ecs-attributes-controller: --sts-endpoint: is http:// (STS answers carry temporary keys); use https:// or set --allow-insecure-endpoints (see --help)",
     ]);
+  });
+
+  it("the chart's sts.endpoint value becomes --sts-endpoint (empty: no flag); a malformed one fails the values schema", async () => {
+    const args = async (extra: string[]) => {
+      const r = await runHelm(["template", "sts", CHART_DIR, "--skip-tests", ...extra]);
+      expect(r.code, r.stderr).toBe(0);
+      return r.stdout.split("\n").filter((l) => l.includes("--sts-endpoint"));
+    };
+    expect(await args([])).toEqual([]);
+    expect((await args(["--set", "sts.endpoint=https://sts-vpc.cn-hangzhou.aliyuncs.com"])).map((l) => l.trim())).toEqual([
+      "- --sts-endpoint=https://sts-vpc.cn-hangzhou.aliyuncs.com",
+    ]);
+    const bad = await runHelm(["template", "sts", CHART_DIR, "--skip-tests", "--set", "sts.endpoint=https://sts.example.com/path x"]);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toContain("/sts/endpoint");
   });
 });
