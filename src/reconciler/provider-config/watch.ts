@@ -29,6 +29,7 @@ import type { KubeWriteLimiter } from "../../runtime/write-limiter.js";
 import type { ObjectReader } from "../inputs.js";
 import type { CredentialSource } from "../../api/provider-config.js";
 import { type ResolvedCredentials, perActionRates } from "../../cloud/credentials.js";
+import { endpointProblems } from "../../cloud/endpoints.js";
 import { ConfigCredentialCache, credentialsSecretOf } from "./credential-cache.js";
 import { type CredentialsFor, Tenancy } from "./tenancy.js";
 
@@ -131,6 +132,12 @@ export function configStatus(
     return { status: { ...base, conditions: cond("False", ProviderConfigReason.InvalidConfig, parsed.message) }, identity: undefined, source: undefined };
   }
   const source = parsed.spec.credentials.source;
+  // What the schema's pattern lets through but no client could use (e.g. a port above 65535): the
+  // config's resources are Forbidden by tenancy.ts for the same reason, so the config is not Ready.
+  const refused = endpointProblems(parsed.spec.endpoint);
+  if (refused.length > 0) {
+    return { status: { ...base, conditions: cond("False", ProviderConfigReason.InvalidConfig, refused.join("; ")) }, identity: undefined, source };
+  }
   const creds = tenancy.credentials(obj.metadata.name ?? "", parsed.spec);
   if ("error" in creds) {
     return { status: { ...base, conditions: cond("False", ProviderConfigReason.CredentialsUnavailable, creds.error) }, identity: undefined, source };

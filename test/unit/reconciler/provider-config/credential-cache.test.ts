@@ -139,6 +139,24 @@ describe("endpoint https rule: an http:// override without endpoint.allowInsecur
     expect(status.conditions?.[0]?.message).toBe("credentials source Default: the controller's credential chain");
   });
 
+  it("an override no client can use (port above 65535, past the schema's pattern): config not Ready, resources Forbidden naming the override", () => {
+    const badPort = { credentials: { source: "Default" }, endpoint: { regionOverrides: [{ regionId: "cn-hangzhou", endpoint: "https://ecs.example:99999" }] } };
+    const t = new Tenancy({
+      getConfig: (n) => (n === "plain" ? { metadata: { name: "plain" }, spec: badPort } : undefined),
+      namespaceLabels: () => ({}),
+      objects: { getSecret: () => undefined, getConfigMap: () => undefined },
+      requireConfig: false,
+    });
+    const view = t.resolve("a", spec.value);
+    expect(view.denial).toMatchObject({ kind: "Forbidden", rule: "endpoint.regionOverrides" });
+    expect(view.denial?.message).toMatch(/^EcsProviderConfig plain \(endpoint\.regionOverrides\): endpoint\.regionOverrides\[cn-hangzhou\]: /);
+    expect(view.endpoint).toBeUndefined();
+    expect(view.credentials).toBeUndefined();
+    const { status } = configStatus({ metadata: { name: "plain", generation: 1 }, spec: badPort }, t, new Date("2026-12-03T10:00:00Z"));
+    expect(status.conditions?.[0]).toMatchObject({ type: "Ready", status: "False", reason: "InvalidConfig" });
+    expect(status.conditions?.[0]?.message).toContain("endpoint.regionOverrides[cn-hangzhou]");
+  });
+
   it("endpoint.allowInsecure lets it through (a local emulator), and the resource's target carries the override", () => {
     const view = tenancy(true).resolve("a", spec.value);
     expect(view.denial).toBeUndefined();
