@@ -73,6 +73,16 @@ interface RpcCallOptions {
   admitted?: boolean | undefined;
 }
 
+/** How a getInstance may be answered. */
+export interface GetInstanceOptions {
+  /**
+   * A resync round's observation (≤ snapshotTtlMs old, none since a Modify of the instance) may
+   * answer this read and stays for the next such read; without it the observation answers once.
+   * The reconciler asks for it only for a resource that was in sync (src/reconciler/decide.ts).
+   */
+  reuseRoundObservation?: boolean | undefined;
+}
+
 /** Where to send a call: which credentials, which region, and a provider config's endpoint choice. */
 export interface EcsTarget {
   credentials: EcsCredentials;
@@ -186,8 +196,14 @@ export class EcsCloud {
    * DescribeInstances calls of up to 100 IDs. Returns null when the instance does not exist (or
    * is invisible to these credentials). `extras` add single-instance reads only when asked.
    */
-  async getInstance(target: EcsTarget, instanceId: string, extras: ReadExtras = {}, signal?: AbortSignal): Promise<ObservedInstance | null> {
-    const snap = this.takeSnapshot(target, instanceId);
+  async getInstance(
+    target: EcsTarget,
+    instanceId: string,
+    extras: ReadExtras = {},
+    signal?: AbortSignal,
+    opts: GetInstanceOptions = {},
+  ): Promise<ObservedInstance | null> {
+    const snap = this.takeSnapshot(target, instanceId, opts.reuseRoundObservation ?? false);
     const base = snap !== undefined ? snap : await this.batcher.get(target, instanceId, signal);
     if (!base) return null;
     // Callers deduplicated onto one batch entry share `base`: give each its own copy.
@@ -250,12 +266,16 @@ export class EcsCloud {
     return ids.length;
   }
 
-  /** The prefetched observation of an instance (used once), or undefined when none is fresh. */
-  private takeSnapshot(target: EcsTarget, instanceId: string): ObservedInstance | null | undefined {
+  /**
+   * The prefetched observation of an instance, or undefined when none is fresh. Used once (the
+   * round's own reconcile) unless `keep`: a caller that may reuse it (GetInstanceOptions) leaves it
+   * for the next reuse until it expires or a Modify of the instance is attempted.
+   */
+  private takeSnapshot(target: EcsTarget, instanceId: string, keep: boolean): ObservedInstance | null | undefined {
     const key = `${this.groupKey(target)}|${instanceId}`;
     const snap = this.snapshots.get(key);
     if (!snap) return undefined;
-    this.snapshots.delete(key);
+    if (!keep) this.snapshots.delete(key);
     const fresh = Date.now() - snap.at <= this.snapshotTtlMs && snap.at > (this.lastWrite.get(key) ?? -Infinity);
     return fresh ? snap.obs : undefined;
   }
@@ -273,9 +293,11 @@ export class EcsCloud {
    * Password and user data never appear in logs or error messages.
    */
   async modifyInstanceAttribute(target: EcsTarget, request: ModifyRequest, signal?: AbortSignal): Promise<{ requestId: string }> {
+    const writeKey = `${this.groupKey(target)}|${request.instanceId}`;
+    // Whatever the outcome, the instance may now differ from any earlier observation.
+    this.snapshots.delete(writeKey);
     const body = await this.rpc<ModifyBody>("ModifyInstanceAttribute", modifyParams(request), target, { secrets: modifySecrets(request), signal });
     const requestId = body.requestId ?? "";
-    const writeKey = `${this.groupKey(target)}|${request.instanceId}`;
     this.lastWrite.set(writeKey, Date.now());
     this.snapshots.delete(writeKey);
     this.log?.debug(

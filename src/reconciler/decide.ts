@@ -100,7 +100,16 @@ export interface ModifyIntent {
 
 /** Read this before deciding again. */
 export interface ReadRequest {
-  read: { target: EcsTarget; instanceId: string; extras: ReadExtras };
+  read: {
+    target: EcsTarget;
+    instanceId: string;
+    extras: ReadExtras;
+    /**
+     * The resource was in sync when last reconciled, so the last resync round's observation of the
+     * instance may stand in for this read (src/cloud/ecs.ts `getInstance`): see `observationMayBeReused`.
+     */
+    reuseRoundObservation: boolean;
+  };
 }
 
 interface Guard {
@@ -339,12 +348,26 @@ export function decide(world: World): Decision | ReadRequest {
   for (const guard of GUARDS) {
     if (guard.needsInstance && !world.instance) {
       const spec = readFactsBeforeRead(world);
-      return { read: { target: targetOf(spec.spec, spec.inputs, world), instanceId: spec.spec.instanceId, extras: extrasFor(spec.spec) } };
+      const target = targetOf(spec.spec, spec.inputs, world);
+      return { read: { target, instanceId: spec.spec.instanceId, extras: extrasFor(spec.spec), reuseRoundObservation: observationMayBeReused(world) } };
     }
     const d = guard.check(world);
     if (d) return d;
   }
   return applyPlan(world);
+}
+
+/**
+ * Whether the last resync round's observation may stand in for a fresh read. Only when the resource
+ * was in sync (Ready=True) when last reconciled: then every field equalled its desired value in that
+ * observation, so a spec change still writes each field it changes, and a field that drifted since
+ * the round is found by the next round — the same staleness Ready=True already has between rounds.
+ * A resource in any other state (an ECS error, a hold, not found) reads afresh: its retry must see
+ * what ECS says now. This is what keeps a burst of spec changes from costing one DescribeInstances
+ * per few changes (issue 15) and keeps the read off their latency.
+ */
+function observationMayBeReused(w: World): boolean {
+  return getCondition(w.obj?.status?.conditions, ConditionType.Ready)?.status === "True";
 }
 
 function readFactsBeforeRead(w: World): { spec: EcsInstanceAttributesSpec; inputs: ResolvedInputs } {

@@ -13,6 +13,7 @@
  */
 import type { Logger } from "pino";
 import { type EcsInstanceAttributes, type EcsInstanceAttributesStatus, getCondition, ConditionType, validateSpec } from "../api/index.js";
+import type { GetInstanceOptions } from "../cloud/ecs.js";
 import { EcsError } from "../cloud/errors.js";
 import { modifyFields, type ModifyRequest, type ObservedInstance, type ReadExtras } from "../cloud/model.js";
 import type { Action } from "../runtime/controller.js";
@@ -28,7 +29,7 @@ export { restartedSince } from "./holds.js";
 
 /** The ECS operations the reconciler needs (EcsCloud implements them). Failures reject with EcsError. */
 export interface EcsPort {
-  getInstance(target: EcsTarget, instanceId: string, extras: ReadExtras, signal?: AbortSignal): Promise<ObservedInstance | null>;
+  getInstance(target: EcsTarget, instanceId: string, extras: ReadExtras, signal?: AbortSignal, opts?: GetInstanceOptions): Promise<ObservedInstance | null>;
   modifyInstanceAttribute(target: EcsTarget, request: ModifyRequest, signal?: AbortSignal): Promise<{ requestId: string | undefined }>;
 }
 
@@ -102,7 +103,8 @@ export class Reconciler {
 
   private async read({ read }: ReadRequest, signal: AbortSignal): Promise<InstanceRead> {
     try {
-      return { observed: await this.deps.ecs.getInstance(read.target, read.instanceId, read.extras, signal) };
+      const opts = { reuseRoundObservation: read.reuseRoundObservation };
+      return { observed: await this.deps.ecs.getInstance(read.target, read.instanceId, read.extras, signal, opts) };
     } catch (e) {
       if (e instanceof EcsError) return { failed: e };
       throw e;

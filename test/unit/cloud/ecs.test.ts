@@ -200,6 +200,29 @@ describe("EcsCloud reads under the DescribeInstances rate limit (fake clock)", (
     expect(fake.count("DescribeInstances")).toBe(1);
   });
 
+  it("a round's observation answers once, or every read that may reuse it until a Modify of the instance is attempted", async () => {
+    const fake = new FakeEcs(3);
+    const ecs = cloud(fake);
+    const reads = () => fake.count("DescribeInstances");
+    await ecs.prefetch(target, ["i-0", "i-1", "i-2"]);
+    expect(reads()).toBe(1);
+    // Reuse: answered from the round's read, and still there for the next reuse.
+    expect((await ecs.getInstance(target, "i-0", {}, undefined, { reuseRoundObservation: true }))?.instanceName).toBe("web-0");
+    expect((await ecs.getInstance(target, "i-0", {}, undefined, { reuseRoundObservation: true }))?.instanceName).toBe("web-0");
+    expect(reads()).toBe(1);
+    // Without reuse the observation answers once; the next read goes to ECS.
+    await ecs.getInstance(target, "i-1");
+    expect(reads()).toBe(1);
+    await ecs.getInstance(target, "i-1", {}, undefined, { reuseRoundObservation: true });
+    expect(reads()).toBe(2);
+    // A Modify attempt — even a failed one — ends the reuse: the instance may have changed.
+    fake.modifyError = new Error("connection reset");
+    await expect(ecs.modifyInstanceAttribute(target, { instanceId: "i-2", instanceName: "x" })).rejects.toThrow();
+    await ecs.getInstance(target, "i-2", {}, undefined, { reuseRoundObservation: true });
+    expect(reads()).toBe(3);
+    ecs.close();
+  });
+
   it("a resync round's read-ahead waits in the background lane: a spec change's read goes first", async () => {
     vi.useFakeTimers();
     const fake = new FakeEcs(400);

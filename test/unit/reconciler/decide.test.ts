@@ -146,10 +146,27 @@ describe("decide: the guard ladder", () => {
         target: { credentials: { type: "default" }, regionId: "cn-hangzhou" },
         instanceId: "i-bp1abc",
         extras: { jumboFrame: true, userData: false, nicQueue: false },
+        reuseRoundObservation: false,
       },
     });
     // A paused resource is never read.
     expect("read" in decide({ ...world({ annotations: { "ecs.alicloud.dev/paused": "true" } }), instance: undefined })).toBe(false);
+  });
+
+  it("lets the last round's observation stand in for the read only for a resource that was in sync", () => {
+    const withReady = (status: "True" | "False", reason: string): World => {
+      const w = world();
+      const conditions = [{ type: "Ready", status, reason, message: "", lastTransitionTime: now.toISOString(), observedGeneration: 1 }];
+      return { ...w, obj: { ...w.obj!, status: { conditions } }, instance: undefined };
+    };
+    const reuse = (w: World) => {
+      const d = decide(w);
+      if (!("read" in d)) throw new Error("expected a read");
+      return d.read.reuseRoundObservation;
+    };
+    expect(reuse(withReady("True", "InSync"))).toBe(true);
+    expect(reuse(withReady("False", "EcsError"))).toBe(false);
+    expect(reuse({ ...world(), instance: undefined })).toBe(false); // never reconciled
   });
 
   it("guards run in the documented order (a new guard is one entry)", () => {
