@@ -46,6 +46,11 @@ const rows: Array<[string, (r: Json) => unknown, string]> = [
     (r) => (r.change.committed_change_to_modify_ms ? `${r.change.committed_change_to_modify_ms.p50} / ${r.change.committed_change_to_modify_ms.p99}` : "–"),
     "",
   ],
+  [
+    "change → Modify from the bench's watch event p50 / p99 (ms)",
+    (r) => (r.change.watched_change_to_modify_ms ? `${r.change.watched_change_to_modify_ms.p50} / ${r.change.watched_change_to_modify_ms.p99}` : "–"),
+    "",
+  ],
   ["spec PATCH round trip p50 / p99 (ms)", (r) => `${r.change.patch_latency_ms.p50} / ${r.change.patch_latency_ms.p99}`, ""],
   [
     "DescribeInstances during the change (IDs per call)",

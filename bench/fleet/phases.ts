@@ -245,6 +245,7 @@ export async function changePhase({ cfg, rig, say }: Ctx, ctl: RunningController
   const changeModify = modifies(changeCalls);
   const lat: number[] = [];
   const latCommitted: number[] = [];
+  const latWatched: number[] = [];
   let unmatched = 0;
   for (const i of changed) {
     const id = idOf(i);
@@ -253,6 +254,8 @@ export async function changePhase({ cfg, rig, say }: Ctx, ctl: RunningController
     else {
       lat.push(Calls.arrival(rec) - sent.sentAt.get(id)!);
       latCommitted.push(Calls.arrival(rec) - sent.committedAt.get(id)!);
+      const seen = rig.tracker.generationSeenAt.get(nameOf(i));
+      if (seen !== undefined) latWatched.push(Calls.arrival(rec) - seen);
     }
   }
   return {
@@ -267,6 +270,10 @@ export async function changePhase({ cfg, rig, say }: Ctx, ctl: RunningController
     // From the PATCH's answer instead of its sending: leaves out the API server's own write latency
     // (can be negative: the watch event may reach the controller before the answer reaches the bench).
     committed_change_to_modify_ms: mapRound(summary(latCommitted), 1),
+    // From the moment the bench's own watch delivered the change (the controller's informer gets the
+    // same event from the same API server): the controller's share, without API-server write and
+    // watch-delivery time. Can be slightly negative when the controller's watch was served first.
+    watched_change_to_modify_ms: mapRound(summary(latWatched), 1),
     all_ready_s: round((tChangeDone - tChange0) / 1000),
     patch_latency_ms: mapRound(summary(sent.patchLat), 1),
     controller_cpu_s: round(cpuChange),

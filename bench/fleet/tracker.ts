@@ -26,6 +26,12 @@ export class Tracker {
   /** Arrival times of MODIFIED events while `recordTimes` is on (status writes during idle rounds). */
   modifiedTimes: number[] = [];
   recordTimes = false;
+  /**
+   * When this watch first saw each object at a higher generation (a spec change), ms since epoch.
+   * The controller's informer watches the same API server, so "this moment → the Modify" is the
+   * controller's own share of a change's latency, without the API server's write and watch delivery.
+   */
+  readonly generationSeenAt = new Map<string, number>();
   private readonly listeners = new Set<() => void>();
 
   onEvent(ev: WatchEvent): void {
@@ -43,6 +49,7 @@ export class Tracker {
       if (this.recordTimes) this.modifiedTimes.push(Date.now());
     }
     const gen = o.metadata.generation ?? 0;
+    if (prev && gen > prev.generation) this.generationSeenAt.set(name, Date.now());
     const cond = o.status?.conditions?.find((c) => c.type === "Ready");
     const ready = cond?.status === "True" && o.status?.observedGeneration === gen && (cond.observedGeneration ?? gen) === gen;
     const wasReady = prev?.ready ?? false;
