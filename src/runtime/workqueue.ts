@@ -17,11 +17,6 @@
  * - `add` is `addAfter(key, 0)`: an immediate add supersedes a later scheduled time (earliest
  *   wins), a later `addAfter` never delays an earlier one.
  * - Failures are counted per key by `addRateLimited` and reset by `forget`.
- * - Low-priority keys (`addLowPriority`, a resync round) run only when no normal key is ready, and at
- *   most `lowPriorityConcurrency` of them at once: a round's reconciles are mostly CPU (their reads
- *   were prefetched), and on Node's one thread every extra one in flight is another step a spec
- *   change's reconcile waits behind. Capping them leaves the round's pace to the CPU and a spec
- *   change a free worker and a short event-loop queue (bench/RESULTS.md, issue 15).
  * - After `shutdown` starts, adds are ignored and no new work is handed out.
  */
 
@@ -49,8 +44,6 @@ export interface WorkQueueOptions {
   name?: string;
   /** Maximum keys processed at once (default 1). */
   concurrency?: number;
-  /** Maximum low-priority keys processed at once (default a quarter of `concurrency`, at least 1). */
-  lowPriorityConcurrency?: number;
   backoff?: BackoffOptions;
   metrics?: Partial<QueueMetrics>;
   /** Random source in [0,1) for jitter (tests inject a fixed one). */
@@ -83,9 +76,6 @@ interface Scheduled {
 export class WorkQueue {
   readonly name: string;
   private readonly concurrency: number;
-  private readonly lowPriorityConcurrency: number;
-  /** Keys taken from `readyLow` that are being processed now. */
-  private processingLow = 0;
   private readonly backoff: BackoffOptions;
   private readonly metrics: Partial<QueueMetrics>;
   private readonly random: () => number;
@@ -110,7 +100,6 @@ export class WorkQueue {
   constructor(opts: WorkQueueOptions = {}) {
     this.name = opts.name ?? "default";
     this.concurrency = Math.max(1, opts.concurrency ?? 1);
-    this.lowPriorityConcurrency = Math.max(1, Math.min(this.concurrency, opts.lowPriorityConcurrency ?? Math.floor(this.concurrency / 4)));
     this.backoff = opts.backoff ?? {};
     this.metrics = opts.metrics ?? {};
     this.random = opts.random ?? Math.random;
@@ -275,11 +264,8 @@ export class WorkQueue {
   private pump(): void {
     const worker = this.worker;
     if (!worker || this.stopping) return;
-    while (this.processing.size < this.concurrency) {
-      const low = this.ready.size === 0;
-      if (low && (this.readyLow.size === 0 || this.processingLow >= this.lowPriorityConcurrency)) return;
-      const from = low ? this.readyLow : this.ready;
-      if (low) this.processingLow++;
+    while (this.processing.size < this.concurrency && this.ready.size + this.readyLow.size > 0) {
+      const from = this.ready.size > 0 ? this.ready : this.readyLow;
       const [key, queuedAt] = from.entries().next().value as [string, number];
       from.delete(key);
       this.reportDepth();
@@ -294,7 +280,6 @@ export class WorkQueue {
       })().finally(() => {
         this.metrics.workDuration?.((this.now() - started) / 1000);
         this.processing.delete(key);
-        if (low) this.processingLow--;
         if (this.dirty.delete(key) && !this.stopping) {
           this.ready.set(key, this.now());
           this.metrics.added?.();

@@ -63,30 +63,6 @@ describe("WorkQueue", () => {
     await q.whenIdle();
   });
 
-  it("runs at most lowPriorityConcurrency resync keys at once; the other workers stay free for spec changes", async () => {
-    const q = new WorkQueue({ concurrency: 8 }); // default low-priority share: 8 / 4 = 2
-    const w = controllableWorker();
-    q.run(w.worker);
-    for (let i = 1; i <= 6; i++) q.addLowPriority(`ns/r${i}`);
-    expect(q.active).toBe(2);
-    expect(w.calls).toEqual(["ns/r1", "ns/r2"]);
-    q.add("ns/change"); // taken at once by a free worker
-    expect(w.calls).toEqual(["ns/r1", "ns/r2", "ns/change"]);
-    await w.finish("ns/r1"); // a finished resync key makes room for the next one only
-    expect(w.calls).toEqual(["ns/r1", "ns/r2", "ns/change", "ns/r3"]);
-    expect(q.active).toBe(3);
-    for (const k of ["ns/change", "ns/r2", "ns/r3", "ns/r4", "ns/r5", "ns/r6"]) await w.finish(k);
-    await q.whenIdle();
-    // An explicit share.
-    const q3 = new WorkQueue({ concurrency: 8, lowPriorityConcurrency: 3 });
-    const w3 = controllableWorker();
-    q3.run(w3.worker);
-    for (let i = 1; i <= 6; i++) q3.addLowPriority(`ns/r${i}`);
-    expect(q3.active).toBe(3);
-    for (let i = 1; i <= 6; i++) await w3.finish(`ns/r${i}`);
-    await q3.whenIdle();
-  });
-
   it("drops a low-priority add for a key being processed (no second run of the same round)", async () => {
     const q = new WorkQueue({ concurrency: 1 });
     const w = controllableWorker();
