@@ -17,6 +17,8 @@
  * - `add` is `addAfter(key, 0)`: an immediate add supersedes a later scheduled time (earliest
  *   wins), a later `addAfter` never delays an earlier one.
  * - Failures are counted per key by `addRateLimited` and reset by `forget`.
+ * - A low-priority key (`addLowPriority`, a resync round) starts in a later turn of the event loop
+ *   than the one that handed it out, so a round never holds the thread between two I/O callbacks.
  * - After `shutdown` starts, adds are ignored and no new work is handed out.
  */
 
@@ -265,7 +267,8 @@ export class WorkQueue {
     const worker = this.worker;
     if (!worker || this.stopping) return;
     while (this.processing.size < this.concurrency && this.ready.size + this.readyLow.size > 0) {
-      const from = this.ready.size > 0 ? this.ready : this.readyLow;
+      const low = this.ready.size === 0;
+      const from = low ? this.readyLow : this.ready;
       const [key, queuedAt] = from.entries().next().value as [string, number];
       from.delete(key);
       this.reportDepth();
@@ -273,6 +276,11 @@ export class WorkQueue {
       const started = this.now();
       const p = (async () => {
         try {
+          // A resync round's reconciles find their reads prefetched and often finish without any
+          // I/O: chained through promise callbacks alone, a round of 10,000 would hold the thread
+          // for its whole length (seen as 650 ms of event-loop lag), and a spec change's watch event
+          // would wait behind it. Each round key starts in its own turn of the event loop instead.
+          if (low) await yieldToEventLoop();
           await worker(key);
         } catch {
           // The worker owns error handling (error policy); a throw here must not stop the queue.
@@ -298,4 +306,9 @@ export class WorkQueue {
     this.idleWaiters = [];
     for (const w of waiters) w();
   }
+}
+
+/** Resolves in a later turn of the event loop, after pending I/O callbacks have run. */
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }

@@ -63,6 +63,22 @@ describe("WorkQueue", () => {
     await q.whenIdle();
   });
 
+  it("lets I/O callbacks run between low-priority keys whose work never waits for I/O", async () => {
+    vi.useRealTimers(); // the turn of the event loop is what is tested
+    const q = new WorkQueue({ concurrency: 4 });
+    const done: string[] = [];
+    q.run(async (key) => {
+      done.push(key); // a round's reconcile that found its read prefetched: no I/O at all
+    });
+    let doneWhenIoRan = -1;
+    setImmediate(() => (doneWhenIoRan = done.length)); // stands for a watch event arriving meanwhile
+    for (let i = 0; i < 200; i++) q.addLowPriority(`ns/r${i}`);
+    await q.whenIdle();
+    expect(done).toHaveLength(200);
+    expect(doneWhenIoRan).toBeGreaterThanOrEqual(0);
+    expect(doneWhenIoRan).toBeLessThan(200);
+  });
+
   it("drops a low-priority add for a key being processed (no second run of the same round)", async () => {
     const q = new WorkQueue({ concurrency: 1 });
     const w = controllableWorker();
