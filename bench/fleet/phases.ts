@@ -167,10 +167,12 @@ export async function idlePhase({ cfg, rig, say }: Ctx, ctl: RunningController, 
   const cpu0 = cpuSeconds(ctl.pid);
   const emuCpu0 = cpuSeconds(rig.pids.emulator);
   const modEv0 = tracker.modifiedEvents;
+  await eventLoopLag(ctl.metricsUrl); // prom-client resets its lag histogram at each scrape: start the window
   tracker.recordTimes = true;
   say(`idle: ${cfg.idleRounds} resync rounds (${idleMs / 1000} s)`);
   await tracker.until(() => Date.now() >= tIdle0 + idleMs, idleMs + 10_000, "idle rounds", failIf);
   const tIdle1 = Date.now();
+  const lagIdle = await eventLoopLag(ctl.metricsUrl);
   const cpuIdle = cpuSeconds(ctl.pid) - cpu0;
   const emuCpuIdle = cpuSeconds(rig.pids.emulator) - emuCpu0;
   const statusWrites = tracker.modifiedEvents - modEv0;
@@ -200,6 +202,7 @@ export async function idlePhase({ cfg, rig, say }: Ctx, ctl: RunningController, 
     reads_vs_per_instance_pattern: round(describePerRound / perInstanceReads, 4),
     status_writes_per_round: round(statusWrites / cfg.idleRounds, 1),
     status_write_burst_s: burstS,
+    eventloop_lag_ms: lagIdle,
     controller_cpu_s: round(cpuIdle),
   };
   return { figures, marks: { tIdle0, tIdle1, emuCpuIdle } };
@@ -234,9 +237,11 @@ export async function changePhase({ cfg, rig, say }: Ctx, ctl: RunningController
   say(`changing ${changed.length} specs at ${paceQps}/s`);
   const tChange0 = Date.now();
   const cpu0 = cpuSeconds(ctl.pid);
+  await eventLoopLag(ctl.metricsUrl); // starts the window (see idlePhase)
   const sent = await sendChanges(rig, changed, tChange0, paceQps);
   const timedOut = await waitChangedReady(rig, changed, cfg, failIf, say);
   const tChangeDone = Date.now();
+  const lagChange = await eventLoopLag(ctl.metricsUrl);
   await sleep(3000); // late or duplicate writes would show up here
   const tChange1 = Date.now();
   const cpuChange = cpuSeconds(ctl.pid) - cpu0;
@@ -277,6 +282,7 @@ export async function changePhase({ cfg, rig, say }: Ctx, ctl: RunningController
     all_ready_s: round((tChangeDone - tChange0) / 1000),
     patch_latency_ms: mapRound(summary(sent.patchLat), 1),
     controller_cpu_s: round(cpuChange),
+    eventloop_lag_ms: lagChange,
   };
 }
 
@@ -346,6 +352,19 @@ export async function closingReadings(rig: Rig, ctl: RunningController) {
 }
 
 /** A few of the controller's own Prometheus figures (memory split, event-loop lag). */
+/**
+ * The controller's event-loop lag since the previous scrape (prom-client's collector resets its
+ * histogram on every scrape), p99 and max in ms; undefined if the scrape fails.
+ */
+async function eventLoopLag(url: string): Promise<{ p99: number; max: number } | undefined> {
+  try {
+    const m = await controllerMetrics(url);
+    return { p99: m["eventloop_lag_p99_ms"]!, max: m["eventloop_lag_max_ms"]! };
+  } catch {
+    return undefined;
+  }
+}
+
 async function controllerMetrics(url: string): Promise<Record<string, number>> {
   const text = await (await fetch(url)).text();
   const pick = (name: string) => {
@@ -359,5 +378,6 @@ async function controllerMetrics(url: string): Promise<Record<string, number>> {
     external_mib: mib(pick("nodejs_external_memory_bytes")),
     rss_mib: mib(pick("process_resident_memory_bytes")),
     eventloop_lag_p99_ms: round(pick("nodejs_eventloop_lag_p99_seconds") * 1000, 1),
+    eventloop_lag_max_ms: round(pick("nodejs_eventloop_lag_max_seconds") * 1000, 1),
   };
 }

@@ -148,6 +148,7 @@ function figureRows(x: BenchResult): Array<[string, string, string]> {
     ["change → Modify p50 / p99 (ms)", `${x.change.change_to_modify_ms.p50} / ${x.change.change_to_modify_ms.p99}`, "p99 ≤ 100"],
     ["  from the PATCH's answer p50 / p99 (ms)", `${x.change.committed_change_to_modify_ms.p50} / ${x.change.committed_change_to_modify_ms.p99}`, ""],
     ["  from the bench's watch event p50 / p99 (ms)", `${x.change.watched_change_to_modify_ms.p50} / ${x.change.watched_change_to_modify_ms.p99}`, ""],
+    ["controller event-loop lag p99 / max (ms): idle rounds; change", `${lag(x.idle.eventloop_lag_ms)}; ${lag(x.change.eventloop_lag_ms)}`, ""],
     ["  spec PATCH round trip p50 / p99 (ms)", `${x.change.patch_latency_ms.p50} / ${x.change.patch_latency_ms.p99}`, ""],
     ["controller peak RSS (MiB)", `${x.controller.peak_rss_mib}`, ""],
     [
@@ -200,4 +201,9 @@ export function table(x: BenchResult): string {
     lines.push(`  ${phase.replace("request_latency_", "")}: ${parts.join("; ")}`);
   }
   return lines.join("\n");
+}
+
+/** "p99 / max" of an event-loop lag window, or "n/a" when the scrape failed. */
+function lag(l: { p99: number; max: number } | undefined): string {
+  return l ? `${l.p99} / ${l.max}` : "n/a";
 }
