@@ -34,7 +34,7 @@ import { ecsTarget } from "./provider-config/tenancy.js";
 import { instanceKey } from "./conflicts.js";
 import { failureStatus } from "./error-policy.js";
 import { InputError, type ResolvedInputs } from "./inputs.js";
-import { extrasFor, type Plan, plan } from "./plan.js";
+import { extrasFor, managesStateBoundField, type Plan, plan } from "./plan.js";
 import { activeHolds, heldMessage, restartedSince } from "./holds.js";
 import type { ConditionOutcome, StatusOutcome } from "./status.js";
 
@@ -349,7 +349,7 @@ export function decide(world: World): Decision | ReadRequest {
     if (guard.needsInstance && !world.instance) {
       const spec = readFactsBeforeRead(world);
       const target = targetOf(spec.spec, spec.inputs, world);
-      return { read: { target, instanceId: spec.spec.instanceId, extras: extrasFor(spec.spec), reuseRoundObservation: observationMayBeReused(world) } };
+      return { read: { target, instanceId: spec.spec.instanceId, extras: extrasFor(spec.spec), reuseRoundObservation: observationMayBeReused(world, spec.spec) } };
     }
     const d = guard.check(world);
     if (d) return d;
@@ -363,11 +363,12 @@ export function decide(world: World): Decision | ReadRequest {
  * observation, so a spec change still writes each field it changes, and a field that drifted since
  * the round is found by the next round — the same staleness Ready=True already has between rounds.
  * A resource in any other state (an ECS error, a hold, not found) reads afresh: its retry must see
- * what ECS says now. This is what keeps a burst of spec changes from costing one DescribeInstances
- * per few changes (issue 15) and keeps the read off their latency.
+ * what ECS says now. So does one that manages a field ECS accepts only in some instance states:
+ * the state may have changed since the round. This is what keeps a burst of spec changes from
+ * costing one DescribeInstances per few changes (issue 15) and keeps the read off their latency.
  */
-function observationMayBeReused(w: World): boolean {
-  return getCondition(w.obj?.status?.conditions, ConditionType.Ready)?.status === "True";
+function observationMayBeReused(w: World, spec: EcsInstanceAttributesSpec): boolean {
+  return getCondition(w.obj?.status?.conditions, ConditionType.Ready)?.status === "True" && !managesStateBoundField(spec);
 }
 
 function readFactsBeforeRead(w: World): { spec: EcsInstanceAttributesSpec; inputs: ResolvedInputs } {

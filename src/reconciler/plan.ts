@@ -119,6 +119,16 @@ export function extrasFor(spec: EcsInstanceAttributesSpec): Record<ExtraRead, bo
   return extras;
 }
 
+/**
+ * True when the spec manages a field ECS accepts only in some instance states (`states` or
+ * `learnedState` in src/api/fields.ts). Planning such a field needs the instance's state as it is
+ * now: from an older observation the controller would send it in the wrong state and draw the wrong
+ * lesson from the refusal (a learned NeedsStopped hold).
+ */
+export function managesStateBoundField(spec: EcsInstanceAttributesSpec): boolean {
+  return FIELD_ROWS.some((row) => ("states" in row || "learnedState" in row) && valueAt(spec, specPath(row)) !== undefined);
+}
+
 /** Walks the field table in order: every managed field that differs is sent now or held back. */
 export function plan(inputs: PlanInputs): Plan {
   const { spec, observed } = inputs;

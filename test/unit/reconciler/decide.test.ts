@@ -154,19 +154,23 @@ describe("decide: the guard ladder", () => {
   });
 
   it("lets the last round's observation stand in for the read only for a resource that was in sync", () => {
-    const withReady = (status: "True" | "False", reason: string): World => {
-      const w = world();
+    const withReady = (status: "True" | "False", reason: string, specFields?: Record<string, unknown>): World => {
+      const w = world(specFields ? { specFields } : {});
       const conditions = [{ type: "Ready", status, reason, message: "", lastTransitionTime: now.toISOString(), observedGeneration: 1 }];
       return { ...w, obj: { ...w.obj!, status: { conditions } }, instance: undefined };
     };
     const reuse = (w: World) => {
       const d = decide(w);
-      if (!("read" in d)) throw new Error("expected a read");
+      if (!("read" in d)) throw new Error(`expected a read, got ${JSON.stringify(d).slice(0, 300)}`);
       return d.read.reuseRoundObservation;
     };
     expect(reuse(withReady("True", "InSync"))).toBe(true);
     expect(reuse(withReady("False", "EcsError"))).toBe(false);
     expect(reuse({ ...world(), instance: undefined })).toBe(false); // never reconciled
+    // Fields ECS accepts only in some instance states need the state as it is now.
+    expect(reuse(withReady("True", "InSync", { hostName: "web-1" }))).toBe(false);
+    expect(reuse(withReady("True", "InSync", { networkInterfaceQueueNumber: 4 }))).toBe(false);
+    expect(reuse(withReady("True", "InSync", { description: "a description", deletionProtection: true }))).toBe(true);
   });
 
   it("guards run in the documented order (a new guard is one entry)", () => {
