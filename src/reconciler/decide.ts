@@ -349,7 +349,9 @@ export function decide(world: World): Decision | ReadRequest {
     if (guard.needsInstance && !world.instance) {
       const spec = readFactsBeforeRead(world);
       const target = targetOf(spec.spec, spec.inputs, world);
-      return { read: { target, instanceId: spec.spec.instanceId, extras: extrasFor(spec.spec), reuseRoundObservation: observationMayBeReused(world, spec.spec) } };
+      return {
+        read: { target, instanceId: spec.spec.instanceId, extras: extrasFor(spec.spec), reuseRoundObservation: observationMayBeReused(world, spec.spec) },
+      };
     }
     const d = guard.check(world);
     if (d) return d;
