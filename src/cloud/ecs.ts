@@ -35,6 +35,7 @@ import {
   attributeFlagFrom,
   modifyFields,
   modifySecrets,
+  deepFreeze,
   normaliseInstance,
   primaryQueueNumberFrom,
   type ModifyRequest,
@@ -206,8 +207,9 @@ export class EcsCloud {
     const snap = this.takeSnapshot(target, instanceId, opts.reuseRoundObservation ?? false);
     const base = snap !== undefined ? snap : await this.batcher.get(target, instanceId, signal);
     if (!base) return null;
-    // Callers deduplicated onto one batch entry share `base`: give each its own copy.
-    const out: ObservedInstance = structuredClone(base);
+    // Callers deduplicated onto one batch entry, and the reuses of a round observation, share `base`.
+    // It is frozen (describeInstances), so a shallow copy is enough: putAt replaces nested objects.
+    const out: ObservedInstance = { ...base };
     try {
       await Promise.all(
         FIELD_ROWS.map(async (row) => {
@@ -407,7 +409,7 @@ export class EcsCloud {
     });
     const out = new Map<string, ObservedInstance>();
     for (const raw of items) {
-      if (raw.instanceId && wanted.has(raw.instanceId)) out.set(raw.instanceId, normaliseInstance(raw, target.regionId));
+      if (raw.instanceId && wanted.has(raw.instanceId)) out.set(raw.instanceId, deepFreeze(normaliseInstance(raw, target.regionId)));
     }
     return out;
   }

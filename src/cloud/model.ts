@@ -150,6 +150,19 @@ function bool(v: unknown): boolean {
   return v === true || v === "true";
 }
 
+/**
+ * Freezes a plain value and everything in it. Observations are shared (one batched read answers
+ * several callers; a round observation answers several reconciles): freezing lets them be shared
+ * without a deep copy per read, and a caller that tried to change one would throw (ESM is strict).
+ */
+export function deepFreeze<T>(v: T): T {
+  if (typeof v === "object" && v !== null && !Object.isFrozen(v)) {
+    Object.freeze(v);
+    for (const inner of Object.values(v)) deepFreeze(inner);
+  }
+  return v;
+}
+
 /** Normalises one DescribeInstances entry. `regionId` fills in when the entry lacks it. */
 export function normaliseInstance(raw: RawInstance, regionId: string): ObservedInstance {
   const locks = (raw.operationLocks?.lockReason ?? []).map((l) => l.lockReason ?? "").filter((r) => r !== "");

@@ -94,13 +94,22 @@ export function regionalHost(regionId: string, network: string | undefined): str
   return ENDPOINT_MAP[regionId] ?? OpenApiUtil.getEndpointRules("ecs", regionId, "regional", network ?? "", "");
 }
 
+// Answers use one vocabulary of field names, renamed for every key of every instance of every
+// DescribeInstances: remember each (bounded, in case an answer carries map-like keys).
+const MODEL_KEYS = new Map<string, string>();
+const MODEL_KEYS_MAX = 4096;
+
 /**
  * A response field's name in the generated client's models: lower camel case, except names that
  * start with two capitals (`OSType`) — but `VSwitch…` becomes `vSwitch…`.
  */
 export function modelKey(wire: string): string {
-  if (/^[A-Z]{2}/.test(wire) && !wire.startsWith("VSwitch")) return wire;
-  return wire.charAt(0).toLowerCase() + wire.slice(1);
+  let key = MODEL_KEYS.get(wire);
+  if (key === undefined) {
+    key = /^[A-Z]{2}/.test(wire) && !wire.startsWith("VSwitch") ? wire : wire.charAt(0).toLowerCase() + wire.slice(1);
+    if (MODEL_KEYS.size < MODEL_KEYS_MAX) MODEL_KEYS.set(wire, key);
+  }
+  return key;
 }
 
 /** A JSON answer with every object key renamed by `modelKey` (the shape src/cloud/model.ts reads). */
@@ -108,6 +117,6 @@ export function toModelKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(toModelKeys);
   if (value === null || typeof value !== "object") return value;
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) out[modelKey(k)] = toModelKeys(v);
+  for (const k in value) out[modelKey(k)] = toModelKeys((value as Record<string, unknown>)[k]);
   return out;
 }

@@ -136,13 +136,26 @@ export function nextStatus(prev: EcsInstanceAttributesStatus | undefined, out: S
   return next;
 }
 
-/** Canonical JSON (sorted keys) for comparisons that ignore key order. */
-function canonical(v: unknown): string {
-  return JSON.stringify(v, (_k, val: unknown) =>
-    val && typeof val === "object" && !Array.isArray(val)
-      ? Object.fromEntries(Object.entries(val as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b)))
-      : val,
-  );
+/**
+ * Equal as JSON: key order ignored, and a key holding undefined counts as absent (JSON.stringify
+ * drops it, so the API server never stores it). Every resource is compared once per resync round, so
+ * this walks the values instead of serialising both sides with sorted keys (which cost ~0.45 s of
+ * CPU per round at 10,000 resources, bench/RESULTS.md). `util.isDeepStrictEqual` would count
+ * undefined-valued keys.
+ */
+export function jsonEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false;
+  if (Array.isArray(a) || Array.isArray(b)) {
+    if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
+    return a.every((v, i) => jsonEqual(v, b[i]));
+  }
+  const x = a as Record<string, unknown>;
+  const y = b as Record<string, unknown>;
+  const defined = (o: Record<string, unknown>) => Object.keys(o).filter((k) => o[k] !== undefined);
+  const keys = defined(x);
+  if (keys.length !== defined(y).length) return false;
+  return keys.every((k) => Object.hasOwn(y, k) && jsonEqual(x[k], y[k]));
 }
 
 /**
@@ -157,7 +170,7 @@ export function statusNeedsWrite(
 ): boolean {
   const { lastSyncTime: prevSync, ...prevRest } = prev ?? {};
   const { lastSyncTime: nextSync, ...nextRest } = next;
-  if (canonical(prevRest) !== canonical(nextRest)) return true;
+  if (!jsonEqual(prevRest, nextRest)) return true;
   if (nextSync === undefined || nextSync === prevSync) return false;
   if (prevSync === undefined) return true;
   return now.getTime() - Date.parse(prevSync) >= lastSyncRefreshMs;

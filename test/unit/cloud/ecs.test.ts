@@ -160,6 +160,22 @@ describe("EcsCloud.getInstance", () => {
     expect(fake.calls.find((c) => c.action === "DescribeUserData")?.req).toMatchObject({ InstanceId: "i-0", RegionId: "cn-hangzhou" });
     ecs.close();
   });
+
+  it("callers sharing one batched answer each get their own top level; the shared parts are frozen", async () => {
+    const fake = new FakeEcs(1);
+    const ecs = cloud(fake);
+    const [a, b] = await Promise.all([ecs.getInstance(target, "i-0", { jumboFrame: true }), ecs.getInstance(target, "i-0")]);
+    expect(fake.count("DescribeInstances")).toBe(1);
+    // One caller's extra read does not show in the other's answer.
+    expect(a?.enableJumboFrame).toBe(true);
+    expect(b).not.toHaveProperty("enableJumboFrame");
+    // Changing a shared nested value throws instead of changing the other caller's observation.
+    expect(() => (b!.securityGroupIds as string[]).push("sg-z")).toThrow(TypeError);
+    expect(a?.securityGroupIds).toEqual(["sg-a", "sg-b"]);
+    b!.instanceName = "changed-by-b";
+    expect(a?.instanceName).toBe("web-0");
+    ecs.close();
+  });
 });
 
 describe("EcsCloud reads under the DescribeInstances rate limit (fake clock)", () => {
