@@ -2,7 +2,10 @@
  * Summarises a V8 .cpuprofile (from `npm run bench -- --cpu-prof DIR`): self time per function and
  * per file, and inclusive (total) time of functions, so a hot path can be named with evidence.
  *
- *   npx tsx bench/profile-summary.ts DIR/CPU.*.cpuprofile [--top 25] [--match src/]
+ *   npx tsx bench/profile-summary.ts DIR/CPU.*.cpuprofile [--top 25] [--match src/] [--from S --to S] [--timeline]
+ *
+ * `--from`/`--to` (seconds since the profile started) keep only the samples of one stretch, e.g. one
+ * resync round; `--timeline` prints the non-idle CPU time of each second first, to find that stretch.
  */
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
@@ -22,7 +25,16 @@ interface Profile {
 
 process.stdout.on("error", () => process.exit(0)); // e.g. piped into head
 
-const { values, positionals } = parseArgs({ allowPositionals: true, options: { top: { type: "string", default: "25" }, match: { type: "string" } } });
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    top: { type: "string", default: "25" },
+    match: { type: "string" },
+    from: { type: "string", default: "0" },
+    to: { type: "string", default: "Infinity" },
+    timeline: { type: "boolean", default: false },
+  },
+});
 const top = Number(values.top);
 const file = positionals[0];
 if (!file) throw new Error("usage: profile-summary.ts FILE.cpuprofile [--top N] [--match substring]");
@@ -31,9 +43,23 @@ const p = JSON.parse(readFileSync(file, "utf8")) as Profile;
 const byId = new Map(p.nodes.map((n) => [n.id, n]));
 const parent = new Map<number, number>();
 for (const n of p.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+const fromUs = Number(values.from) * 1e6;
+const toUs = Number(values.to) * 1e6;
 const selfUs = new Map<number, number>();
-for (let i = 0; i < p.samples.length; i++) selfUs.set(p.samples[i]!, (selfUs.get(p.samples[i]!) ?? 0) + (p.timeDeltas[i] ?? 0));
-const totalUs = p.endTime - p.startTime;
+/** Non-idle µs per second since the start. */
+const busyPerSecond = new Map<number, number>();
+let atUs = 0;
+for (let i = 0; i < p.samples.length; i++) {
+  const us = p.timeDeltas[i] ?? 0;
+  atUs += us;
+  const id = p.samples[i]!;
+  if (byId.get(id)?.callFrame.functionName !== "(idle)") {
+    const sec = Math.floor(atUs / 1e6);
+    busyPerSecond.set(sec, (busyPerSecond.get(sec) ?? 0) + us);
+  }
+  if (atUs >= fromUs && atUs < toUs) selfUs.set(id, (selfUs.get(id) ?? 0) + us);
+}
+const totalUs = Math.min(p.endTime - p.startTime, toUs) - fromUs;
 
 const short = (url: string) =>
   url
@@ -69,7 +95,12 @@ const show = (title: string, m: Map<string, number>, filter?: (k: string) => boo
     .slice(0, top)
     .forEach(([k, v]) => process.stdout.write(`  ${pct(v)}  ${k}\n`));
 };
-process.stdout.write(`profile ${(totalUs / 1e6).toFixed(1)} s wall, ${p.samples.length} samples\n`);
+process.stdout.write(`profile ${(totalUs / 1e6).toFixed(1)} s wall${fromUs > 0 || toUs < Infinity ? ` (from ${values.from} s)` : ""}, ${p.samples.length} samples\n`);
+if (values.timeline) {
+  process.stdout.write("\nnon-idle CPU per second (s: ms)\n");
+  const secs = [...busyPerSecond.keys()].sort((a, b) => a - b);
+  process.stdout.write(secs.map((s) => `${s}: ${((busyPerSecond.get(s) ?? 0) / 1e3).toFixed(0)}`).join("  ") + "\n");
+}
 show("self time by file", selfByFile);
 show("self time by function", selfByFn);
 show("inclusive time by function" + (values.match ? ` (matching ${values.match})` : ""), inclByFn, values.match ? (k) => k.includes(values.match!) : undefined);
