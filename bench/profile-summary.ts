@@ -95,7 +95,9 @@ const show = (title: string, m: Map<string, number>, filter?: (k: string) => boo
     .slice(0, top)
     .forEach(([k, v]) => process.stdout.write(`  ${pct(v)}  ${k}\n`));
 };
-process.stdout.write(`profile ${(totalUs / 1e6).toFixed(1)} s wall${fromUs > 0 || toUs < Infinity ? ` (from ${values.from} s)` : ""}, ${p.samples.length} samples\n`);
+process.stdout.write(
+  `profile ${(totalUs / 1e6).toFixed(1)} s wall${fromUs > 0 || toUs < Infinity ? ` (from ${values.from} s)` : ""}, ${p.samples.length} samples\n`,
+);
 if (values.timeline) {
   process.stdout.write("\nnon-idle CPU per second (s: ms)\n");
   const secs = [...busyPerSecond.keys()].sort((a, b) => a - b);

@@ -51,6 +51,21 @@ describe("chart options", () => {
     expect(proxied).not.toHaveProperty("HTTP_PROXY");
   });
 
+  it("sets V8's heap limits from the memory limit, unless turned off or set through extraEnv", async () => {
+    const nodeOptions = (objs: K8sObject[]) => (podSpecOf(objs).containers[0]!.env ?? []).filter((e) => e.name === "NODE_OPTIONS").map((e) => e.value);
+    // Old space: 60 % of 256Mi, of 1Gi, of 268435456 bytes; 50 % of 512 MB (decimal).
+    expect(nodeOptions(defaults)).toEqual(["--max-old-space-size=153 --max-semi-space-size=16"]);
+    expect(nodeOptions(await render(["--set", "resources.limits.memory=1Gi"]))).toEqual(["--max-old-space-size=614 --max-semi-space-size=16"]);
+    expect(nodeOptions(await render(["--set-string", "resources.limits.memory=268435456"]))).toEqual(["--max-old-space-size=153 --max-semi-space-size=16"]);
+    const decimal = await render(["--set", "resources.limits.memory=512M", "--set", "v8.oldSpacePercent=50", "--set", "v8.semiSpaceMiB=0"]);
+    expect(nodeOptions(decimal)).toEqual(["--max-old-space-size=244"]);
+    expect(nodeOptions(await render(["--set", "v8.oldSpacePercent=0"]))).toEqual(["--max-semi-space-size=16"]);
+    expect(nodeOptions(await render(["--set", "v8.oldSpacePercent=0", "--set", "v8.semiSpaceMiB=0"]))).toEqual([]);
+    const own = await render(["--set", "extraEnv[0].name=NODE_OPTIONS", "--set", "extraEnv[0].value=--max-old-space-size=100"]);
+    expect(nodeOptions(own)).toEqual(["--max-old-space-size=100"]);
+    await expect(render(["--set", "resources.limits.memory=lots"])).rejects.toThrow(/v8.oldSpacePercent: cannot read resources.limits.memory "lots"/);
+  });
+
   it("adds extra volumes and mounts next to the /tmp scratch volume", async () => {
     const spec = podSpecOf(
       await render([

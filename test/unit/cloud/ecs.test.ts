@@ -170,7 +170,7 @@ describe("EcsCloud.getInstance", () => {
     expect(a?.enableJumboFrame).toBe(true);
     expect(b).not.toHaveProperty("enableJumboFrame");
     // Changing a shared nested value throws instead of changing the other caller's observation.
-    expect(() => (b!.securityGroupIds as string[]).push("sg-z")).toThrow(TypeError);
+    expect(() => b!.securityGroupIds.push("sg-z")).toThrow(TypeError);
     expect(a?.securityGroupIds).toEqual(["sg-a", "sg-b"]);
     b!.instanceName = "changed-by-b";
     expect(a?.instanceName).toBe("web-0");

@@ -156,3 +156,35 @@ insecureSkipVerify: true
   value: "1"
 {{- end }}
 {{- end }}
+
+{{/*
+NODE_OPTIONS with V8's heap limits (values.yaml `v8` says why): old space at v8.oldSpacePercent of the
+memory limit, semi-space at v8.semiSpaceMiB. Nothing when both are 0 or extraEnv sets NODE_OPTIONS.
+Memory quantities: plain bytes or Ki/Mi/Gi/K/M/G suffixes.
+*/}}
+{{- define "eac.v8Env" -}}
+{{- $own := false -}}
+{{- range .Values.extraEnv }}{{ if eq .name "NODE_OPTIONS" }}{{ $own = true }}{{ end }}{{ end -}}
+{{- $v8 := .Values.v8 | default dict -}}
+{{- $pct := int ($v8.oldSpacePercent | default 0) -}}
+{{- $semi := int ($v8.semiSpaceMiB | default 0) -}}
+{{- $limit := toString (dig "limits" "memory" "" (.Values.resources | default dict)) -}}
+{{- $flags := list -}}
+{{- if and (gt $pct 0) $limit -}}
+{{- $units := dict "Ki" 1024.0 "Mi" 1048576.0 "Gi" 1073741824.0 "K" 1000.0 "M" 1000000.0 "G" 1000000000.0 -}}
+{{- $bytes := 0.0 -}}
+{{- range $suffix := list "Ki" "Mi" "Gi" "K" "M" "G" -}}
+{{- if and (eq $bytes 0.0) (hasSuffix $suffix $limit) (regexMatch "^[0-9.]+[KMG]i?$" $limit) -}}
+{{- $bytes = mulf (float64 (trimSuffix $suffix $limit)) (get $units $suffix) -}}
+{{- end -}}
+{{- end -}}
+{{- if regexMatch "^[0-9]+$" $limit }}{{ $bytes = float64 $limit }}{{ end -}}
+{{- if eq $bytes 0.0 }}{{ fail (printf "v8.oldSpacePercent: cannot read resources.limits.memory %q (use e.g. 256Mi, or set v8.oldSpacePercent: 0)" $limit) }}{{ end -}}
+{{- $flags = append $flags (printf "--max-old-space-size=%d" (int (floor (divf (mulf $bytes $pct) 104857600.0)))) -}}
+{{- end -}}
+{{- if gt $semi 0 }}{{ $flags = append $flags (printf "--max-semi-space-size=%d" $semi) }}{{ end -}}
+{{- if and (not $own) $flags }}
+- name: NODE_OPTIONS
+  value: {{ join " " $flags | quote }}
+{{- end -}}
+{{- end }}
