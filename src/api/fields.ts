@@ -213,7 +213,7 @@ export function lowerFirst(s: string): string {
 }
 
 // The paths are the field table's (a few dozen), read for every resource in every resync round:
-// split each once (a round of 10,000 spent ~0.3 s of CPU in split alone, bench/RESULTS.md).
+// split each once (valueAt and putAt took ~0.2 s of a profiled idle round at 10,000, bench/RESULTS.md).
 const SPLIT_PATHS = new Map<string, readonly string[]>();
 const SPLIT_PATHS_MAX = 1024;
 
