@@ -171,15 +171,11 @@ Memory quantities: plain bytes or Ki/Mi/Gi/K/M/G suffixes.
 {{- $limit := toString (dig "limits" "memory" "" (.Values.resources | default dict)) -}}
 {{- $flags := list -}}
 {{- if and (gt $pct 0) $limit -}}
-{{- $units := dict "Ki" 1024.0 "Mi" 1048576.0 "Gi" 1073741824.0 "K" 1000.0 "M" 1000000.0 "G" 1000000000.0 -}}
-{{- $bytes := 0.0 -}}
-{{- range $suffix := list "Ki" "Mi" "Gi" "K" "M" "G" -}}
-{{- if and (eq $bytes 0.0) (hasSuffix $suffix $limit) (regexMatch "^[0-9.]+[KMG]i?$" $limit) -}}
-{{- $bytes = mulf (float64 (trimSuffix $suffix $limit)) (get $units $suffix) -}}
-{{- end -}}
-{{- end -}}
-{{- if regexMatch "^[0-9]+$" $limit }}{{ $bytes = float64 $limit }}{{ end -}}
-{{- if eq $bytes 0.0 }}{{ fail (printf "v8.oldSpacePercent: cannot read resources.limits.memory %q (use e.g. 256Mi, or set v8.oldSpacePercent: 0)" $limit) }}{{ end -}}
+{{- $units := dict "" 1.0 "Ki" 1024.0 "Mi" 1048576.0 "Gi" 1073741824.0 "K" 1000.0 "M" 1000000.0 "G" 1000000000.0 -}}
+{{- $number := regexFind "^[0-9]+(\\.[0-9]+)?" $limit -}}
+{{- $suffix := trimPrefix $number $limit -}}
+{{- if or (not $number) (not (hasKey $units $suffix)) }}{{ fail (printf "v8.oldSpacePercent: cannot read resources.limits.memory %q (use e.g. 256Mi, or set v8.oldSpacePercent: 0)" $limit) }}{{ end -}}
+{{- $bytes := mulf (float64 $number) (get $units $suffix) -}}
 {{- $flags = append $flags (printf "--max-old-space-size=%d" (int (floor (divf (mulf $bytes $pct) 104857600.0)))) -}}
 {{- end -}}
 {{- if gt $semi 0 }}{{ $flags = append $flags (printf "--max-semi-space-size=%d" $semi) }}{{ end -}}
